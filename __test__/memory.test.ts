@@ -1,0 +1,31 @@
+import { expect, test } from 'vitest'
+
+import { ones, zeros } from '../index.js'
+
+const MiB = 1024 * 1024
+
+test('garbage collection frees native tensors in a long loop (native bytes reported to V8)', () => {
+  const before = process.memoryUsage().rss
+  let peak = before
+  let checksum = 0
+  for (let i = 0; i < 20_000; i++) {
+    // 16384 float32 = 64 KiB per tensor, three per iteration: 3.75 GiB if nothing were freed.
+    const a = ones(16_384)
+    const b = a.mul(2).add(a)
+    if (i % 1000 === 0) {
+      checksum += b.sum().item()
+      peak = Math.max(peak, process.memoryUsage().rss)
+    }
+  }
+  peak = Math.max(peak, process.memoryUsage().rss)
+  expect(checksum).toBe(20 * 3 * 16_384)
+  expect((peak - before) / MiB).toBeLessThan(400)
+})
+
+test('dispose() frees early and is idempotent', () => {
+  const t = zeros(1024, 1024)
+  t.dispose()
+  t.dispose()
+  expect(t.disposed).toBe(true)
+  expect(() => t.sum()).toThrow(/disposed/)
+})

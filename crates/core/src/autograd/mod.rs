@@ -1,0 +1,10 @@
+//! Define-by-run reverse-mode autograd: ops record `Node`s, `backward` walks them.
+
+mod backprop;
+mod engine;
+mod grad_mode;
+mod node;
+
+pub use engine::backward;
+pub use grad_mode::{is_grad_enabled, set_grad_enabled, NoGradGuard};
+pub use node::{CustomBackward, Node, Op};

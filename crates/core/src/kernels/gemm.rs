@@ -1,0 +1,160 @@
+//! Single-precision matrix products on row-major buffers, through the pure-Rust `gemm` crate
+//! (SIMD micro-kernels picked at run time; no system BLAS, so binaries stay self-contained).
+//! It beat `matrixmultiply` on this project's machines for the small shapes that dominate
+//! recurrent steps and matched it on large ones (numbers in bench/NOTES.md).
+
+use crate::threads;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transpose {
+    No,
+    Yes,
+}
+
+/// Below this many multiply-adds a product runs on the calling thread: forking costs more.
+const PARALLEL_MIN_WORK: usize = 1 << 18;
+
+/// `c = op(a) @ op(b) + beta * c`, where `op(a)` is m x k and `op(b)` is k x n.
+/// `a` holds m x k row-major (or k x m when transposed); likewise `b`.
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    ta: Transpose,
+    b: &[f32],
+    tb: Transpose,
+    c: &mut [f32],
+    beta: f32,
+) {
+    assert!(
+        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
+        "sgemm: buffer too small"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c[..m * n].iter_mut().for_each(|v| *v *= beta);
+        return;
+    }
+    let (a_rs, a_cs) = match ta {
+        Transpose::No => (k as isize, 1),
+        Transpose::Yes => (1, m as isize),
+    };
+    let (b_rs, b_cs) = match tb {
+        Transpose::No => (n as isize, 1),
+        Transpose::Yes => (1, k as isize),
+    };
+    let work = m * n * k;
+    let nthreads = threads::get_num_threads();
+    let mut run = |par: gemm::Parallelism| {
+        // SAFETY: the assert above guarantees every index the strides reach lies inside the
+        // slices; `c` is exclusively borrowed.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                c.as_mut_ptr(),
+                1,
+                n as isize,
+                beta != 0.0,
+                a.as_ptr(),
+                a_cs,
+                a_rs,
+                b.as_ptr(),
+                b_cs,
+                b_rs,
+                beta,
+                1.0,
+                false,
+                false,
+                false,
+                par,
+            )
+        }
+    };
+    if nthreads > 1 && work >= PARALLEL_MIN_WORK {
+        threads::install(|| run(gemm::Parallelism::Rayon(nthreads)));
+    } else {
+        run(gemm::Parallelism::None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: &[f32],
+        ta: Transpose,
+        b: &[f32],
+        tb: Transpose,
+    ) -> Vec<f32> {
+        let at = |i: usize, p: usize| {
+            if ta == Transpose::No {
+                a[i * k + p]
+            } else {
+                a[p * m + i]
+            }
+        };
+        let bt = |p: usize, j: usize| {
+            if tb == Transpose::No {
+                b[p * n + j]
+            } else {
+                b[j * k + p]
+            }
+        };
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).map(|p| at(i, p) * bt(p, j)).sum();
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn all_transpose_combinations_match_naive() {
+        let (m, k, n) = (7, 5, 9);
+        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+        for ta in [Transpose::No, Transpose::Yes] {
+            for tb in [Transpose::No, Transpose::Yes] {
+                let mut c = vec![1.0; m * n];
+                sgemm(m, k, n, &a, ta, &b, tb, &mut c, 0.0);
+                let want = naive(m, k, n, &a, ta, &b, tb);
+                for (x, y) in c.iter().zip(&want) {
+                    assert!((x - y).abs() < 1e-4, "{ta:?} {tb:?}: {x} vs {y}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn beta_accumulates_into_c() {
+        let a = [1.0, 2.0];
+        let b = [3.0, 4.0];
+        let mut c = [10.0];
+        sgemm(1, 2, 1, &a, Transpose::No, &b, Transpose::No, &mut c, 1.0);
+        assert_eq!(c[0], 21.0);
+    }
+
+    #[test]
+    fn large_parallel_product_matches_naive() {
+        let (m, k, n) = (96, 80, 72);
+        let a: Vec<f32> = (0..m * k).map(|i| ((i % 13) as f32) * 0.1).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i % 7) as f32) * 0.2).collect();
+        let mut c = vec![0.0; m * n];
+        sgemm(m, k, n, &a, Transpose::No, &b, Transpose::No, &mut c, 0.0);
+        let want = naive(m, k, n, &a, Transpose::No, &b, Transpose::No);
+        for (x, y) in c.iter().zip(&want) {
+            assert!((x - y).abs() < 1e-3 * y.abs().max(1.0));
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! CPU kernels: dense matrix products and the parallel helpers they use.
+
+pub mod gemm;

@@ -1,0 +1,299 @@
+//! Reductions: sum, mean, max and argmax over everything or over chosen dimensions.
+
+use crate::autograd::{Node, Op};
+use crate::shape::wrap_dim;
+use crate::storage::Storage;
+use crate::{bail, DType, Result, Tensor};
+
+/// Sums `x` viewed as (outer, n, inner) over the middle axis.
+fn sum_axis<T: Copy + Default + std::ops::AddAssign>(
+    x: &[T],
+    outer: usize,
+    n: usize,
+    inner: usize,
+) -> Vec<T> {
+    let mut out = vec![T::default(); outer * inner];
+    for o in 0..outer {
+        let dst = &mut out[o * inner..(o + 1) * inner];
+        for k in 0..n {
+            let src = &x[(o * n + k) * inner..(o * n + k + 1) * inner];
+            for (d, &s) in dst.iter_mut().zip(src) {
+                *d += s;
+            }
+        }
+    }
+    out
+}
+
+/// Sums a contiguous run with eight independent accumulators (vectorises, and loses less
+/// precision than one running sum).
+fn sum_run(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..8 {
+            acc[i] += c[i];
+        }
+    }
+    acc.iter().sum::<f32>() + rest.iter().sum::<f32>()
+}
+
+fn split(shape: &[usize], dim: usize) -> (usize, usize, usize) {
+    let outer = shape[..dim].iter().product();
+    let inner = shape[dim + 1..].iter().product();
+    (outer, shape[dim], inner)
+}
+
+/// Normalises a dim list: wrapped, sorted, unique; empty or `None` means every dimension.
+fn reduce_dims(dims: Option<&[i64]>, ndim: usize) -> Result<Vec<usize>> {
+    let mut out = match dims {
+        None => (0..ndim).collect::<Vec<_>>(),
+        Some([]) => (0..ndim).collect(),
+        Some(ds) => {
+            let mut v = Vec::with_capacity(ds.len());
+            for &d in ds {
+                let w = wrap_dim(d, ndim)?;
+                if v.contains(&w) {
+                    bail!(value, "dim {w} appears multiple times in the list of dims");
+                }
+                v.push(w);
+            }
+            v
+        }
+    };
+    out.sort_unstable();
+    out.retain(|&d| d < ndim);
+    Ok(out)
+}
+
+impl Tensor {
+    /// Sum over `dims` (all when `None`), keeping reduced dims as size 1 when `keepdim`.
+    pub fn sum(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        let dims = reduce_dims(dims, self.ndim())?;
+        let mut keep_shape = self.shape().to_vec();
+        for &d in &dims {
+            keep_shape[d] = 1;
+        }
+        let out_shape: Vec<usize> = if keepdim {
+            keep_shape.clone()
+        } else {
+            self.shape()
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !dims.contains(i))
+                .map(|(_, &s)| s)
+                .collect()
+        };
+        let storage = if dims.len() == self.ndim() {
+            match &*self.storage() {
+                Storage::F32(v) => Storage::F32(vec![sum_run(v)]),
+                Storage::I64(v) => {
+                    Storage::I64(vec![v.iter().fold(0i64, |a, &b| a.wrapping_add(b))])
+                }
+            }
+        } else {
+            let mut shape = self.shape().to_vec();
+            let mut cur = self.storage().clone();
+            for &d in dims.iter().rev() {
+                let (outer, n, inner) = split(&shape, d);
+                cur = match &cur {
+                    Storage::F32(v) if inner == 1 => {
+                        Storage::F32(v.chunks(n.max(1)).take(outer).map(sum_run).collect())
+                    }
+                    Storage::F32(v) => Storage::F32(sum_axis(v, outer, n, inner)),
+                    Storage::I64(v) => Storage::I64(sum_axis(v, outer, n, inner)),
+                };
+                if n == 0 {
+                    cur = Storage::zeros(cur.dtype(), outer * inner);
+                }
+                shape[d] = 1;
+            }
+            cur
+        };
+        let node = Node::record(&[self], || Op::Sum {
+            input: self.clone(),
+            keep_shape,
+        });
+        Ok(Tensor::from_storage(storage, out_shape).with_grad_fn(node))
+    }
+
+    pub fn mean(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        if self.dtype() != DType::F32 {
+            bail!(
+                type,
+                "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {}",
+                self.dtype().torch_name()
+            );
+        }
+        let wrapped = reduce_dims(dims, self.ndim())?;
+        let count: usize = wrapped.iter().map(|&d| self.shape()[d]).product();
+        let out = {
+            let _no_grad = crate::autograd::NoGradGuard::new();
+            self.sum(dims, keepdim)?.div_scalar(count as f64)?.detach()
+        };
+        let node = Node::record(&[self], || {
+            let mut keep_shape = self.shape().to_vec();
+            for &d in &wrapped {
+                keep_shape[d] = 1;
+            }
+            Op::Mean { input: self.clone(), keep_shape, count }
+        });
+        Ok(out.with_grad_fn(node))
+    }
+
+    /// Sums a broadcast gradient back to `shape` (the adjoint of broadcasting).
+    pub fn sum_to_shape(&self, shape: &[usize]) -> Result<Tensor> {
+        if self.shape() == shape {
+            return Ok(self.clone());
+        }
+        let lead = self.ndim() - shape.len();
+        let dims: Vec<i64> = (0..self.ndim())
+            .filter(|&i| i < lead || (shape[i - lead] == 1 && self.shape()[i] != 1))
+            .map(|i| i as i64)
+            .collect();
+        let summed = if dims.is_empty() {
+            self.clone()
+        } else {
+            self.sum(Some(&dims), true)?
+        };
+        summed.reshape_to(shape)
+    }
+
+    /// The largest element (NaN wins, as in PyTorch).
+    pub fn max_all(&self) -> Result<Tensor> {
+        if self.numel() == 0 {
+            bail!(
+                value,
+                "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument."
+            );
+        }
+        match &*self.storage() {
+            Storage::I64(v) => Tensor::from_i64(vec![*v.iter().max().expect("non-empty")], vec![]),
+            Storage::F32(v) => {
+                let m = v.iter().copied().fold(f32::NEG_INFINITY, |a, b| {
+                    if b.is_nan() || a.is_nan() {
+                        f32::NAN
+                    } else {
+                        a.max(b)
+                    }
+                });
+                let node = Node::record(&[self], || Op::MaxAll {
+                    input: self.clone(),
+                    max: m,
+                });
+                Ok(Tensor::from_f32(vec![m], vec![])?.with_grad_fn(node))
+            }
+        }
+    }
+
+    /// `(values, indices)` of the maximum along `dim`; the first maximal index wins.
+    pub fn max_dim(&self, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        let d = wrap_dim(dim, self.ndim())?;
+        let shape = if self.ndim() == 0 {
+            vec![1]
+        } else {
+            self.shape().to_vec()
+        };
+        let (outer, n, inner) = split(&shape, d);
+        if n == 0 {
+            bail!(
+                range,
+                "max(): Expected reduction dim {d} to have non-zero size."
+            );
+        }
+        let mut keep_shape = shape.clone();
+        keep_shape[d] = 1;
+        let out_shape: Vec<usize> = if keepdim || self.ndim() == 0 {
+            if self.ndim() == 0 {
+                vec![]
+            } else {
+                keep_shape.clone()
+            }
+        } else {
+            let mut s = shape.clone();
+            s.remove(d);
+            s
+        };
+        let mut indices = vec![0usize; outer * inner];
+        let values = match &*self.storage() {
+            Storage::F32(x) => {
+                let mut vals = vec![0.0f32; outer * inner];
+                for o in 0..outer {
+                    for i in 0..inner {
+                        let (mut best, mut at) = (x[o * n * inner + i], 0);
+                        for k in 1..n {
+                            let v = x[(o * n + k) * inner + i];
+                            if !best.is_nan() && (v > best || v.is_nan()) {
+                                best = v;
+                                at = k;
+                            }
+                        }
+                        vals[o * inner + i] = best;
+                        indices[o * inner + i] = at;
+                    }
+                }
+                Storage::F32(vals)
+            }
+            Storage::I64(x) => {
+                let mut vals = vec![0i64; outer * inner];
+                for o in 0..outer {
+                    for i in 0..inner {
+                        let (mut best, mut at) = (x[o * n * inner + i], 0);
+                        for k in 1..n {
+                            let v = x[(o * n + k) * inner + i];
+                            if v > best {
+                                best = v;
+                                at = k;
+                            }
+                        }
+                        vals[o * inner + i] = best;
+                        indices[o * inner + i] = at;
+                    }
+                }
+                Storage::I64(vals)
+            }
+        };
+        let idx = Tensor::from_i64(
+            indices.iter().map(|&i| i as i64).collect(),
+            out_shape.clone(),
+        )?;
+        let node = if values.dtype() == DType::F32 {
+            Node::record(&[self], || Op::MaxDim {
+                input: self.clone(),
+                dim: d,
+                indices,
+                keep_shape,
+            })
+        } else {
+            None
+        };
+        Ok((
+            Tensor::from_storage(values, out_shape).with_grad_fn(node),
+            idx,
+        ))
+    }
+
+    /// Index of the maximum: over the flattened tensor, or along `dim`.
+    pub fn argmax(&self, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+        let _guard = crate::autograd::NoGradGuard::new();
+        match dim {
+            Some(d) => Ok(self.max_dim(d, keepdim)?.1),
+            None => {
+                if self.numel() == 0 {
+                    bail!(
+                        value,
+                        "argmax(): Expected reduction dim to be specified for input.numel() == 0."
+                    );
+                }
+                let flat = self.flatten()?;
+                let idx = flat.max_dim(0, false)?.1;
+                if keepdim {
+                    idx.reshape_to(&vec![1; self.ndim()])
+                } else {
+                    Ok(idx)
+                }
+            }
+        }
+    }
+}

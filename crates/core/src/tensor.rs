@@ -1,0 +1,262 @@
+//! The tensor handle: shared, contiguous storage plus shape, and the autograd links.
+//!
+//! Cloning a `Tensor` clones a handle (an `Arc`), never the data. Views that keep the data
+//! contiguous (reshape, squeeze, unsqueeze, detach) share the storage like PyTorch's views do.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::autograd::Node;
+use crate::dtype::DType;
+use crate::shape::{checked_numel, fmt_shape, numel};
+use crate::storage::Storage;
+use crate::{bail, Result};
+
+pub(crate) struct TensorImpl {
+    pub(crate) storage: Arc<RwLock<Storage>>,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) dtype: DType,
+    requires_grad: AtomicBool,
+    pub(crate) grad: Mutex<Option<Tensor>>,
+    pub(crate) grad_fn: Option<Arc<Node>>,
+}
+
+#[derive(Clone)]
+pub struct Tensor(pub(crate) Arc<TensorImpl>);
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Tensor(shape={}, dtype={})",
+            fmt_shape(self.shape()),
+            self.dtype()
+        )
+    }
+}
+
+impl Tensor {
+    pub(crate) fn from_storage(storage: Storage, shape: Vec<usize>) -> Tensor {
+        debug_assert_eq!(storage.len(), numel(&shape));
+        let dtype = storage.dtype();
+        Tensor(Arc::new(TensorImpl {
+            storage: Arc::new(RwLock::new(storage)),
+            shape,
+            dtype,
+            requires_grad: AtomicBool::new(false),
+            grad: Mutex::new(None),
+            grad_fn: None,
+        }))
+    }
+
+    /// A tensor that shares `self`'s storage under another shape (same element count).
+    pub(crate) fn share_with_shape(&self, shape: Vec<usize>, grad_fn: Option<Arc<Node>>) -> Tensor {
+        debug_assert_eq!(numel(&shape), self.numel());
+        Tensor(Arc::new(TensorImpl {
+            storage: self.0.storage.clone(),
+            shape,
+            dtype: self.0.dtype,
+            requires_grad: AtomicBool::new(false),
+            grad: Mutex::new(None),
+            grad_fn,
+        }))
+    }
+
+    /// Attaches an autograd node to a freshly computed result.
+    pub(crate) fn with_grad_fn(self, node: Option<Arc<Node>>) -> Tensor {
+        match node {
+            None => self,
+            Some(n) => {
+                let inner = Arc::try_unwrap(self.0).unwrap_or_else(|_| {
+                    unreachable!("with_grad_fn is only called on tensors that were just created")
+                });
+                Tensor(Arc::new(TensorImpl {
+                    grad_fn: Some(n),
+                    ..inner
+                }))
+            }
+        }
+    }
+
+    pub fn from_f32(data: Vec<f32>, shape: Vec<usize>) -> Result<Tensor> {
+        Self::check_len("tensor", data.len(), &shape)?;
+        Ok(Tensor::from_storage(Storage::F32(data), shape))
+    }
+
+    pub fn from_i64(data: Vec<i64>, shape: Vec<usize>) -> Result<Tensor> {
+        Self::check_len("tensor", data.len(), &shape)?;
+        Ok(Tensor::from_storage(Storage::I64(data), shape))
+    }
+
+    fn check_len(op: &str, len: usize, shape: &[usize]) -> Result<()> {
+        let n = checked_numel(op, shape)?;
+        if n != len {
+            bail!(
+                value,
+                "{op}(): shape {} needs {n} elements, but {len} were given",
+                fmt_shape(shape)
+            );
+        }
+        Ok(())
+    }
+
+    pub fn scalar(value: f32) -> Tensor {
+        Tensor::from_storage(Storage::F32(vec![value]), vec![])
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.0.shape
+    }
+
+    pub fn ndim(&self) -> usize {
+        self.0.shape.len()
+    }
+
+    pub fn numel(&self) -> usize {
+        numel(&self.0.shape)
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.0.dtype
+    }
+
+    pub fn size_in_bytes(&self) -> usize {
+        self.numel() * self.0.dtype.size_in_bytes()
+    }
+
+    /// Size of dimension `dim` (negative counts from the end).
+    pub fn size(&self, dim: i64) -> Result<usize> {
+        let d = crate::shape::wrap_dim(dim, self.ndim())?;
+        Ok(if self.ndim() == 0 { 1 } else { self.0.shape[d] })
+    }
+
+    pub fn same_storage(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0.storage, &other.0.storage)
+    }
+
+    pub fn same_tensor(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    pub fn storage(&self) -> RwLockReadGuard<'_, Storage> {
+        self.0.storage.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Write access to the data, for in-place updates (optimizers, gradient accumulation, init).
+    pub fn storage_mut(&self) -> RwLockWriteGuard<'_, Storage> {
+        self.0.storage.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Copies the values out as float32 (int64 converted).
+    pub fn to_vec_f32(&self) -> Vec<f32> {
+        self.storage().to_f32_vec()
+    }
+
+    pub fn to_vec_i64(&self) -> Vec<i64> {
+        self.storage().to_i64_vec()
+    }
+
+    /// Runs `f` over the float32 data; a TypeError for other dtypes.
+    pub fn with_f32<R>(&self, op: &str, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
+        match &*self.storage() {
+            Storage::F32(v) => Ok(f(v)),
+            other => bail!(
+                type,
+                "{op}(): expected a float32 tensor, got {}",
+                other.dtype()
+            ),
+        }
+    }
+
+    /// The single value of a one-element tensor, PyTorch's message otherwise.
+    pub fn item(&self) -> Result<f64> {
+        if self.numel() != 1 {
+            bail!(
+                value,
+                "a Tensor with {} elements cannot be converted to Scalar",
+                self.numel()
+            );
+        }
+        Ok(match &*self.storage() {
+            Storage::F32(v) => v[0] as f64,
+            Storage::I64(v) => v[0] as f64,
+        })
+    }
+
+    // ----- autograd state -----
+
+    pub fn requires_grad(&self) -> bool {
+        self.0.grad_fn.is_some() || self.0.requires_grad.load(Ordering::Relaxed)
+    }
+
+    pub fn is_leaf(&self) -> bool {
+        self.0.grad_fn.is_none()
+    }
+
+    pub fn grad_fn(&self) -> Option<&Arc<Node>> {
+        self.0.grad_fn.as_ref()
+    }
+
+    /// Sets `requires_grad` on a leaf, with PyTorch's messages for non-leaves and integer tensors.
+    pub fn set_requires_grad(&self, flag: bool) -> Result<()> {
+        if !self.is_leaf() {
+            if flag {
+                return Ok(());
+            }
+            bail!(
+                value,
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+            );
+        }
+        if flag && !self.dtype().is_floating_point() {
+            bail!(
+                type,
+                "Only Tensors of floating point and complex dtype can require gradients"
+            );
+        }
+        self.0.requires_grad.store(flag, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Builder form of `set_requires_grad` for creation code.
+    pub fn requires_grad_(self, flag: bool) -> Result<Tensor> {
+        self.set_requires_grad(flag)?;
+        Ok(self)
+    }
+
+    pub fn grad(&self) -> Option<Tensor> {
+        self.0
+            .grad
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set_grad(&self, grad: Option<Tensor>) -> Result<()> {
+        if let Some(g) = &grad {
+            if g.shape() != self.shape() {
+                bail!(
+                    value,
+                    "assigned grad has data of a different size: expected {}, got {}",
+                    fmt_shape(self.shape()),
+                    fmt_shape(g.shape())
+                );
+            }
+            if g.dtype() != self.dtype() {
+                bail!(type, "assigned grad has data of a different type");
+            }
+        }
+        *self.0.grad.lock().unwrap_or_else(|e| e.into_inner()) = grad;
+        Ok(())
+    }
+
+    /// A new leaf that shares the data and records no history.
+    pub fn detach(&self) -> Tensor {
+        self.share_with_shape(self.0.shape.clone(), None)
+    }
+
+    /// A fresh copy of the data with no autograd links.
+    pub fn deep_copy(&self) -> Tensor {
+        Tensor::from_storage(self.storage().clone(), self.0.shape.clone())
+    }
+}

@@ -1,0 +1,123 @@
+//! Behaviour of the backward pass itself: accumulation, graph freeing, errors, grad mode.
+
+use seqtorch_core::autograd::{backward, is_grad_enabled, NoGradGuard};
+use seqtorch_core::{ErrorKind, Tensor};
+
+fn leaf(v: &[f32]) -> Tensor {
+    Tensor::from_f32(v.to_vec(), vec![v.len()])
+        .unwrap()
+        .requires_grad_(true)
+        .unwrap()
+}
+
+#[test]
+fn gradients_accumulate_across_backward_calls() {
+    let x = leaf(&[1.0, 2.0]);
+    let held = {
+        let y = x.mul(&x).unwrap().sum(None, false).unwrap();
+        backward(&y, None, false).unwrap();
+        x.grad().unwrap()
+    };
+    let y = x.mul(&x).unwrap().sum(None, false).unwrap();
+    backward(&y, None, false).unwrap();
+    assert_eq!(x.grad().unwrap().to_vec_f32(), vec![4.0, 8.0]);
+    // Accumulation is in place, so a handle taken earlier sees the new values, like PyTorch.
+    assert_eq!(held.to_vec_f32(), vec![4.0, 8.0]);
+}
+
+#[test]
+fn second_backward_through_freed_graph_is_an_error() {
+    let x = leaf(&[1.0, 2.0]);
+    let y = x.exp().unwrap().sum(None, false).unwrap();
+    backward(&y, None, false).unwrap();
+    let err = backward(&y, None, false).unwrap_err();
+    assert!(
+        err.message
+            .contains("backward through the graph a second time"),
+        "{}",
+        err.message
+    );
+    // The failed call wrote nothing.
+    assert_eq!(
+        x.grad().unwrap().to_vec_f32(),
+        x.exp().unwrap().to_vec_f32()
+    );
+}
+
+#[test]
+fn retain_graph_allows_a_second_backward() {
+    let x = leaf(&[3.0]);
+    let y = x.mul(&x).unwrap().sum(None, false).unwrap();
+    backward(&y, None, true).unwrap();
+    backward(&y, None, false).unwrap();
+    assert_eq!(x.grad().unwrap().to_vec_f32(), vec![12.0]);
+}
+
+#[test]
+fn non_scalar_backward_needs_a_gradient() {
+    let x = leaf(&[1.0, 2.0]);
+    let y = x.mul_scalar(3.0).unwrap();
+    let err = backward(&y, None, false).unwrap_err();
+    assert_eq!(
+        err.message,
+        "grad can be implicitly created only for scalar outputs"
+    );
+    let g = Tensor::from_f32(vec![1.0, 0.5], vec![2]).unwrap();
+    backward(&y, Some(&g), false).unwrap();
+    assert_eq!(x.grad().unwrap().to_vec_f32(), vec![3.0, 1.5]);
+    let bad = Tensor::from_f32(vec![1.0, 0.5, 2.0], vec![3]).unwrap();
+    let y = x.mul_scalar(3.0).unwrap();
+    assert!(backward(&y, Some(&bad), false)
+        .unwrap_err()
+        .message
+        .contains("Mismatch in shape"));
+}
+
+#[test]
+fn backward_without_grad_is_an_error() {
+    let x = Tensor::from_f32(vec![1.0], vec![1]).unwrap();
+    let err = backward(&x.sum(None, false).unwrap(), None, false).unwrap_err();
+    assert!(err.message.contains("does not require grad"));
+}
+
+#[test]
+fn no_grad_records_nothing_and_restores_mode() {
+    let x = leaf(&[1.0]);
+    {
+        let _g = NoGradGuard::new();
+        assert!(!is_grad_enabled());
+        let y = x.mul_scalar(2.0).unwrap();
+        assert!(!y.requires_grad());
+    }
+    assert!(is_grad_enabled());
+    assert!(x.mul_scalar(2.0).unwrap().requires_grad());
+}
+
+#[test]
+fn detach_cuts_the_graph_and_shares_data() {
+    let x = leaf(&[2.0]);
+    let d = x.detach();
+    assert!(!d.requires_grad());
+    assert!(d.same_storage(&x));
+    let y = x.mul(&d).unwrap().sum(None, false).unwrap();
+    backward(&y, None, false).unwrap();
+    assert_eq!(x.grad().unwrap().to_vec_f32(), vec![2.0]);
+}
+
+#[test]
+fn integer_tensors_cannot_require_grad() {
+    let t = Tensor::from_i64(vec![1, 2], vec![2]).unwrap();
+    let err = t.set_requires_grad(true).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Type);
+}
+
+#[test]
+fn long_chains_do_not_overflow_the_stack() {
+    let x = leaf(&[1.0]);
+    let mut y = x.clone();
+    for _ in 0..20_000 {
+        y = y.mul_scalar(1.0).unwrap();
+    }
+    backward(&y.sum(None, false).unwrap(), None, false).unwrap();
+    assert_eq!(x.grad().unwrap().to_vec_f32(), vec![1.0]);
+}

@@ -1,0 +1,359 @@
+//! `NativeTensor`: the JavaScript handle of a core tensor. Its native bytes are reported to V8
+//! so garbage collection frees tensors in long loops; `dispose()` frees them early.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use seqtorch_core::{autograd, bail, DType, Tensor};
+
+use crate::convert::{int, ints};
+use crate::error::guard;
+
+#[napi(custom_finalize)]
+pub struct NativeTensor {
+    inner: Option<Tensor>,
+    reported_bytes: i64,
+}
+
+impl ObjectFinalize for NativeTensor {
+    fn finalize(self, env: Env) -> Result<()> {
+        if self.reported_bytes != 0 {
+            env.adjust_external_memory(-self.reported_bytes)?;
+        }
+        Ok(())
+    }
+}
+
+impl NativeTensor {
+    pub fn wrap(env: &Env, t: Tensor) -> Result<NativeTensor> {
+        let bytes = t.size_in_bytes() as i64;
+        if bytes != 0 {
+            env.adjust_external_memory(bytes)?;
+        }
+        Ok(NativeTensor {
+            inner: Some(t),
+            reported_bytes: bytes,
+        })
+    }
+
+    pub fn get(&self) -> seqtorch_core::Result<&Tensor> {
+        match &self.inner {
+            Some(t) => Ok(t),
+            None => bail!(value, "this tensor was disposed and can no longer be used"),
+        }
+    }
+}
+
+/// Runs a core op that yields a tensor and wraps the result.
+fn op(env: &Env, f: impl FnOnce() -> seqtorch_core::Result<Tensor>) -> Result<NativeTensor> {
+    let t = guard(env, f)?;
+    NativeTensor::wrap(env, t)
+}
+
+#[napi]
+impl NativeTensor {
+    // ----- metadata and data -----
+
+    #[napi(getter)]
+    pub fn shape(&self, env: Env) -> Result<Vec<u32>> {
+        guard(&env, || {
+            Ok(self.get()?.shape().iter().map(|&d| d as u32).collect())
+        })
+    }
+
+    #[napi(getter)]
+    pub fn dtype(&self, env: Env) -> Result<String> {
+        guard(&env, || Ok(self.get()?.dtype().name().to_string()))
+    }
+
+    #[napi(getter)]
+    pub fn disposed(&self) -> bool {
+        self.inner.is_none()
+    }
+
+    #[napi]
+    pub fn numel(&self, env: Env) -> Result<f64> {
+        guard(&env, || Ok(self.get()?.numel() as f64))
+    }
+
+    /// float32 data (int64 converted) as a Float32Array copy.
+    #[napi]
+    pub fn to_float32_array(&self, env: Env) -> Result<Float32Array> {
+        guard(&env, || Ok(Float32Array::new(self.get()?.to_vec_f32())))
+    }
+
+    /// int64 data as doubles (exact up to 2^53).
+    #[napi]
+    pub fn to_float64_array(&self, env: Env) -> Result<Float64Array> {
+        guard(&env, || {
+            let t = self.get()?;
+            let v: Vec<f64> = match t.dtype() {
+                DType::I64 => t.to_vec_i64().into_iter().map(|x| x as f64).collect(),
+                DType::F32 => t.to_vec_f32().into_iter().map(|x| x as f64).collect(),
+            };
+            Ok(Float64Array::new(v))
+        })
+    }
+
+    #[napi]
+    pub fn item(&self, env: Env) -> Result<f64> {
+        guard(&env, || self.get()?.item())
+    }
+
+    /// Frees the native data now; later use of this handle throws.
+    #[napi]
+    pub fn dispose(&mut self, env: Env) -> Result<()> {
+        self.inner = None;
+        if self.reported_bytes != 0 {
+            env.adjust_external_memory(-self.reported_bytes)?;
+            self.reported_bytes = 0;
+        }
+        Ok(())
+    }
+
+    // ----- autograd -----
+
+    #[napi(getter)]
+    pub fn requires_grad(&self, env: Env) -> Result<bool> {
+        guard(&env, || Ok(self.get()?.requires_grad()))
+    }
+
+    #[napi]
+    pub fn set_requires_grad(&self, env: Env, flag: bool) -> Result<()> {
+        guard(&env, || self.get()?.set_requires_grad(flag))
+    }
+
+    #[napi(getter)]
+    pub fn is_leaf(&self, env: Env) -> Result<bool> {
+        guard(&env, || Ok(self.get()?.is_leaf()))
+    }
+
+    #[napi(getter)]
+    pub fn grad_fn_name(&self, env: Env) -> Result<Option<String>> {
+        guard(&env, || {
+            Ok(self.get()?.grad_fn().map(|n| n.name().to_string()))
+        })
+    }
+
+    #[napi]
+    pub fn grad(&self, env: Env) -> Result<Option<NativeTensor>> {
+        match guard(&env, || Ok(self.get()?.grad()))? {
+            Some(g) => Ok(Some(NativeTensor::wrap(&env, g)?)),
+            None => Ok(None),
+        }
+    }
+
+    #[napi]
+    pub fn set_grad(&self, env: Env, grad: Option<&NativeTensor>) -> Result<()> {
+        guard(&env, || {
+            let g = match grad {
+                Some(g) => Some(g.get()?.clone()),
+                None => None,
+            };
+            self.get()?.set_grad(g)
+        })
+    }
+
+    #[napi]
+    pub fn backward(
+        &self,
+        env: Env,
+        gradient: Option<&NativeTensor>,
+        retain_graph: bool,
+    ) -> Result<()> {
+        guard(&env, || {
+            let g = match gradient {
+                Some(g) => Some(g.get()?.clone()),
+                None => None,
+            };
+            autograd::backward(self.get()?, g.as_ref(), retain_graph)
+        })
+    }
+
+    #[napi]
+    pub fn detach(&self, env: Env) -> Result<NativeTensor> {
+        op(&env, || Ok(self.get()?.detach()))
+    }
+
+    #[napi]
+    pub fn clone_tensor(&self, env: Env) -> Result<NativeTensor> {
+        op(&env, || Ok(self.get()?.clone_tensor()))
+    }
+
+    // ----- elementwise -----
+
+    #[napi]
+    pub fn add(&self, env: Env, other: &NativeTensor) -> Result<NativeTensor> {
+        op(&env, || self.get()?.add(other.get()?))
+    }
+    #[napi]
+    pub fn sub(&self, env: Env, other: &NativeTensor) -> Result<NativeTensor> {
+        op(&env, || self.get()?.sub(other.get()?))
+    }
+    #[napi]
+    pub fn mul(&self, env: Env, other: &NativeTensor) -> Result<NativeTensor> {
+        op(&env, || self.get()?.mul(other.get()?))
+    }
+    #[napi]
+    pub fn div(&self, env: Env, other: &NativeTensor) -> Result<NativeTensor> {
+        op(&env, || self.get()?.div(other.get()?))
+    }
+    #[napi]
+    pub fn add_scalar(&self, env: Env, value: f64) -> Result<NativeTensor> {
+        op(&env, || self.get()?.add_scalar(value))
+    }
+    #[napi]
+    pub fn sub_scalar(&self, env: Env, value: f64) -> Result<NativeTensor> {
+        op(&env, || self.get()?.sub_scalar(value))
+    }
+    #[napi]
+    pub fn mul_scalar(&self, env: Env, value: f64) -> Result<NativeTensor> {
+        op(&env, || self.get()?.mul_scalar(value))
+    }
+    #[napi]
+    pub fn div_scalar(&self, env: Env, value: f64) -> Result<NativeTensor> {
+        op(&env, || self.get()?.div_scalar(value))
+    }
+    #[napi]
+    pub fn neg(&self, env: Env) -> Result<NativeTensor> {
+        op(&env, || self.get()?.neg())
+    }
+    #[napi]
+    pub fn pow(&self, env: Env, exponent: f64) -> Result<NativeTensor> {
+        op(&env, || self.get()?.pow(exponent as f32))
+    }
+    #[napi]
+    pub fn exp(&self, env: Env) -> Result<NativeTensor> {
+        op(&env, || self.get()?.exp())
+    }
+    #[napi]
+    pub fn log(&self, env: Env) -> Result<NativeTensor> {
+        op(&env, || self.get()?.log())
+    }
+    #[napi]
+    pub fn sigmoid(&self, env: Env) -> Result<NativeTensor> {
+        op(&env, || self.get()?.sigmoid())
+    }
+    #[napi]
+    pub fn tanh(&self, env: Env) -> Result<NativeTensor> {
+        op(&env, || self.get()?.tanh())
+    }
+    #[napi]
+    pub fn relu(&self, env: Env) -> Result<NativeTensor> {
+        op(&env, || self.get()?.relu())
+    }
+
+    // ----- products and reductions -----
+
+    #[napi]
+    pub fn matmul(&self, env: Env, other: &NativeTensor) -> Result<NativeTensor> {
+        op(&env, || self.get()?.matmul(other.get()?))
+    }
+
+    #[napi]
+    pub fn sum(&self, env: Env, dims: Option<Vec<f64>>, keepdim: bool) -> Result<NativeTensor> {
+        op(&env, || {
+            let d = dims.map(|d| ints("sum", "dim", &d)).transpose()?;
+            self.get()?.sum(d.as_deref(), keepdim)
+        })
+    }
+
+    #[napi]
+    pub fn mean(&self, env: Env, dims: Option<Vec<f64>>, keepdim: bool) -> Result<NativeTensor> {
+        op(&env, || {
+            let d = dims.map(|d| ints("mean", "dim", &d)).transpose()?;
+            self.get()?.mean(d.as_deref(), keepdim)
+        })
+    }
+
+    #[napi]
+    pub fn max_all(&self, env: Env) -> Result<NativeTensor> {
+        op(&env, || self.get()?.max_all())
+    }
+
+    /// `[values, indices]` along `dim`.
+    #[napi]
+    pub fn max_dim(&self, env: Env, dim: f64, keepdim: bool) -> Result<Vec<NativeTensor>> {
+        let (v, i) = guard(&env, || {
+            self.get()?.max_dim(int("max", "dim", dim)?, keepdim)
+        })?;
+        Ok(vec![
+            NativeTensor::wrap(&env, v)?,
+            NativeTensor::wrap(&env, i)?,
+        ])
+    }
+
+    #[napi]
+    pub fn argmax(&self, env: Env, dim: Option<f64>, keepdim: bool) -> Result<NativeTensor> {
+        op(&env, || {
+            let d = dim.map(|d| int("argmax", "dim", d)).transpose()?;
+            self.get()?.argmax(d, keepdim)
+        })
+    }
+
+    // ----- shape and indexing -----
+
+    #[napi]
+    pub fn reshape(&self, env: Env, shape: Vec<f64>) -> Result<NativeTensor> {
+        op(&env, || {
+            self.get()?.reshape(&ints("reshape", "size", &shape)?)
+        })
+    }
+
+    #[napi]
+    pub fn transpose(&self, env: Env, dim0: f64, dim1: f64) -> Result<NativeTensor> {
+        op(&env, || {
+            self.get()?.transpose(
+                int("transpose", "dim0", dim0)?,
+                int("transpose", "dim1", dim1)?,
+            )
+        })
+    }
+
+    #[napi]
+    pub fn permute(&self, env: Env, dims: Vec<f64>) -> Result<NativeTensor> {
+        op(&env, || {
+            self.get()?.permute(&ints("permute", "dim", &dims)?)
+        })
+    }
+
+    #[napi]
+    pub fn squeeze(&self, env: Env, dim: Option<f64>) -> Result<NativeTensor> {
+        op(&env, || {
+            let d = dim.map(|d| int("squeeze", "dim", d)).transpose()?;
+            self.get()?.squeeze(d)
+        })
+    }
+
+    #[napi]
+    pub fn unsqueeze(&self, env: Env, dim: f64) -> Result<NativeTensor> {
+        op(&env, || {
+            self.get()?.unsqueeze(int("unsqueeze", "dim", dim)?)
+        })
+    }
+
+    #[napi]
+    pub fn expand(&self, env: Env, sizes: Vec<f64>) -> Result<NativeTensor> {
+        op(&env, || {
+            self.get()?.expand_sizes(&ints("expand", "size", &sizes)?)
+        })
+    }
+
+    #[napi]
+    pub fn select(&self, env: Env, dim: f64, index: f64) -> Result<NativeTensor> {
+        op(&env, || {
+            self.get()?
+                .select(int("select", "dim", dim)?, int("select", "index", index)?)
+        })
+    }
+
+    #[napi]
+    pub fn narrow(&self, env: Env, dim: f64, start: f64, length: f64) -> Result<NativeTensor> {
+        op(&env, || {
+            self.get()?.narrow(
+                int("narrow", "dim", dim)?,
+                int("narrow", "start", start)?,
+                int("narrow", "length", length)?,
+            )
+        })
+    }
+}

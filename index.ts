@@ -1,0 +1,22 @@
+// seqtorch: PyTorch-style sequence modelling for TypeScript. Re-exports the facade; no logic here.
+
+export {
+  Tensor,
+  tensor,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  randn,
+  rand,
+  randint,
+  arange,
+  linspace,
+  cat,
+  stack,
+} from './src/tensor.js'
+export type { DType, NestedArray, TypedData, TensorOptions, TensorDataOptions, BackwardOptions } from './src/tensor.js'
+export { noGrad, enableGrad, isGradEnabled } from './src/autograd.js'
+export { manualSeed } from './src/random.js'
+export { setNumThreads, getNumThreads } from './src/threads.js'

@@ -1,0 +1,568 @@
+// The Tensor class: a typed handle around a native (Rust-owned) tensor, with PyTorch's method
+// names. All math happens natively; this file shapes arguments and checks their JS types.
+
+import { inspect } from 'node:util'
+
+import { native, type NativeTensor } from './native.js'
+import { formatTensor } from './tensor_format.js'
+
+export type DType = 'float32' | 'int64'
+
+/** A number, or arrays of numbers nested to any depth (all rows the same length). */
+export type NestedArray = number | readonly NestedArray[]
+
+export type TypedData = Float32Array | Float64Array | Int32Array | BigInt64Array
+
+export interface TensorOptions {
+  dtype?: DType
+  requiresGrad?: boolean
+}
+
+export interface BackwardOptions {
+  /** Keep the graph so backward can run through it again (PyTorch's `retain_graph`). */
+  retainGraph?: boolean
+}
+
+const DTYPES: readonly string[] = ['float32', 'int64']
+
+function describe(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (v instanceof Tensor) return 'a Tensor'
+  return typeof v
+}
+
+function checkDtype(op: string, dtype: unknown): DType | undefined {
+  if (dtype === undefined) return undefined
+  if (typeof dtype !== 'string' || !DTYPES.includes(dtype)) {
+    throw new TypeError(`${op}(): dtype must be 'float32' or 'int64', got ${String(dtype)}`)
+  }
+  return dtype as DType
+}
+
+function checkInt(op: string, what: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    throw new TypeError(`${op}(): ${what} must be an integer, got ${typeof v === 'number' ? v : describe(v)}`)
+  }
+  return v
+}
+
+function checkNumber(op: string, what: string, v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError(`${op}(): ${what} must be a number, got ${describe(v)}`)
+  return v
+}
+
+function checkTensor(op: string, what: string, v: unknown): Tensor {
+  if (!(v instanceof Tensor)) throw new TypeError(`${op}(): ${what} must be a Tensor, got ${describe(v)}`)
+  return v
+}
+
+/** Accepts `f(2, 3)` and `f([2, 3])` the way PyTorch accepts `f(2, 3)` and `f((2, 3))`. */
+function sizeArgs(op: string, args: readonly unknown[]): number[] {
+  const list = args.length === 1 && Array.isArray(args[0]) ? (args[0] as unknown[]) : args
+  return list.map((d, i) => {
+    if (typeof d !== 'number' || !Number.isInteger(d)) {
+      throw new TypeError(`${op}(): size must be integers, got ${typeof d === 'number' ? d : describe(d)} at position ${i}`)
+    }
+    return d
+  })
+}
+
+function dimList(op: string, dim: number | readonly number[] | undefined): number[] | undefined {
+  if (dim === undefined) return undefined
+  const list = typeof dim === 'number' ? [dim] : dim
+  if (!Array.isArray(list)) throw new TypeError(`${op}(): dim must be an integer or an array of integers`)
+  return list.map((d) => checkInt(op, 'dim', d))
+}
+
+export class Tensor {
+  /** @internal */
+  readonly _h: NativeTensor
+
+  /** @internal Use `tensor()` or the creation functions instead. */
+  constructor(handle: NativeTensor) {
+    this._h = handle
+  }
+
+  // ----- metadata -----
+
+  get shape(): number[] {
+    return this._h.shape
+  }
+
+  get dtype(): DType {
+    return this._h.dtype as DType
+  }
+
+  get ndim(): number {
+    return this._h.shape.length
+  }
+
+  numel(): number {
+    return this._h.numel()
+  }
+
+  /** `size()` is the shape; `size(dim)` one dimension (negative counts from the end). */
+  size(): number[]
+  size(dim: number): number
+  size(dim?: number): number | number[] {
+    const shape = this.shape
+    if (dim === undefined) return shape
+    checkInt('size', 'dim', dim)
+    const n = shape.length
+    if (dim < -n || dim >= n) {
+      throw new RangeError(`Dimension out of range (expected to be in range of [${-n}, ${n - 1}], but got ${dim})`)
+    }
+    return shape[dim < 0 ? dim + n : dim] as number
+  }
+
+  // ----- data -----
+
+  /** The values as nested arrays (a plain number for a 0-d tensor), like PyTorch's `tolist()`. */
+  toArray(): NestedArray {
+    return nest(this.flatValues(), this.shape)
+  }
+
+  /** The values as a flat typed array copy: Float32Array for float32, Float64Array for int64. */
+  data(): Float32Array | Float64Array {
+    return this.dtype === 'int64' ? this._h.toFloat64Array() : this._h.toFloat32Array()
+  }
+
+  /** @internal */
+  flatValues(): ArrayLike<number> {
+    return this.data()
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    return this._h.item()
+  }
+
+  // ----- autograd -----
+
+  get requiresGrad(): boolean {
+    return this._h.requiresGrad
+  }
+
+  set requiresGrad(flag: boolean) {
+    this._h.setRequiresGrad(Boolean(flag))
+  }
+
+  /** Sets `requiresGrad` in place and returns this tensor (PyTorch's `requires_grad_()`). */
+  requiresGrad_(flag = true): this {
+    this._h.setRequiresGrad(Boolean(flag))
+    return this
+  }
+
+  get isLeaf(): boolean {
+    return this._h.isLeaf
+  }
+
+  /** Name of the node that made this tensor (e.g. `'MulBackward0'`), or null for a leaf. */
+  get gradFn(): string | null {
+    return this._h.gradFnName
+  }
+
+  /** Accumulated gradient of a leaf after `backward()`, or null. */
+  get grad(): Tensor | null {
+    const g = this._h.grad()
+    return g ? new Tensor(g) : null
+  }
+
+  set grad(value: Tensor | null) {
+    if (value !== null) checkTensor('grad', 'value', value)
+    this._h.setGrad(value ? value._h : null)
+  }
+
+  /**
+   * Computes gradients of this tensor with respect to every leaf that requires grad.
+   * `backward()`, `backward(gradient)`, `backward(gradient, { retainGraph })` or `backward({ retainGraph })`.
+   */
+  backward(gradient?: Tensor | BackwardOptions | null, options: BackwardOptions = {}): void {
+    if (gradient !== undefined && gradient !== null && !(gradient instanceof Tensor)) {
+      if (typeof gradient !== 'object' || Array.isArray(gradient)) checkTensor('backward', 'gradient', gradient)
+      options = gradient
+      gradient = null
+    }
+    this._h.backward(gradient ? gradient._h : null, Boolean(options.retainGraph))
+  }
+
+  /** A tensor sharing this one's data, cut from the graph. */
+  detach(): Tensor {
+    return new Tensor(this._h.detach())
+  }
+
+  /** A copy of the data that stays in the graph. */
+  clone(): Tensor {
+    return new Tensor(this._h.cloneTensor())
+  }
+
+  /** Frees the native memory now instead of at garbage collection. The tensor is unusable after. */
+  dispose(): void {
+    this._h.dispose()
+  }
+
+  get disposed(): boolean {
+    return this._h.disposed
+  }
+
+  // ----- elementwise (NumPy broadcasting) -----
+
+  add(other: Tensor | number): Tensor {
+    return this.binary('add', other)
+  }
+
+  sub(other: Tensor | number): Tensor {
+    return this.binary('sub', other)
+  }
+
+  mul(other: Tensor | number): Tensor {
+    return this.binary('mul', other)
+  }
+
+  div(other: Tensor | number): Tensor {
+    return this.binary('div', other)
+  }
+
+  private binary(op: 'add' | 'sub' | 'mul' | 'div', other: Tensor | number): Tensor {
+    if (typeof other === 'number') {
+      const h = this._h
+      switch (op) {
+        case 'add':
+          return new Tensor(h.addScalar(other))
+        case 'sub':
+          return new Tensor(h.subScalar(other))
+        case 'mul':
+          return new Tensor(h.mulScalar(other))
+        case 'div':
+          return new Tensor(h.divScalar(other))
+      }
+    }
+    if (!(other instanceof Tensor)) {
+      throw new TypeError(`${op}(): other must be a Tensor or a number, got ${describe(other)}`)
+    }
+    return new Tensor(this._h[op](other._h))
+  }
+
+  neg(): Tensor {
+    return new Tensor(this._h.neg())
+  }
+
+  /** Elementwise power with a number exponent. */
+  pow(exponent: number): Tensor {
+    return new Tensor(this._h.pow(checkNumber('pow', 'exponent', exponent)))
+  }
+
+  exp(): Tensor {
+    return new Tensor(this._h.exp())
+  }
+
+  log(): Tensor {
+    return new Tensor(this._h.log())
+  }
+
+  sigmoid(): Tensor {
+    return new Tensor(this._h.sigmoid())
+  }
+
+  tanh(): Tensor {
+    return new Tensor(this._h.tanh())
+  }
+
+  relu(): Tensor {
+    return new Tensor(this._h.relu())
+  }
+
+  // ----- products and reductions -----
+
+  /** `torch.matmul`: dot, matrix-vector, matrix-matrix and broadcast batched products. */
+  matmul(other: Tensor): Tensor {
+    return new Tensor(this._h.matmul(checkTensor('matmul', 'other', other)._h))
+  }
+
+  /** Sum of all elements, or over `dim` (one or several), keeping them as size 1 if `keepdim`. */
+  sum(dim?: number | readonly number[], keepdim = false): Tensor {
+    return new Tensor(this._h.sum(dimList('sum', dim) ?? null, Boolean(keepdim)))
+  }
+
+  mean(dim?: number | readonly number[], keepdim = false): Tensor {
+    return new Tensor(this._h.mean(dimList('mean', dim) ?? null, Boolean(keepdim)))
+  }
+
+  /** `max()` is the largest element; `max(dim)` gives `[values, indices]` along `dim`. */
+  max(): Tensor
+  max(dim: number, keepdim?: boolean): [Tensor, Tensor]
+  max(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
+    if (dim === undefined) return new Tensor(this._h.maxAll())
+    const [v, i] = this._h.maxDim(checkInt('max', 'dim', dim), Boolean(keepdim))
+    return [new Tensor(v as NativeTensor), new Tensor(i as NativeTensor)]
+  }
+
+  /** int64 index of the maximum over everything, or along `dim`. */
+  argmax(dim?: number, keepdim = false): Tensor {
+    const d = dim === undefined ? null : checkInt('argmax', 'dim', dim)
+    return new Tensor(this._h.argmax(d, Boolean(keepdim)))
+  }
+
+  // ----- shape and indexing -----
+
+  /** New shape with the same elements; one size may be -1. `reshape(4, -1)` or `reshape([4, -1])`. */
+  reshape(...shape: number[] | [readonly number[]]): Tensor {
+    return new Tensor(this._h.reshape(sizeArgs('reshape', shape)))
+  }
+
+  /** Same as `reshape` (storage is always contiguous here). */
+  view(...shape: number[] | [readonly number[]]): Tensor {
+    return new Tensor(this._h.reshape(sizeArgs('view', shape)))
+  }
+
+  flatten(): Tensor {
+    return new Tensor(this._h.reshape([-1]))
+  }
+
+  transpose(dim0: number, dim1: number): Tensor {
+    return new Tensor(this._h.transpose(checkInt('transpose', 'dim0', dim0), checkInt('transpose', 'dim1', dim1)))
+  }
+
+  permute(...dims: number[] | [readonly number[]]): Tensor {
+    return new Tensor(this._h.permute(sizeArgs('permute', dims)))
+  }
+
+  /** Drops size-1 dimensions (all, or only `dim`). */
+  squeeze(dim?: number): Tensor {
+    return new Tensor(this._h.squeeze(dim === undefined ? null : checkInt('squeeze', 'dim', dim)))
+  }
+
+  unsqueeze(dim: number): Tensor {
+    return new Tensor(this._h.unsqueeze(checkInt('unsqueeze', 'dim', dim)))
+  }
+
+  /** Broadcasts to a larger shape; -1 keeps a size. */
+  expand(...sizes: number[] | [readonly number[]]): Tensor {
+    return new Tensor(this._h.expand(sizeArgs('expand', sizes)))
+  }
+
+  /** Index `index` along `dim`, removing that dimension (PyTorch's `x[:, -1]` is `x.select(1, -1)`). */
+  select(dim: number, index: number): Tensor {
+    return new Tensor(this._h.select(checkInt('select', 'dim', dim), checkInt('select', 'index', index)))
+  }
+
+  /** `length` entries of `dim` from `start`. */
+  narrow(dim: number, start: number, length: number): Tensor {
+    return new Tensor(
+      this._h.narrow(checkInt('narrow', 'dim', dim), checkInt('narrow', 'start', start), checkInt('narrow', 'length', length)),
+    )
+  }
+
+  // ----- printing -----
+
+  toString(): string {
+    if (this.disposed) return 'tensor(<disposed>)'
+    return formatTensor(this.flatValues(), this.shape, this.dtype, this.suffix())
+  }
+
+  private suffix(): string {
+    const fn = this.gradFn
+    if (fn) return `grad_fn=<${fn}>`
+    return this.requiresGrad ? 'requires_grad=True' : ''
+  }
+
+  [inspect.custom](): string {
+    return this.toString()
+  }
+}
+
+function nest(flat: ArrayLike<number>, shape: readonly number[]): NestedArray {
+  if (shape.length === 0) return flat[0] as number
+  let offset = 0
+  const build = (d: number): NestedArray[] => {
+    const n = shape[d] as number
+    const out: NestedArray[] = new Array(n)
+    for (let i = 0; i < n; i++) {
+      if (d === shape.length - 1) out[i] = flat[offset++] as number
+      else out[i] = build(d + 1)
+    }
+    return out
+  }
+  return build(0)
+}
+
+// ----- creation -----
+
+/** Flattens nested arrays, checking they are rectangular and hold only numbers. */
+function flattenNested(data: NestedArray): { values: number[]; shape: number[] } {
+  const shape: number[] = []
+  let probe: NestedArray = data
+  while (Array.isArray(probe)) {
+    shape.push(probe.length)
+    if (probe.length === 0) break
+    probe = probe[0] as NestedArray
+  }
+  const values: number[] = []
+  const walk = (v: NestedArray, d: number, path: number[]): void => {
+    if (d === shape.length) {
+      if (typeof v !== 'number') {
+        const where = path.length ? ` at [${path.join(', ')}]` : ''
+        throw new TypeError(`tensor(): expected numbers, got ${describe(v)}${where}`)
+      }
+      values.push(v)
+      return
+    }
+    if (!Array.isArray(v)) {
+      throw new TypeError(`tensor(): expected sequence of length ${shape[d]} at dim ${d}, got ${describe(v)}`)
+    }
+    if (v.length !== shape[d]) {
+      throw new RangeError(`tensor(): expected sequence of length ${shape[d]} at dim ${d} (got ${v.length})`)
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i] as NestedArray, d + 1, [...path, i])
+  }
+  walk(data, 0, [])
+  return { values, shape }
+}
+
+function fromValues(values: ArrayLike<number>, shape: number[], dtype: DType): Tensor {
+  if (dtype === 'int64') {
+    const f64 = values instanceof Float64Array ? values : Float64Array.from(values)
+    return new Tensor(native.tensorFromInt64(f64, shape))
+  }
+  const f32 = values instanceof Float32Array ? values : Float32Array.from(values)
+  return new Tensor(native.tensorFromFloat32(f32, shape))
+}
+
+function finish(t: Tensor, options: TensorOptions | undefined): Tensor {
+  if (options?.requiresGrad) t.requiresGrad_(true)
+  return t
+}
+
+export interface TensorDataOptions extends TensorOptions {
+  /** Shape for flat data; defaults to the nesting of arrays (or 1-D for typed arrays). */
+  shape?: readonly number[]
+}
+
+/**
+ * Makes a tensor from numbers, nested arrays, or a typed array.
+ * float32 by default; int64 from `Int32Array`/`BigInt64Array` or `{ dtype: 'int64' }`.
+ */
+export function tensor(data: NestedArray | TypedData, options: TensorDataOptions = {}): Tensor {
+  if (options === null || typeof options !== 'object') throw new TypeError('tensor(): options must be an object')
+  let dtype = checkDtype('tensor', options.dtype)
+  let values: ArrayLike<number>
+  let shape: number[]
+  if (data instanceof BigInt64Array) {
+    values = Float64Array.from(data, (b) => {
+      const n = Number(b)
+      if (!Number.isSafeInteger(n)) throw new RangeError(`tensor(): int64 value ${b} is outside the safe integer range`)
+      return n
+    })
+    shape = [data.length]
+    dtype ??= 'int64'
+  } else if (data instanceof Int32Array) {
+    values = data
+    shape = [data.length]
+    dtype ??= 'int64'
+  } else if (data instanceof Float32Array || data instanceof Float64Array) {
+    values = data
+    shape = [data.length]
+  } else if (typeof data === 'number' || Array.isArray(data)) {
+    const flat = flattenNested(data as NestedArray)
+    values = flat.values
+    shape = flat.shape
+  } else {
+    throw new TypeError(`tensor(): data must be a number, a nested array or a typed array, got ${describe(data)}`)
+  }
+  if (options.shape !== undefined) shape = sizeArgs('tensor', [options.shape])
+  return finish(fromValues(values, shape, dtype ?? 'float32'), options)
+}
+
+type SizeAndOptions = [readonly number[], TensorOptions?] | number[] | [...number[], TensorOptions]
+
+/** Splits `(2, 3)`, `([2, 3])` or `([2, 3], { dtype })` into size and options. */
+function sizeAndOptions(op: string, args: readonly unknown[]): [number[], TensorOptions] {
+  const last = args[args.length - 1]
+  const hasOptions = last !== null && typeof last === 'object' && !Array.isArray(last)
+  const sizes = hasOptions ? args.slice(0, -1) : args
+  return [sizeArgs(op, sizes), (hasOptions ? last : {}) as TensorOptions]
+}
+
+export function zeros(...args: SizeAndOptions): Tensor {
+  const [size, options] = sizeAndOptions('zeros', args)
+  return finish(new Tensor(native.full(size, 0, checkDtype('zeros', options.dtype))), options)
+}
+
+export function ones(...args: SizeAndOptions): Tensor {
+  const [size, options] = sizeAndOptions('ones', args)
+  return finish(new Tensor(native.full(size, 1, checkDtype('ones', options.dtype))), options)
+}
+
+export function full(size: readonly number[], value: number, options: TensorOptions = {}): Tensor {
+  checkNumber('full', 'fill value', value)
+  return finish(new Tensor(native.full(sizeArgs('full', [size]), value, checkDtype('full', options.dtype))), options)
+}
+
+export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return zeros(checkTensor('zerosLike', 'input', t).shape, { dtype: t.dtype, ...options })
+}
+
+export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return ones(checkTensor('onesLike', 'input', t).shape, { dtype: t.dtype, ...options })
+}
+
+/** Standard normal float32 values. */
+export function randn(...args: SizeAndOptions): Tensor {
+  const [size, options] = sizeAndOptions('randn', args)
+  return finish(new Tensor(native.randn(size)), options)
+}
+
+/** Uniform float32 values in [0, 1). */
+export function rand(...args: SizeAndOptions): Tensor {
+  const [size, options] = sizeAndOptions('rand', args)
+  return finish(new Tensor(native.rand(size)), options)
+}
+
+/** int64 values uniform in [low, high): `randint(high, size)` or `randint(low, high, size)`. */
+export function randint(high: number, size: readonly number[]): Tensor
+export function randint(low: number, high: number, size: readonly number[]): Tensor
+export function randint(a: number, b: number | readonly number[], c?: readonly number[]): Tensor {
+  const [low, high, size] = Array.isArray(b) ? [0, a, b as readonly number[]] : [a, b as number, c]
+  if (size === undefined) throw new TypeError('randint(): size is required, e.g. randint(0, 10, [4, 5])')
+  return new Tensor(native.randint(checkInt('randint', 'low', low), checkInt('randint', 'high', high), sizeArgs('randint', [size])))
+}
+
+/**
+ * `arange(end)`, `arange(start, end)` or `arange(start, end, step)`, end exclusive.
+ * int64 when every argument is an integer (as in PyTorch), float32 otherwise.
+ */
+export function arange(end: number, options?: TensorOptions): Tensor
+export function arange(start: number, end: number, options?: TensorOptions): Tensor
+export function arange(start: number, end: number, step: number, options?: TensorOptions): Tensor
+export function arange(...args: (number | TensorOptions | undefined)[]): Tensor {
+  const last = args[args.length - 1]
+  const options: TensorOptions = last !== undefined && typeof last === 'object' ? (args.pop() as TensorOptions) : {}
+  const nums = args.filter((a) => a !== undefined).map((a, i) => checkNumber('arange', `argument ${i}`, a))
+  if (nums.length < 1 || nums.length > 3) throw new TypeError('arange(): expected 1 to 3 numbers')
+  const [start, end, step] = nums.length === 1 ? [0, nums[0] as number, 1] : [nums[0] as number, nums[1] as number, nums[2] ?? 1]
+  const dtype = checkDtype('arange', options.dtype) ?? (nums.every(Number.isInteger) ? 'int64' : 'float32')
+  return finish(new Tensor(native.arange(start, end, step, dtype)), options)
+}
+
+/** `steps` evenly spaced float32 values from `start` to `end`, both included. */
+export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+  checkNumber('linspace', 'start', start)
+  checkNumber('linspace', 'end', end)
+  return finish(new Tensor(native.linspace(start, end, checkInt('linspace', 'steps', steps))), options)
+}
+
+function tensorList(op: string, tensors: readonly Tensor[]): NativeTensor[] {
+  if (!Array.isArray(tensors)) throw new TypeError(`${op}(): expected an array of Tensors, got ${describe(tensors)}`)
+  return tensors.map((t, i) => checkTensor(op, `tensors[${i}]`, t)._h)
+}
+
+/** Joins tensors along an existing dimension. */
+export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  return new Tensor(native.cat(tensorList('cat', tensors), checkInt('cat', 'dim', dim)))
+}
+
+/** Joins equally shaped tensors along a new dimension. */
+export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  return new Tensor(native.stack(tensorList('stack', tensors), checkInt('stack', 'dim', dim)))
+}
