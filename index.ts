@@ -20,3 +20,4 @@ export type { DType, NestedArray, TypedData, TensorOptions, TensorDataOptions, B
 export { noGrad, enableGrad, isGradEnabled } from './src/autograd.js'
 export { manualSeed } from './src/random.js'
 export { setNumThreads, getNumThreads } from './src/threads.js'
+export * as nn from './src/nn/index.js'

@@ -354,6 +354,18 @@ export class Tensor {
     )
   }
 
+  /** Entries of `dim` picked by an int64 index tensor (or an array of integers), in its order. */
+  indexSelect(dim: number, index: Tensor | readonly number[]): Tensor {
+    const idx = index instanceof Tensor ? index : tensor(sizeArgs('indexSelect', [index]), { dtype: 'int64' })
+    return new Tensor(this._h.indexSelect(checkInt('indexSelect', 'dim', dim), idx._h))
+  }
+
+  /** Overwrites this tensor's values with `src` (same shape) without recording history. */
+  copy_(src: Tensor): this {
+    this._h.copyFrom(checkTensor('copy_', 'src', src)._h)
+    return this
+  }
+
   // ----- printing -----
 
   toString(): string {

@@ -14,6 +14,7 @@ pub mod dtype;
 pub mod error;
 pub mod kernels;
 pub mod ops;
+pub mod rnn;
 pub mod shape;
 pub mod storage;
 pub mod tensor;

@@ -19,6 +19,8 @@ pub(crate) struct TensorImpl {
     requires_grad: AtomicBool,
     pub(crate) grad: Mutex<Option<Tensor>>,
     pub(crate) grad_fn: Option<Arc<Node>>,
+    /// Which output of `grad_fn` this tensor is (fused nodes such as an RNN stack have several).
+    pub(crate) output_nr: usize,
 }
 
 #[derive(Clone)]
@@ -46,6 +48,7 @@ impl Tensor {
             requires_grad: AtomicBool::new(false),
             grad: Mutex::new(None),
             grad_fn: None,
+            output_nr: 0,
         }))
     }
 
@@ -59,23 +62,40 @@ impl Tensor {
             requires_grad: AtomicBool::new(false),
             grad: Mutex::new(None),
             grad_fn,
+            output_nr: 0,
         }))
     }
 
     /// Attaches an autograd node to a freshly computed result.
     pub(crate) fn with_grad_fn(self, node: Option<Arc<Node>>) -> Tensor {
-        match node {
-            None => self,
-            Some(n) => {
-                let inner = Arc::try_unwrap(self.0).unwrap_or_else(|_| {
-                    unreachable!("with_grad_fn is only called on tensors that were just created")
-                });
-                Tensor(Arc::new(TensorImpl {
-                    grad_fn: Some(n),
-                    ..inner
-                }))
-            }
-        }
+        self.with_grad_fn_output(node, 0)
+    }
+
+    /// Attaches output `output_nr` of a (possibly multi-output) node to a computed result.
+    pub fn with_grad_fn_output(self, node: Option<Arc<Node>>, output_nr: usize) -> Tensor {
+        let Some(n) = node else { return self };
+        let inner = match Arc::try_unwrap(self.0) {
+            Ok(inner) => inner,
+            // Another handle exists: make a fresh one over the same storage.
+            Err(shared) => TensorImpl {
+                storage: shared.storage.clone(),
+                shape: shared.shape.clone(),
+                dtype: shared.dtype,
+                requires_grad: AtomicBool::new(false),
+                grad: Mutex::new(None),
+                grad_fn: None,
+                output_nr: 0,
+            },
+        };
+        Tensor(Arc::new(TensorImpl {
+            grad_fn: Some(n),
+            output_nr,
+            ..inner
+        }))
+    }
+
+    pub fn output_nr(&self) -> usize {
+        self.0.output_nr
     }
 
     pub fn from_f32(data: Vec<f32>, shape: Vec<usize>) -> Result<Tensor> {
@@ -258,5 +278,36 @@ impl Tensor {
     /// A fresh copy of the data with no autograd links.
     pub fn deep_copy(&self) -> Tensor {
         Tensor::from_storage(self.storage().clone(), self.0.shape.clone())
+    }
+}
+
+impl Tensor {
+    /// Overwrites this tensor's values with `src`'s (same shape), recording no history:
+    /// loading a state dict, or an optimizer writing parameters.
+    pub fn copy_from(&self, src: &Tensor) -> Result<()> {
+        if src.shape() != self.shape() {
+            bail!(
+                value,
+                "copy_(): size mismatch, expected {}, got {}",
+                fmt_shape(self.shape()),
+                fmt_shape(src.shape())
+            );
+        }
+        if self.same_storage(src) {
+            return Ok(());
+        }
+        let values = src.storage().clone();
+        let mut dst = self.storage_mut();
+        *dst = match (&*dst, values) {
+            (Storage::F32(_), Storage::F32(v)) => Storage::F32(v),
+            (Storage::F32(_), Storage::I64(v)) => {
+                Storage::F32(v.into_iter().map(|x| x as f32).collect())
+            }
+            (Storage::I64(_), Storage::I64(v)) => Storage::I64(v),
+            (Storage::I64(_), Storage::F32(v)) => {
+                Storage::I64(v.into_iter().map(|x| x as i64).collect())
+            }
+        };
+        Ok(())
     }
 }

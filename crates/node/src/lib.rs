@@ -6,6 +6,7 @@ mod autograd;
 mod convert;
 mod creation;
 mod error;
+mod rnn;
 mod tensor;
 mod threads;
 

@@ -356,4 +356,18 @@ impl NativeTensor {
             )
         })
     }
+
+    #[napi]
+    pub fn index_select(&self, env: Env, dim: f64, index: &NativeTensor) -> Result<NativeTensor> {
+        op(&env, || {
+            self.get()?
+                .index_select(int("index_select", "dim", dim)?, index.get()?)
+        })
+    }
+
+    /// Copies `src` into this tensor's storage in place (no history), as `copy_` under no_grad.
+    #[napi]
+    pub fn copy_from(&self, env: Env, src: &NativeTensor) -> Result<()> {
+        guard(&env, || self.get()?.copy_from(src.get()?))
+    }
 }

@@ -64,17 +64,18 @@ pub fn backward(root: &Tensor, gradient: Option<&Tensor>, retain_graph: bool) ->
     };
 
     let order = topological_order(&root_node)?;
-    let mut pending: HashMap<usize, Tensor> = HashMap::new();
-    pending.insert(node_key(&root_node), seed);
+    // Per node, the summed gradient of each of its outputs so far.
+    let mut pending: HashMap<usize, Vec<Option<Tensor>>> = HashMap::new();
+    add_pending(&mut pending, &root_node, root.output_nr(), seed)?;
 
     for node in order.iter().rev() {
-        let Some(grad) = pending.remove(&node_key(node)) else {
+        let Some(grads_out) = pending.remove(&node_key(node)) else {
             continue;
         };
         let (inputs, grads) = {
             let guard = node.op();
             let op = guard.as_ref().expect("checked by topological_order");
-            (op.inputs(), input_gradients(op, &grad)?)
+            (op.inputs(), input_gradients(op, &grads_out)?)
         };
         for (input, g) in inputs.iter().zip(grads) {
             let Some(g) = g else { continue };
@@ -82,14 +83,7 @@ pub fn backward(root: &Tensor, gradient: Option<&Tensor>, retain_graph: bool) ->
                 continue;
             }
             match input.grad_fn() {
-                Some(n) => match pending.remove(&node_key(n)) {
-                    Some(prev) => {
-                        pending.insert(node_key(n), prev.add(&g)?);
-                    }
-                    None => {
-                        pending.insert(node_key(n), g);
-                    }
-                },
+                Some(n) => add_pending(&mut pending, n, input.output_nr(), g)?,
                 None => accumulate_leaf(input, &g)?,
             }
         }
@@ -137,6 +131,22 @@ fn topological_order(root: &Arc<Node>) -> Result<Vec<Arc<Node>>> {
     }
     // `order` is post-order: inputs before their consumers.
     Ok(order)
+}
+
+fn add_pending(
+    pending: &mut HashMap<usize, Vec<Option<Tensor>>>,
+    node: &Arc<Node>,
+    output_nr: usize,
+    g: Tensor,
+) -> Result<()> {
+    let slots = pending
+        .entry(node_key(node))
+        .or_insert_with(|| vec![None; node.num_outputs()]);
+    slots[output_nr] = Some(match slots[output_nr].take() {
+        Some(prev) => prev.add(&g)?,
+        None => g,
+    });
+    Ok(())
 }
 
 fn accumulate_leaf(leaf: &Tensor, g: &Tensor) -> Result<()> {

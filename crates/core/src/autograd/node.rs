@@ -6,11 +6,15 @@ use super::grad_mode::is_grad_enabled;
 use crate::{Result, Tensor};
 
 /// Gradient rule for heavy fused operations (a whole RNN stack, a loss) that keep their own
-/// saved state. `backward` returns one optional gradient per input, in `inputs()` order.
+/// saved state. `backward` gets one optional gradient per output (`None`: that output did not
+/// reach the loss) and returns one optional gradient per input, in `inputs()` order.
 pub trait CustomBackward: Send + Sync {
     fn name(&self) -> &'static str;
     fn inputs(&self) -> Vec<Tensor>;
-    fn backward(&self, grad_output: &Tensor) -> Result<Vec<Option<Tensor>>>;
+    fn num_outputs(&self) -> usize {
+        1
+    }
+    fn backward(&self, grad_outputs: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>>;
 }
 
 /// Every differentiable primitive. Saved outputs are stored detached so a node never keeps
@@ -75,6 +79,12 @@ pub enum Op {
         dim: usize,
         start: usize,
     },
+    /// `index[i]` is the input position of output position `i` along `dim`.
+    IndexSelect {
+        input: Tensor,
+        dim: usize,
+        index: Vec<usize>,
+    },
     Cat {
         inputs: Vec<Tensor>,
         dim: usize,
@@ -108,6 +118,7 @@ impl Op {
             Op::Permute { .. } => "PermuteBackward0",
             Op::Narrow { .. } => "NarrowBackward0",
             Op::Cat { .. } => "CatBackward0",
+            Op::IndexSelect { .. } => "IndexSelectBackward0",
             Op::Clone(..) => "CloneBackward0",
             Op::Custom(c) => c.name(),
         }
@@ -136,7 +147,8 @@ impl Op {
             | Op::MaxAll { input, .. }
             | Op::MaxDim { input, .. }
             | Op::Permute { input, .. }
-            | Op::Narrow { input, .. } => vec![input.clone()],
+            | Op::Narrow { input, .. }
+            | Op::IndexSelect { input, .. } => vec![input.clone()],
             Op::Cat { inputs, .. } => inputs.clone(),
             Op::Custom(c) => c.inputs(),
         }
@@ -145,6 +157,7 @@ impl Op {
 
 pub struct Node {
     name: &'static str,
+    num_outputs: usize,
     /// `None` once the graph was freed by a backward pass without `retain_graph`.
     op: Mutex<Option<Op>>,
 }
@@ -160,14 +173,31 @@ impl Node {
     }
 
     pub(crate) fn new(op: Op) -> Arc<Node> {
+        let num_outputs = match &op {
+            Op::Custom(c) => c.num_outputs(),
+            _ => 1,
+        };
         Arc::new(Node {
             name: op.name(),
+            num_outputs,
             op: Mutex::new(Some(op)),
         })
     }
 
+    /// Records a fused op when grad mode is on and any of its inputs requires grad.
+    pub fn record_custom(
+        inputs: &[&Tensor],
+        custom: impl FnOnce() -> Box<dyn CustomBackward>,
+    ) -> Option<Arc<Node>> {
+        Self::record(inputs, || Op::Custom(custom()))
+    }
+
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    pub fn num_outputs(&self) -> usize {
+        self.num_outputs
     }
 
     pub(crate) fn op(&self) -> MutexGuard<'_, Option<Op>> {

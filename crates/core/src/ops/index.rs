@@ -195,4 +195,60 @@ impl Tensor {
             .collect::<Result<Vec<_>>>()?;
         Tensor::cat(&parts, d as i64)
     }
+
+    /// Rows (entries of `dim`) picked by an int64 `index`, in its order; repeats allowed.
+    pub fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        if index.dtype() != DType::I64 {
+            bail!(
+                type,
+                "index_select(): Expected dtype int64 for index, got {}",
+                index.dtype()
+            );
+        }
+        if index.ndim() > 1 {
+            bail!(value, "index_select(): Index is supposed to be a vector");
+        }
+        if self.ndim() == 0 {
+            bail!(value, "index_select(): cannot select from a 0-dim tensor");
+        }
+        let d = wrap_dim(dim, self.ndim())?;
+        let size = self.shape()[d];
+        let mut picks = Vec::with_capacity(index.numel());
+        for v in index.to_vec_i64() {
+            if v < 0 || v as usize >= size {
+                bail!(range, "index out of range in self");
+            }
+            picks.push(v as usize);
+        }
+        let outer: usize = self.shape()[..d].iter().product();
+        let inner: usize = self.shape()[d + 1..].iter().product();
+        let mut out_shape = self.shape().to_vec();
+        out_shape[d] = picks.len();
+        let mut starts = Vec::with_capacity(outer * picks.len());
+        for o in 0..outer {
+            for &p in &picks {
+                starts.push((o * size + p) * inner);
+            }
+        }
+        let storage = match &*self.storage() {
+            Storage::F32(v) => Storage::F32(
+                starts
+                    .iter()
+                    .flat_map(|&s| v[s..s + inner].iter().copied())
+                    .collect(),
+            ),
+            Storage::I64(v) => Storage::I64(
+                starts
+                    .iter()
+                    .flat_map(|&s| v[s..s + inner].iter().copied())
+                    .collect(),
+            ),
+        };
+        let node = Node::record(&[self], || Op::IndexSelect {
+            input: self.clone(),
+            dim: d,
+            index: picks.clone(),
+        });
+        Ok(Tensor::from_storage(storage, out_shape).with_grad_fn(node))
+    }
 }

@@ -137,7 +137,11 @@ impl Tensor {
             for &d in &wrapped {
                 keep_shape[d] = 1;
             }
-            Op::Mean { input: self.clone(), keep_shape, count }
+            Op::Mean {
+                input: self.clone(),
+                keep_shape,
+                count,
+            }
         });
         Ok(out.with_grad_fn(node))
     }

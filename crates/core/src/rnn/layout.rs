@@ -1,0 +1,47 @@
+//! Step-major row layout shared by padded and packed batches: the rows of step `t` are
+//! `offsets[t] .. offsets[t] + batch_sizes[t]`, and the active rows are always the first ones
+//! (packed batches are sorted by decreasing length, as PyTorch requires).
+
+pub struct StepLayout {
+    pub batch_sizes: Vec<usize>,
+    pub offsets: Vec<usize>,
+    /// Rows of the widest step (the batch size).
+    pub batch: usize,
+    /// All rows of all steps.
+    pub rows: usize,
+}
+
+impl StepLayout {
+    pub fn new(batch_sizes: Vec<usize>) -> StepLayout {
+        let mut offsets = Vec::with_capacity(batch_sizes.len());
+        let mut rows = 0;
+        for &b in &batch_sizes {
+            offsets.push(rows);
+            rows += b;
+        }
+        let batch = batch_sizes.first().copied().unwrap_or(0);
+        StepLayout {
+            batch_sizes,
+            offsets,
+            batch,
+            rows,
+        }
+    }
+
+    pub fn steps(&self) -> usize {
+        self.batch_sizes.len()
+    }
+}
+
+/// Swaps the first two axes of a [a, b, inner] buffer (batch-first <-> time-major).
+pub fn swap_leading(data: &[f32], a: usize, b: usize, inner: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; data.len()];
+    for i in 0..a {
+        for j in 0..b {
+            let src = (i * b + j) * inner;
+            let dst = (j * a + i) * inner;
+            out[dst..dst + inner].copy_from_slice(&data[src..src + inner]);
+        }
+    }
+    out
+}

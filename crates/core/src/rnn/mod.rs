@@ -1,0 +1,17 @@
+//! Recurrent layers (Elman RNN, LSTM, GRU) as one fused autograd node per layer stack.
+//!
+//! Forward computes the input projections of all timesteps in one GEMM per layer and direction,
+//! then one concatenated-gate recurrent GEMM per step followed by one fused pass of gate math.
+//! Backward is BPTT over every step, layer and direction, with weight gradients as one GEMM
+//! over all steps. Both directions of a bidirectional layer run in parallel.
+
+mod config;
+mod direction;
+mod gates;
+mod layout;
+mod packing;
+mod stack;
+
+pub use config::{RnnConfig, RnnMode};
+pub use packing::{pack_padded, pad_packed};
+pub use stack::{rnn_forward, RnnInput, RnnOutput};

@@ -1,0 +1,625 @@
+//! A whole recurrent stack (layers x directions) as one autograd node with three outputs:
+//! the last layer's outputs, the final hidden states and (LSTM) the final cell states.
+
+use std::sync::Arc;
+
+use super::config::{RnnConfig, RnnMode};
+use super::direction::{self, DirForward, DirGrads, DirWeights};
+use super::layout::{swap_leading, StepLayout};
+use crate::autograd::{is_grad_enabled, CustomBackward, Node};
+use crate::ops::random::fill_uniform;
+use crate::shape::fmt_shape;
+use crate::storage::Storage;
+use crate::{bail, threads, DType, Result, Tensor};
+
+/// Inputs of one forward call. `input` is padded ([T, B, I], or [B, T, I] when batch-first, or
+/// [T, I] unbatched) unless `batch_sizes` is given, in which case it is the data of a packed
+/// batch ([rows, I]) with PyTorch's `batch_sizes`.
+pub struct RnnInput<'a> {
+    pub input: &'a Tensor,
+    pub batch_sizes: Option<&'a [usize]>,
+    pub hx: Option<&'a Tensor>,
+    pub cx: Option<&'a Tensor>,
+    pub weights: &'a [Tensor],
+    pub training: bool,
+}
+
+pub struct RnnOutput {
+    pub output: Tensor,
+    pub h_n: Tensor,
+    /// LSTM only.
+    pub c_n: Option<Tensor>,
+}
+
+/// How the user's tensors map onto the step-major rows the kernels use.
+#[derive(Clone, Copy)]
+struct Shape {
+    steps: usize,
+    batch: usize,
+    unbatched: bool,
+    packed: bool,
+}
+
+fn f32_data(t: &Tensor, what: &str) -> Result<Vec<f32>> {
+    match &*t.storage() {
+        Storage::F32(v) => Ok(v.clone()),
+        Storage::I64(_) => bail!(type, "{what} must be float32, got int64"),
+    }
+}
+
+fn tuple(shape: &[usize]) -> String {
+    let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    format!("({})", parts.join(", "))
+}
+
+fn check_weights(cfg: &RnnConfig, weights: &[Tensor]) -> Result<()> {
+    let shapes = cfg.weight_shapes();
+    if weights.len() != shapes.len() {
+        bail!(
+            value,
+            "{}: expected {} weight tensors, got {}",
+            cfg.mode.name(),
+            shapes.len(),
+            weights.len()
+        );
+    }
+    for (i, (w, s)) in weights.iter().zip(&shapes).enumerate() {
+        if w.shape() != s.as_slice() {
+            bail!(
+                value,
+                "{}: weight {i} should have shape {}, got {}",
+                cfg.mode.name(),
+                fmt_shape(s),
+                fmt_shape(w.shape())
+            );
+        }
+        if w.dtype() != DType::F32 {
+            bail!(type, "{}: weights must be float32", cfg.mode.name());
+        }
+    }
+    Ok(())
+}
+
+fn input_shape(cfg: &RnnConfig, inp: &RnnInput) -> Result<(Shape, Vec<usize>)> {
+    let name = cfg.mode.name();
+    let x = inp.input;
+    if x.dtype() != DType::F32 {
+        bail!(type, "{name}: input must be float32, got {}", x.dtype());
+    }
+    if let Some(bs) = inp.batch_sizes {
+        if x.ndim() != 2 {
+            bail!(
+                value,
+                "{name}: packed input data must be 2-D, got {}-D",
+                x.ndim()
+            );
+        }
+        if bs.is_empty() || bs.contains(&0) || bs.windows(2).any(|w| w[1] > w[0]) {
+            bail!(
+                value,
+                "{name}: batch_sizes must be positive and non-increasing"
+            );
+        }
+        if bs.iter().sum::<usize>() != x.shape()[0] {
+            bail!(
+                value,
+                "{name}: batch_sizes add up to {} rows, but the data has {}",
+                bs.iter().sum::<usize>(),
+                x.shape()[0]
+            );
+        }
+        check_feature(cfg, x)?;
+        let shape = Shape {
+            steps: bs.len(),
+            batch: bs[0],
+            unbatched: false,
+            packed: true,
+        };
+        return Ok((shape, bs.to_vec()));
+    }
+    if x.ndim() != 2 && x.ndim() != 3 {
+        bail!(
+            value,
+            "{name}: Expected input to be 2D or 3D, got {}D instead",
+            x.ndim()
+        );
+    }
+    check_feature(cfg, x)?;
+    let s = x.shape();
+    let shape = if x.ndim() == 2 {
+        Shape {
+            steps: s[0],
+            batch: 1,
+            unbatched: true,
+            packed: false,
+        }
+    } else if cfg.batch_first {
+        Shape {
+            steps: s[1],
+            batch: s[0],
+            unbatched: false,
+            packed: false,
+        }
+    } else {
+        Shape {
+            steps: s[0],
+            batch: s[1],
+            unbatched: false,
+            packed: false,
+        }
+    };
+    Ok((shape, vec![shape.batch; shape.steps]))
+}
+
+fn check_feature(cfg: &RnnConfig, x: &Tensor) -> Result<()> {
+    let got = x.shape()[x.ndim() - 1];
+    if got != cfg.input_size {
+        bail!(
+            value,
+            "input.size(-1) must be equal to input_size. Expected {}, got {got}",
+            cfg.input_size
+        );
+    }
+    Ok(())
+}
+
+/// Checks hx / cx against PyTorch's expectations and returns them as flat [L*D, B, *] data.
+fn initial_states(cfg: &RnnConfig, shape: Shape, inp: &RnnInput) -> Result<(Vec<f32>, Vec<f32>)> {
+    let ld = cfg.num_layers * cfg.directions();
+    let (out, hid, b) = (cfg.output_size(), cfg.hidden_size, shape.batch);
+    let lstm = cfg.mode == RnnMode::Lstm;
+    if lstm && inp.hx.is_some() != inp.cx.is_some() {
+        bail!(
+            value,
+            "LSTM: hx and cx must be given together, as the tuple (h_0, c_0)"
+        );
+    }
+    if let Some(h) = inp.hx {
+        let want_dims = if shape.unbatched { 2 } else { 3 };
+        let dims_ok = h.ndim() == want_dims && inp.cx.is_none_or(|c| c.ndim() == want_dims);
+        if !dims_ok {
+            let (kind, d) = if shape.unbatched {
+                ("unbatched 2-D", "2-D")
+            } else {
+                ("batched 3-D", "3-D")
+            };
+            match inp.cx {
+                Some(c) => bail!(
+                    value,
+                    "For {kind} input, hx and cx should also be {d} but got ({}-D, {}-D) tensors",
+                    h.ndim(),
+                    c.ndim()
+                ),
+                None => bail!(
+                    value,
+                    "For {kind} input, hx should also be {d} but got {}-D tensor",
+                    h.ndim()
+                ),
+            }
+        }
+        // PyTorch checks unbatched states after adding the batch dimension of size 1.
+        let as_batched = |t: &Tensor| -> Vec<usize> {
+            let mut s = t.shape().to_vec();
+            if shape.unbatched {
+                s.insert(1, 1);
+            }
+            s
+        };
+        let expected_h = [ld, b, out];
+        if as_batched(h) != expected_h {
+            let label = if lstm { "hidden[0]" } else { "hidden" };
+            bail!(
+                value,
+                "Expected {label} size {}, got {}",
+                tuple(&expected_h),
+                fmt_shape(&as_batched(h))
+            );
+        }
+        if let Some(c) = inp.cx {
+            let expected_c = [ld, b, hid];
+            if as_batched(c) != expected_c {
+                bail!(
+                    value,
+                    "Expected hidden[1] size {}, got {}",
+                    tuple(&expected_c),
+                    fmt_shape(&as_batched(c))
+                );
+            }
+        }
+    }
+    let h0 = match inp.hx {
+        Some(h) => f32_data(h, "hx")?,
+        None => vec![0.0; ld * b * out],
+    };
+    let c0 = match (lstm, inp.cx) {
+        (true, Some(c)) => f32_data(c, "cx")?,
+        (true, None) => vec![0.0; ld * b * hid],
+        (false, _) => Vec::new(),
+    };
+    Ok((h0, c0))
+}
+
+/// Runs `a` and `b`, in parallel when the pool has more than one thread.
+fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    if threads::get_num_threads() > 1 {
+        threads::install(|| rayon::join(a, b))
+    } else {
+        (a(), b())
+    }
+}
+
+/// Per layer: its input rows, each direction's forward state, and the dropout mask applied to
+/// its output (none for the last layer or in evaluation).
+struct LayerState {
+    input: Vec<f32>,
+    dirs: Vec<DirForward>,
+    mask: Option<Vec<f32>>,
+}
+
+struct Weights<'a> {
+    per_dir: Vec<DirWeights<'a>>,
+}
+
+fn borrow_weights<'a>(cfg: &RnnConfig, data: &'a [Vec<f32>]) -> Weights<'a> {
+    let k = cfg.weights_per_direction();
+    let per_dir = data
+        .chunks_exact(k)
+        .map(|w| {
+            let mut i = 2;
+            let (b_ih, b_hh) = if cfg.bias {
+                i += 2;
+                (Some(w[2].as_slice()), Some(w[3].as_slice()))
+            } else {
+                (None, None)
+            };
+            let w_hr = (cfg.proj_size > 0).then(|| w[i].as_slice());
+            DirWeights {
+                w_ih: &w[0],
+                w_hh: &w[1],
+                b_ih,
+                b_hh,
+                w_hr,
+            }
+        })
+        .collect();
+    Weights { per_dir }
+}
+
+/// Interleaves per-direction outputs [rows, out] into [rows, D * out].
+fn concat_directions(dirs: &[Vec<f32>], rows: usize, out: usize) -> Vec<f32> {
+    if dirs.len() == 1 {
+        return dirs[0].clone();
+    }
+    let d = dirs.len();
+    let mut y = vec![0.0f32; rows * d * out];
+    for r in 0..rows {
+        for (k, dir) in dirs.iter().enumerate() {
+            y[(r * d + k) * out..(r * d + k + 1) * out]
+                .copy_from_slice(&dir[r * out..(r + 1) * out]);
+        }
+    }
+    y
+}
+
+fn split_direction(y: &[f32], rows: usize, d: usize, out: usize, k: usize) -> Vec<f32> {
+    if d == 1 {
+        return y.to_vec();
+    }
+    let mut v = vec![0.0f32; rows * out];
+    for r in 0..rows {
+        v[r * out..(r + 1) * out].copy_from_slice(&y[(r * d + k) * out..(r * d + k + 1) * out]);
+    }
+    v
+}
+
+/// Runs the stack. Records one autograd node when grad mode is on and anything requires grad.
+pub fn rnn_forward(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
+    cfg.validate()?;
+    check_weights(cfg, inp.weights)?;
+    let (shape, batch_sizes) = input_shape(cfg, &inp)?;
+    let (h0, c0) = initial_states(cfg, shape, &inp)?;
+    let lay = StepLayout::new(batch_sizes);
+
+    let mut inputs: Vec<Tensor> = vec![inp.input.clone()];
+    inputs.extend(inp.hx.cloned());
+    inputs.extend(inp.cx.cloned());
+    inputs.extend(inp.weights.iter().cloned());
+    let needs_grad = is_grad_enabled() && inputs.iter().any(|t| t.requires_grad());
+
+    let raw = f32_data(inp.input, "input")?;
+    let x0 = if cfg.batch_first && !shape.unbatched && !shape.packed {
+        swap_leading(&raw, shape.batch, shape.steps, cfg.input_size)
+    } else {
+        raw
+    };
+    let weight_data: Vec<Vec<f32>> = inp.weights.iter().map(|w| w.to_vec_f32()).collect();
+    let weights = borrow_weights(cfg, &weight_data);
+
+    let (d, out, hid, b) = (
+        cfg.directions(),
+        cfg.output_size(),
+        cfg.hidden_size,
+        shape.batch,
+    );
+    let mut layers: Vec<LayerState> = Vec::with_capacity(cfg.num_layers);
+    let mut x = x0;
+    let mut h_n = vec![0.0f32; cfg.num_layers * d * b * out];
+    let mut c_n = vec![
+        0.0f32;
+        if cfg.mode == RnnMode::Lstm {
+            cfg.num_layers * d * b * hid
+        } else {
+            0
+        }
+    ];
+    for l in 0..cfg.num_layers {
+        let in_size = cfg.layer_input_size(l);
+        let run = |k: usize| {
+            let i = l * d + k;
+            let (h0k, c0k) = (
+                &h0[i * b * out..(i + 1) * b * out],
+                c0.get(i * b * hid..(i + 1) * b * hid).unwrap_or(&[]),
+            );
+            direction::forward(
+                cfg,
+                &lay,
+                &x,
+                in_size,
+                &weights.per_dir[i],
+                h0k,
+                c0k,
+                k == 1,
+                needs_grad,
+            )
+        };
+        let dirs = if d == 2 {
+            let (f, r) = join(|| run(0), || run(1));
+            vec![f, r]
+        } else {
+            vec![run(0)]
+        };
+        for (k, dir) in dirs.iter().enumerate() {
+            let i = l * d + k;
+            h_n[i * b * out..(i + 1) * b * out].copy_from_slice(&dir.h_n);
+            if !c_n.is_empty() {
+                c_n[i * b * hid..(i + 1) * b * hid].copy_from_slice(&dir.c_n);
+            }
+        }
+        let ys: Vec<Vec<f32>> = dirs.iter().map(|dir| dir.y.clone()).collect();
+        let mut y = concat_directions(&ys, lay.rows, out);
+        let mask = if inp.training && cfg.dropout > 0.0 && l + 1 < cfg.num_layers {
+            let mut m = vec![0.0f32; y.len()];
+            fill_uniform(&mut m, 0.0, 1.0);
+            let p = cfg.dropout;
+            let scale = if p < 1.0 { 1.0 / (1.0 - p) } else { 0.0 };
+            m.iter_mut()
+                .for_each(|v| *v = if *v >= p { scale } else { 0.0 });
+            y.iter_mut().zip(&m).for_each(|(v, s)| *v *= s);
+            Some(m)
+        } else {
+            None
+        };
+        let layer_input = std::mem::replace(&mut x, y);
+        layers.push(LayerState {
+            input: if needs_grad { layer_input } else { Vec::new() },
+            dirs: if needs_grad { dirs } else { Vec::new() },
+            mask: if needs_grad { mask } else { None },
+        });
+    }
+
+    // `x` now holds the last layer's (undropped) outputs, step-major.
+    let feat = d * out;
+    let (out_data, out_shape) = if shape.packed {
+        (x, vec![lay.rows, feat])
+    } else if shape.unbatched {
+        (x, vec![shape.steps, feat])
+    } else if cfg.batch_first {
+        (
+            swap_leading(&x, shape.steps, b, feat),
+            vec![b, shape.steps, feat],
+        )
+    } else {
+        (x, vec![shape.steps, b, feat])
+    };
+    let state_shape = |size: usize| {
+        if shape.unbatched {
+            vec![cfg.num_layers * d, size]
+        } else {
+            vec![cfg.num_layers * d, b, size]
+        }
+    };
+    let output = Tensor::from_f32(out_data, out_shape)?;
+    let h_n = Tensor::from_f32(h_n, state_shape(out))?;
+    let c_n = if cfg.mode == RnnMode::Lstm {
+        Some(Tensor::from_f32(c_n, state_shape(hid))?)
+    } else {
+        None
+    };
+
+    if !needs_grad {
+        return Ok(RnnOutput { output, h_n, c_n });
+    }
+    let node = Node::new(crate::autograd::Op::Custom(Box::new(RnnBackward {
+        cfg: cfg.clone(),
+        shape,
+        lay,
+        layers,
+        weight_data,
+        inputs,
+        has_hx: inp.hx.is_some(),
+        has_cx: inp.cx.is_some(),
+    })));
+    let node: Option<Arc<Node>> = Some(node);
+    Ok(RnnOutput {
+        output: output.with_grad_fn_output(node.clone(), 0),
+        h_n: h_n.with_grad_fn_output(node.clone(), 1),
+        c_n: c_n.map(|c| c.with_grad_fn_output(node, 2)),
+    })
+}
+
+struct RnnBackward {
+    cfg: RnnConfig,
+    shape: Shape,
+    lay: StepLayout,
+    layers: Vec<LayerState>,
+    weight_data: Vec<Vec<f32>>,
+    inputs: Vec<Tensor>,
+    has_hx: bool,
+    has_cx: bool,
+}
+
+impl CustomBackward for RnnBackward {
+    fn name(&self) -> &'static str {
+        match self.cfg.mode {
+            RnnMode::Lstm => "LstmBackward0",
+            RnnMode::Gru => "GruBackward0",
+            _ => "RnnBackward0",
+        }
+    }
+
+    fn inputs(&self) -> Vec<Tensor> {
+        self.inputs.clone()
+    }
+
+    fn num_outputs(&self) -> usize {
+        if self.cfg.mode == RnnMode::Lstm {
+            3
+        } else {
+            2
+        }
+    }
+
+    fn backward(&self, grads: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
+        let cfg = &self.cfg;
+        let (shape, lay) = (self.shape, &self.lay);
+        let (d, out, hid, b) = (
+            cfg.directions(),
+            cfg.output_size(),
+            cfg.hidden_size,
+            shape.batch,
+        );
+        let feat = d * out;
+        let ld = cfg.num_layers * d;
+
+        let mut dy = match &grads[0] {
+            Some(g) => {
+                let v = g.to_vec_f32();
+                if cfg.batch_first && !shape.unbatched && !shape.packed {
+                    swap_leading(&v, b, shape.steps, feat)
+                } else {
+                    v
+                }
+            }
+            None => vec![0.0; lay.rows * feat],
+        };
+        let dh_n = grads
+            .get(1)
+            .cloned()
+            .flatten()
+            .map(|g| g.to_vec_f32())
+            .unwrap_or_else(|| vec![0.0; ld * b * out]);
+        let dc_n = match grads.get(2).cloned().flatten() {
+            Some(g) => g.to_vec_f32(),
+            None => vec![
+                0.0;
+                if cfg.mode == RnnMode::Lstm {
+                    ld * b * hid
+                } else {
+                    0
+                }
+            ],
+        };
+
+        let weights = borrow_weights(cfg, &self.weight_data);
+        let k = cfg.weights_per_direction();
+        let mut weight_grads: Vec<Option<Tensor>> = vec![None; self.weight_data.len()];
+        let mut dh0 = vec![0.0f32; ld * b * out];
+        let mut dc0 = vec![0.0f32; dc_n.len()];
+        let mut dx = Vec::new();
+
+        for l in (0..cfg.num_layers).rev() {
+            let layer = &self.layers[l];
+            let in_size = cfg.layer_input_size(l);
+            let run = |kd: usize| -> DirGrads {
+                let i = l * d + kd;
+                let dy_k = split_direction(&dy, lay.rows, d, out, kd);
+                let dc_k = dc_n.get(i * b * hid..(i + 1) * b * hid).unwrap_or(&[]);
+                direction::backward(
+                    cfg,
+                    lay,
+                    &layer.input,
+                    in_size,
+                    &weights.per_dir[i],
+                    &layer.dirs[kd],
+                    &dy_k,
+                    &dh_n[i * b * out..(i + 1) * b * out],
+                    dc_k,
+                    kd == 1,
+                )
+            };
+            let dirs: Vec<DirGrads> = if d == 2 {
+                let (f, r) = join(|| run(0), || run(1));
+                vec![f, r]
+            } else {
+                vec![run(0)]
+            };
+            let mut dx_l = vec![0.0f32; lay.rows * in_size];
+            for (kd, g) in dirs.into_iter().enumerate() {
+                let i = l * d + kd;
+                dx_l.iter_mut().zip(&g.dx).for_each(|(a, v)| *a += v);
+                dh0[i * b * out..(i + 1) * b * out].copy_from_slice(&g.dh0);
+                if !dc0.is_empty() {
+                    dc0[i * b * hid..(i + 1) * b * hid].copy_from_slice(&g.dc0);
+                }
+                let base = i * k;
+                let shapes = cfg.weight_shapes();
+                let mut put = |j: usize, v: Vec<f32>| -> Result<()> {
+                    weight_grads[base + j] = Some(Tensor::from_f32(v, shapes[base + j].clone())?);
+                    Ok(())
+                };
+                put(0, g.dw_ih)?;
+                put(1, g.dw_hh)?;
+                let mut j = 2;
+                if let (Some(bi), Some(bh)) = (g.db_ih, g.db_hh) {
+                    put(2, bi)?;
+                    put(3, bh)?;
+                    j = 4;
+                }
+                if let Some(hr) = g.dw_hr {
+                    put(j, hr)?;
+                }
+            }
+            if l > 0 {
+                if let Some(mask) = &self.layers[l - 1].mask {
+                    dx_l.iter_mut().zip(mask).for_each(|(v, m)| *v *= m);
+                }
+                dy = dx_l;
+            } else {
+                dx = dx_l;
+            }
+        }
+
+        let dx = if cfg.batch_first && !shape.unbatched && !shape.packed {
+            swap_leading(&dx, shape.steps, b, cfg.input_size)
+        } else {
+            dx
+        };
+        let mut result = vec![Some(Tensor::from_f32(dx, self.inputs[0].shape().to_vec())?)];
+        let mut idx = 1;
+        if self.has_hx {
+            result.push(Some(Tensor::from_f32(
+                dh0,
+                self.inputs[idx].shape().to_vec(),
+            )?));
+            idx += 1;
+        }
+        if self.has_cx {
+            result.push(Some(Tensor::from_f32(
+                dc0,
+                self.inputs[idx].shape().to_vec(),
+            )?));
+        }
+        result.extend(weight_grads);
+        Ok(result)
+    }
+}

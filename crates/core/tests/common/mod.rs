@@ -1,0 +1,104 @@
+//! Finite-difference gradient checking shared by the gradient test files.
+//!
+//! The loss is `sum(f(inputs) * w)` with fixed random weights `w`, so each check covers a full
+//! vector-Jacobian product rather than one output. float32 throughout: step 1e-2 keeps the
+//! truncation error near 1e-4, and the tolerance |analytic - numeric| <= 3e-3 + 3e-3|numeric|
+//! still fails for any wrong factor, sign or transposition.
+#![allow(dead_code)]
+
+use seqtorch_core::autograd::{backward, NoGradGuard};
+use seqtorch_core::{Result, Tensor};
+
+/// Deterministic values in [-1, 1) (tests must not share the global generator).
+pub fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+pub fn leaf(data: Vec<f32>, shape: &[usize]) -> Tensor {
+    Tensor::from_f32(data, shape.to_vec())
+        .unwrap()
+        .requires_grad_(true)
+        .unwrap()
+}
+
+fn weighted_loss(out: &Tensor, w: &Tensor) -> Result<Tensor> {
+    out.mul(w)?.sum(None, false)
+}
+
+/// Checks d(sum(f(x) * w))/dx for every input against central differences.
+pub fn check(
+    name: &str,
+    inputs: Vec<(Vec<f32>, Vec<usize>)>,
+    f: impl Fn(&[Tensor]) -> Result<Tensor>,
+) {
+    let tensors: Vec<Tensor> = inputs.iter().map(|(d, s)| leaf(d.clone(), s)).collect();
+    let out = f(&tensors).unwrap();
+    let w = Tensor::from_f32(values(out.numel(), 99), out.shape().to_vec()).unwrap();
+    backward(&weighted_loss(&out, &w).unwrap(), None, false).unwrap();
+
+    let eps = 1e-2f32;
+    let _ng = NoGradGuard::new();
+    for (i, (data, shape)) in inputs.iter().enumerate() {
+        let analytic = tensors[i]
+            .grad()
+            .unwrap_or_else(|| panic!("{name}: input {i} got no grad"))
+            .to_vec_f32();
+        assert_eq!(
+            analytic.len(),
+            data.len(),
+            "{name}: grad {i} has the wrong size"
+        );
+        for j in 0..data.len() {
+            let eval = |delta: f32| -> f64 {
+                let mut args: Vec<Tensor> = inputs
+                    .iter()
+                    .map(|(d, s)| Tensor::from_f32(d.clone(), s.clone()).unwrap())
+                    .collect();
+                let mut moved = data.clone();
+                moved[j] += delta;
+                args[i] = Tensor::from_f32(moved, shape.clone()).unwrap();
+                weighted_loss(&f(&args).unwrap(), &w)
+                    .unwrap()
+                    .item()
+                    .unwrap()
+            };
+            let numeric = ((eval(eps) - eval(-eps)) / (2.0 * eps as f64)) as f32;
+            let a = analytic[j];
+            assert!(
+                (a - numeric).abs() <= 3e-3 + 3e-3 * numeric.abs(),
+                "{name}: d/d input{i}[{j}]: analytic {a} vs numeric {numeric}"
+            );
+        }
+    }
+}
+
+pub fn arg(n: usize, shape: &[usize], seed: u64) -> (Vec<f32>, Vec<usize>) {
+    assert_eq!(n, shape.iter().product::<usize>());
+    (values(n, seed), shape.to_vec())
+}
+
+/// Values bounded away from 0 (for log, division, relu kinks).
+pub fn away_from_zero(n: usize, shape: &[usize], seed: u64) -> (Vec<f32>, Vec<usize>) {
+    let v = values(n, seed)
+        .into_iter()
+        .map(|x| if x >= 0.0 { x + 0.2 } else { x - 0.2 })
+        .collect();
+    (v, shape.to_vec())
+}
+
+pub fn positive(n: usize, shape: &[usize], seed: u64) -> (Vec<f32>, Vec<usize>) {
+    (
+        values(n, seed).into_iter().map(|x| x.abs() + 0.3).collect(),
+        shape.to_vec(),
+    )
+}

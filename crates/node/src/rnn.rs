@@ -1,0 +1,167 @@
+//! The fused recurrent stack and sequence packing, for `nn.RNN`, `nn.LSTM`, `nn.GRU`, the cells
+//! and `nn.utils.rnn`.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use seqtorch_core::rnn::{self, RnnConfig, RnnInput, RnnMode};
+use seqtorch_core::{bail, Tensor};
+
+use crate::convert::int;
+use crate::error::guard;
+use crate::tensor::NativeTensor;
+
+/// Constructor arguments of a recurrent layer, with PyTorch's meanings.
+#[napi(object)]
+pub struct RnnOptions {
+    /// 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU'
+    pub mode: String,
+    pub input_size: f64,
+    pub hidden_size: f64,
+    pub num_layers: f64,
+    pub bias: bool,
+    pub batch_first: bool,
+    pub dropout: f64,
+    pub bidirectional: bool,
+    pub proj_size: f64,
+}
+
+fn size(what: &str, v: f64) -> seqtorch_core::Result<usize> {
+    let n = int("RNN", what, v)?;
+    if n < 0 {
+        bail!(value, "{what} must be non-negative, got {n}");
+    }
+    Ok(n as usize)
+}
+
+fn config(o: &RnnOptions) -> seqtorch_core::Result<RnnConfig> {
+    let mode = match o.mode.as_str() {
+        "RNN_TANH" => RnnMode::Tanh,
+        "RNN_RELU" => RnnMode::Relu,
+        "LSTM" => RnnMode::Lstm,
+        "GRU" => RnnMode::Gru,
+        other => bail!(value, "Unknown mode '{other}'"),
+    };
+    let cfg = RnnConfig {
+        mode,
+        input_size: size("input_size", o.input_size)?,
+        hidden_size: size("hidden_size", o.hidden_size)?,
+        num_layers: size("num_layers", o.num_layers)?,
+        bias: o.bias,
+        batch_first: o.batch_first,
+        dropout: o.dropout as f32,
+        bidirectional: o.bidirectional,
+        proj_size: size("proj_size", o.proj_size)?,
+    };
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Validates constructor arguments (PyTorch's checks and messages).
+#[napi]
+pub fn rnn_check_options(env: Env, options: RnnOptions) -> Result<()> {
+    guard(&env, || config(&options).map(|_| ()))
+}
+
+fn sizes_of(what: &str, v: &[f64]) -> seqtorch_core::Result<Vec<usize>> {
+    v.iter().map(|&x| size(what, x)).collect()
+}
+
+/// Runs the whole stack: returns `[output, hN]` or, for LSTM, `[output, hN, cN]`.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn rnn_forward(
+    env: Env,
+    options: RnnOptions,
+    input: &NativeTensor,
+    batch_sizes: Option<Vec<f64>>,
+    hx: Option<&NativeTensor>,
+    cx: Option<&NativeTensor>,
+    weights: Vec<&NativeTensor>,
+    training: bool,
+) -> Result<Vec<NativeTensor>> {
+    let out = guard(&env, || {
+        let cfg = config(&options)?;
+        let ws = weights
+            .iter()
+            .map(|w| w.get().cloned())
+            .collect::<seqtorch_core::Result<Vec<Tensor>>>()?;
+        let bs = batch_sizes
+            .as_deref()
+            .map(|b| sizes_of("batch_sizes", b))
+            .transpose()?;
+        let hx = hx.map(|h| h.get()).transpose()?;
+        let cx = cx.map(|c| c.get()).transpose()?;
+        rnn::rnn_forward(
+            &cfg,
+            RnnInput {
+                input: input.get()?,
+                batch_sizes: bs.as_deref(),
+                hx,
+                cx,
+                weights: &ws,
+                training,
+            },
+        )
+    })?;
+    let mut result = vec![
+        NativeTensor::wrap(&env, out.output)?,
+        NativeTensor::wrap(&env, out.h_n)?,
+    ];
+    if let Some(c) = out.c_n {
+        result.push(NativeTensor::wrap(&env, c)?);
+    }
+    Ok(result)
+}
+
+#[napi(object, object_from_js = false)]
+pub struct PackedData {
+    pub data: NativeTensor,
+    pub batch_sizes: Vec<u32>,
+}
+
+/// Packs a padded batch whose lengths are sorted in decreasing order.
+#[napi]
+pub fn pack_padded(
+    env: Env,
+    input: &NativeTensor,
+    lengths: Vec<f64>,
+    batch_first: bool,
+) -> Result<PackedData> {
+    let (data, bs) = guard(&env, || {
+        let lengths = lengths
+            .iter()
+            .map(|&l| {
+                let n = int("pack_padded_sequence", "length", l)?;
+                if n <= 0 {
+                    bail!(
+                        value,
+                        "Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0"
+                    );
+                }
+                Ok(n as usize)
+            })
+            .collect::<seqtorch_core::Result<Vec<usize>>>()?;
+        rnn::pack_padded(input.get()?, &lengths, batch_first)
+    })?;
+    Ok(PackedData {
+        data: NativeTensor::wrap(&env, data)?,
+        batch_sizes: bs.iter().map(|&b| b as u32).collect(),
+    })
+}
+
+#[napi]
+pub fn pad_packed(
+    env: Env,
+    data: &NativeTensor,
+    batch_sizes: Vec<f64>,
+    batch_first: bool,
+    padding_value: f64,
+    total_length: Option<f64>,
+) -> Result<NativeTensor> {
+    let t = guard(&env, || {
+        let bs = sizes_of("batch_sizes", &batch_sizes)?;
+        let total = total_length.map(|t| size("total_length", t)).transpose()?;
+        rnn::pad_packed(data.get()?, &bs, batch_first, padding_value as f32, total)
+    })?;
+    NativeTensor::wrap(&env, t)
+}

@@ -1,0 +1,158 @@
+// nn.Module: the base of every layer and model. Children and parameters are found from the
+// object's own fields (no manual registration), in the order they were assigned, and named
+// with PyTorch's dotted paths (`lstm.weight_ih_l0`).
+
+import { inspect } from 'node:util'
+
+import { noGrad } from '../autograd.js'
+import { Tensor } from '../tensor.js'
+import { Parameter } from './parameter.js'
+
+export type StateDict = Record<string, Tensor>
+
+export interface LoadStateDictOptions {
+  /** Require exactly the module's keys (default true), as PyTorch's `strict`. */
+  strict?: boolean
+}
+
+export interface LoadStateDictResult {
+  missingKeys: string[]
+  unexpectedKeys: string[]
+}
+
+export abstract class Module {
+  /** Training mode (dropout active) or evaluation mode. */
+  training = true
+
+  /** The computation; call it as `module.forward(...)`. */
+  abstract forward(...args: never[]): unknown
+
+  /** Direct children, by field name. */
+  *namedChildren(): Generator<[string, Module]> {
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Module) yield [key, value]
+    }
+  }
+
+  *children(): Generator<Module> {
+    for (const [, m] of this.namedChildren()) yield m
+  }
+
+  /** This module and every descendant, with dotted names ('' for this one). */
+  *namedModules(prefix = ''): Generator<[string, Module]> {
+    yield [prefix, this]
+    for (const [name, child] of this.namedChildren()) {
+      yield* child.namedModules(prefix ? `${prefix}.${name}` : name)
+    }
+  }
+
+  *modules(): Generator<Module> {
+    for (const [, m] of this.namedModules()) yield m
+  }
+
+  /** Parameters held directly by this module's fields. */
+  protected *ownParameters(): Generator<[string, Parameter]> {
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Parameter) yield [key, value]
+    }
+  }
+
+  /** Every parameter with its dotted name; a tensor shared by two modules appears once. */
+  namedParameters(prefix = ''): [string, Parameter][] {
+    const seen = new Set<Parameter>()
+    const out: [string, Parameter][] = []
+    for (const [modName, mod] of this.namedModules(prefix)) {
+      for (const [name, p] of mod.ownParameters()) {
+        if (seen.has(p)) continue
+        seen.add(p)
+        out.push([modName ? `${modName}.${name}` : name, p])
+      }
+    }
+    return out
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p)
+  }
+
+  /** Sets training mode here and in every descendant. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode
+    return this
+  }
+
+  eval(): this {
+    return this.train(false)
+  }
+
+  /** Clears every parameter's gradient. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null
+  }
+
+  /** Parameters by dotted name, sharing data with the module (like PyTorch's `state_dict()`). */
+  stateDict(): StateDict {
+    const out: StateDict = {}
+    for (const [name, p] of this.namedParameters()) out[name] = p.detach()
+    return out
+  }
+
+  /**
+   * Copies values from `stateDict` into the parameters, in place. With `strict` (the default)
+   * missing and unexpected keys are an error; shape mismatches always are. Nothing is written
+   * unless every check passes.
+   */
+  loadStateDict(stateDict: StateDict, options: LoadStateDictOptions = {}): LoadStateDictResult {
+    const strict = options.strict ?? true
+    if (stateDict === null || typeof stateDict !== 'object') {
+      throw new TypeError(`Expected state_dict to be dict-like, got ${typeof stateDict}.`)
+    }
+    const own = new Map(this.namedParameters())
+    const missingKeys = [...own.keys()].filter((k) => !(k in stateDict))
+    const unexpectedKeys = Object.keys(stateDict).filter((k) => !own.has(k))
+    const problems: string[] = []
+    if (strict && unexpectedKeys.length) problems.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}. `)
+    if (strict && missingKeys.length) problems.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}. `)
+    for (const [name, p] of own) {
+      const src = stateDict[name]
+      if (src === undefined) continue
+      if (!(src instanceof Tensor)) {
+        problems.push(`While copying the parameter named "${name}", expected a Tensor, got ${typeof src}. `)
+      } else if (src.shape.join() !== p.shape.join()) {
+        problems.push(
+          `size mismatch for ${name}: copying a param with shape [${src.shape.join(', ')}] from checkpoint, the shape in current model is [${p.shape.join(', ')}].`,
+        )
+      }
+    }
+    if (problems.length) {
+      throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${problems.join('\n\t')}`)
+    }
+    noGrad(() => {
+      for (const [name, p] of own) {
+        const src = stateDict[name]
+        if (src !== undefined) p.copy_(src)
+      }
+    })
+    return { missingKeys, unexpectedKeys }
+  }
+
+  /** The part inside the parentheses of this module's printed form. */
+  extraRepr(): string {
+    return ''
+  }
+
+  /** PyTorch's `print(model)` layout. */
+  toString(): string {
+    const children = [...this.namedChildren()]
+    const name = this.constructor.name
+    const extra = this.extraRepr()
+    if (children.length === 0) return `${name}(${extra})`
+    const lines = children.map(([key, child]) => `  (${key}): ${child.toString().split('\n').join('\n  ')}`)
+    if (extra) lines.unshift(`  ${extra}`)
+    return `${name}(\n${lines.join('\n')}\n)`
+  }
+
+  [inspect.custom](): string {
+    return this.toString()
+  }
+}

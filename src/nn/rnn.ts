@@ -1,0 +1,396 @@
+// Recurrent layers with PyTorch's constructor arguments, parameter names, shapes, gate order
+// and initialisation. Each forward is one native call over the whole stack and sequence.
+
+import { native, type NativeTensor } from '../native.js'
+import { Tensor, zeros } from '../tensor.js'
+import { uniform_ } from './init.js'
+import { Module } from './module.js'
+import { Parameter } from './parameter.js'
+import { PackedSequence } from './utils/rnn.js'
+
+type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU'
+
+export interface RNNBaseOptions {
+  /** Stacked layers (default 1). */
+  numLayers?: number
+  /** Use bias_ih and bias_hh (default true). */
+  bias?: boolean
+  /** Input and output as [batch, seq, feature] instead of [seq, batch, feature]. */
+  batchFirst?: boolean
+  /** Dropout on the outputs of each layer but the last, in training mode (default 0). */
+  dropout?: number
+  bidirectional?: boolean
+}
+
+export interface RNNOptions extends RNNBaseOptions {
+  nonlinearity?: 'tanh' | 'relu'
+}
+
+export interface LSTMOptions extends RNNBaseOptions {
+  /** Project hidden states to this size (0 disables; must be below hiddenSize). */
+  projSize?: number
+}
+
+function pyBool(b: boolean): string {
+  return b ? 'True' : 'False'
+}
+
+function checkSize(name: string, v: unknown, allowZero = false): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    throw new TypeError(`${name} should be of type int, got: ${typeof v === 'number' ? 'float' : typeof v}`)
+  }
+  if (v < 0 || (!allowZero && v === 0)) throw new RangeError(`${name} must be greater than zero`)
+  return v
+}
+
+function checkOptions(options: unknown): void {
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+    throw new TypeError('options must be an object, e.g. { numLayers: 2, batchFirst: true }')
+  }
+}
+
+/** Shared machinery of RNN, LSTM and GRU. */
+abstract class RNNBase extends Module {
+  /** Parameters under PyTorch's names: `weight_ih_l0`, `bias_hh_l1_reverse`, `weight_hr_l0`, ... */
+  [param: `weight_${string}` | `bias_${string}`]: Parameter
+  readonly mode: Mode
+  readonly inputSize: number
+  readonly hiddenSize: number
+  readonly numLayers: number
+  readonly bias: boolean
+  readonly batchFirst: boolean
+  readonly dropout: number
+  readonly bidirectional: boolean
+  readonly projSize: number
+
+  protected constructor(mode: Mode, inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
+    super()
+    checkOptions(options)
+    this.mode = mode
+    this.inputSize = checkSize('input_size', inputSize)
+    this.hiddenSize = checkSize('hidden_size', hiddenSize)
+    this.numLayers = checkSize('num_layers', options.numLayers ?? 1)
+    this.bias = options.bias ?? true
+    this.batchFirst = options.batchFirst ?? false
+    this.bidirectional = options.bidirectional ?? false
+    this.projSize = checkSize('proj_size', options.projSize ?? 0, true)
+    const dropout = options.dropout ?? 0
+    if (typeof dropout !== 'number') throw new TypeError('dropout should be a number')
+    this.dropout = dropout
+    native.rnnCheckOptions(this.nativeOptions())
+    if (dropout > 0 && this.numLayers === 1) {
+      process.emitWarning(
+        `dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects num_layers greater than 1, but got dropout=${dropout} and num_layers=1`,
+        'UserWarning',
+      )
+    }
+    const gates = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 }[mode] * this.hiddenSize
+    const out = this.projSize > 0 ? this.projSize : this.hiddenSize
+    const dirs = this.bidirectional ? 2 : 1
+    const stdv = 1 / Math.sqrt(this.hiddenSize)
+    const self = this as unknown as Record<string, Parameter>
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const layerInput = layer === 0 ? this.inputSize : out * dirs
+      for (let dir = 0; dir < dirs; dir++) {
+        const suffix = `_l${layer}${dir === 1 ? '_reverse' : ''}`
+        const shapes: [string, number[]][] = [
+          [`weight_ih${suffix}`, [gates, layerInput]],
+          [`weight_hh${suffix}`, [gates, out]],
+        ]
+        if (this.bias) shapes.push([`bias_ih${suffix}`, [gates]], [`bias_hh${suffix}`, [gates]])
+        if (this.projSize > 0) shapes.push([`weight_hr${suffix}`, [this.projSize, this.hiddenSize]])
+        for (const [name, shape] of shapes) {
+          const p = new Parameter(zeros(shape))
+          uniform_(p, -stdv, stdv)
+          self[name] = p
+        }
+      }
+    }
+  }
+
+  /** @internal */
+  nativeOptions() {
+    return {
+      mode: this.mode,
+      inputSize: this.inputSize,
+      hiddenSize: this.hiddenSize,
+      numLayers: this.numLayers,
+      bias: this.bias,
+      batchFirst: this.batchFirst,
+      dropout: this.dropout,
+      bidirectional: this.bidirectional,
+      projSize: this.projSize,
+    }
+  }
+
+  /** Every weight in PyTorch's order (`_flat_weights`). */
+  get allWeights(): Parameter[] {
+    return [...this.ownParameters()].map(([, p]) => p)
+  }
+
+  /** Kept for PyTorch compatibility; weights are always used in place. */
+  flattenParameters(): void {}
+
+  /** @internal */
+  protected run(input: Tensor | PackedSequence, h0: Tensor | null, c0: Tensor | null): [Tensor | PackedSequence, Tensor, Tensor | null] {
+    const packed = input instanceof PackedSequence ? input : null
+    if (!packed && !(input instanceof Tensor)) {
+      throw new TypeError(`${this.constructor.name}.forward(): input must be a Tensor or a PackedSequence`)
+    }
+    for (const [name, t] of [['hx', h0], ['cx', c0]] as const) {
+      if (t !== null && !(t instanceof Tensor)) throw new TypeError(`${this.constructor.name}.forward(): ${name} must be a Tensor`)
+    }
+    // Packed batches were sorted by length: states follow the same order in, and back out.
+    const sorted = packed?.sortedIndices ?? null
+    if (sorted) {
+      h0 = h0 && h0.indexSelect(1, sorted)
+      c0 = c0 && c0.indexSelect(1, sorted)
+    }
+    const data = packed ? packed.data : (input as Tensor)
+    const outs = native.rnnForward(
+      this.nativeOptions(),
+      data._h,
+      packed ? packed.batchSizesArray() : null,
+      h0?._h ?? null,
+      c0?._h ?? null,
+      this.allWeights.map((w) => w._h),
+      this.training,
+    ) as NativeTensor[]
+    let hN = new Tensor(outs[1] as NativeTensor)
+    let cN = outs[2] ? new Tensor(outs[2]) : null
+    const unsorted = packed?.unsortedIndices ?? null
+    if (unsorted) {
+      hN = hN.indexSelect(1, unsorted)
+      cN = cN && cN.indexSelect(1, unsorted)
+    }
+    const output = new Tensor(outs[0] as NativeTensor)
+    return [packed ? new PackedSequence(output, packed.batchSizes, packed.sortedIndices, packed.unsortedIndices) : output, hN, cN]
+  }
+
+  override extraRepr(): string {
+    let s = `${this.inputSize}, ${this.hiddenSize}`
+    if (this.projSize !== 0) s += `, proj_size=${this.projSize}`
+    if (this.numLayers !== 1) s += `, num_layers=${this.numLayers}`
+    if (!this.bias) s += `, bias=${pyBool(this.bias)}`
+    if (this.batchFirst) s += `, batch_first=${pyBool(this.batchFirst)}`
+    if (this.dropout !== 0) s += `, dropout=${this.dropout}`
+    if (this.bidirectional) s += `, bidirectional=${pyBool(this.bidirectional)}`
+    return s
+  }
+}
+
+/**
+ * Elman RNN: h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh) (or ReLU).
+ * Input [T, B, inputSize] ([B, T, inputSize] with batchFirst, [T, inputSize] unbatched) or a
+ * PackedSequence; `forward` returns `[output, hN]` with output [T, B, D*hiddenSize] and hN
+ * [numLayers*D, B, hiddenSize], D = 2 when bidirectional.
+ */
+export class RNN extends RNNBase {
+  readonly nonlinearity: 'tanh' | 'relu'
+
+  constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+    checkOptions(options)
+    const nonlinearity = options.nonlinearity ?? 'tanh'
+    if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new Error(`Unknown nonlinearity '${String(nonlinearity)}'. Select from 'tanh' or 'relu'.`)
+    if ((options as LSTMOptions).projSize) throw new Error('proj_size argument is only supported for LSTM, not RNN or GRU')
+    super(nonlinearity === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, options)
+    this.nonlinearity = nonlinearity
+  }
+
+  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor]
+  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor]
+  forward(input: Tensor | PackedSequence, hx: Tensor | null = null): [Tensor | PackedSequence, Tensor] {
+    const [out, hN] = this.run(input, hx, null)
+    return [out, hN]
+  }
+
+  override extraRepr(): string {
+    const s = super.extraRepr()
+    return this.nonlinearity === 'relu' ? `${s}, nonlinearity=relu` : s
+  }
+}
+
+/**
+ * LSTM with PyTorch's gate order (i, f, g, o) and optional projection (`projSize`).
+ * `forward(input, [h0, c0]?)` returns `[output, [hN, cN]]`; with projSize P, output and hN use
+ * P features and cN keeps hiddenSize.
+ */
+export class LSTM extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
+    super('LSTM', inputSize, hiddenSize, options)
+  }
+
+  forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]]
+  forward(input: PackedSequence, hx?: readonly [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]]
+  forward(input: Tensor | PackedSequence, hx: readonly [Tensor, Tensor] | null = null): [Tensor | PackedSequence, [Tensor, Tensor]] {
+    if (hx !== null && (!Array.isArray(hx) || hx.length !== 2)) {
+      throw new TypeError('LSTM.forward(): hx must be the pair [h0, c0]')
+    }
+    const [out, hN, cN] = this.run(input, hx ? hx[0] : null, hx ? hx[1] : null)
+    return [out, [hN, cN as Tensor]]
+  }
+}
+
+/**
+ * GRU with PyTorch's gate order (r, z, n), where r scales (W_hn h + b_hn).
+ * `forward(input, h0?)` returns `[output, hN]`.
+ */
+export class GRU extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: RNNBaseOptions = {}) {
+    checkOptions(options)
+    if ((options as LSTMOptions).projSize) throw new Error('proj_size argument is only supported for LSTM, not RNN or GRU')
+    super('GRU', inputSize, hiddenSize, options)
+  }
+
+  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor]
+  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor]
+  forward(input: Tensor | PackedSequence, hx: Tensor | null = null): [Tensor | PackedSequence, Tensor] {
+    const [out, hN] = this.run(input, hx, null)
+    return [out, hN]
+  }
+}
+
+// ----- cells: one step, same kernels (a one-step, one-layer stack) -----
+
+export interface RNNCellOptions {
+  bias?: boolean
+  nonlinearity?: 'tanh' | 'relu'
+}
+
+abstract class RNNCellBase extends Module {
+  readonly inputSize: number
+  readonly hiddenSize: number
+  readonly bias: boolean
+  declare weight_ih: Parameter
+  declare weight_hh: Parameter
+  declare bias_ih?: Parameter
+  declare bias_hh?: Parameter
+
+  protected constructor(
+    private readonly cellMode: Mode,
+    inputSize: number,
+    hiddenSize: number,
+    bias: boolean,
+  ) {
+    super()
+    this.inputSize = checkSize('input_size', inputSize)
+    this.hiddenSize = checkSize('hidden_size', hiddenSize)
+    this.bias = bias
+    const gates = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 }[cellMode] * this.hiddenSize
+    const stdv = 1 / Math.sqrt(this.hiddenSize)
+    const make = (shape: number[]) => uniform_(new Parameter(zeros(shape)), -stdv, stdv) as Parameter
+    this.weight_ih = make([gates, this.inputSize])
+    this.weight_hh = make([gates, this.hiddenSize])
+    if (bias) {
+      this.bias_ih = make([gates])
+      this.bias_hh = make([gates])
+    }
+  }
+
+  private checkInput(input: unknown): Tensor {
+    const name = this.constructor.name
+    if (!(input instanceof Tensor)) throw new TypeError(`${name}.forward(): input must be a Tensor`)
+    if (input.ndim !== 1 && input.ndim !== 2) throw new Error(`${name}: Expected input to be 1D or 2D, got ${input.ndim}D instead`)
+    const got = input.shape[input.ndim - 1]
+    if (got !== this.inputSize) throw new Error(`input has inconsistent input_size: got ${got} expected ${this.inputSize}`)
+    return input
+  }
+
+  private checkHidden(input: Tensor, hx: unknown, which: string): Tensor {
+    if (!(hx instanceof Tensor)) throw new TypeError(`${this.constructor.name}.forward(): ${which} must be a Tensor`)
+    if (hx.ndim !== input.ndim) {
+      throw new Error(`${this.constructor.name}: Expected ${which} to be ${input.ndim}D to match the ${input.ndim}D input, got ${hx.ndim}D instead`)
+    }
+    const suffix = which === 'cx' ? '1' : '0'
+    if (input.ndim === 2 && hx.shape[0] !== input.shape[0]) {
+      throw new Error(`Input batch size ${input.shape[0]} doesn't match hidden${suffix} batch size ${hx.shape[0]}`)
+    }
+    const got = hx.shape[hx.ndim - 1]
+    if (got !== this.hiddenSize) throw new Error(`hidden${suffix} has inconsistent hidden_size: got ${got}, expected ${this.hiddenSize}`)
+    return hx
+  }
+
+  /** @internal One step as a one-layer, one-step stack: `[h', c'?]`. */
+  protected step(input: unknown, hx: unknown, cx: unknown): [Tensor, Tensor | null] {
+    const x = this.checkInput(input)
+    const h = hx === null || hx === undefined ? null : this.checkHidden(x, hx, 'hx')
+    const c = cx === null || cx === undefined ? null : this.checkHidden(x, cx, 'cx')
+    const weights = [this.weight_ih, this.weight_hh, ...(this.bias ? [this.bias_ih as Parameter, this.bias_hh as Parameter] : [])]
+    const outs = native.rnnForward(
+      {
+        mode: this.cellMode,
+        inputSize: this.inputSize,
+        hiddenSize: this.hiddenSize,
+        numLayers: 1,
+        bias: this.bias,
+        batchFirst: false,
+        dropout: 0,
+        bidirectional: false,
+        projSize: 0,
+      },
+      x.unsqueeze(0)._h,
+      null,
+      h ? h.unsqueeze(0)._h : null,
+      c ? c.unsqueeze(0)._h : null,
+      weights.map((w) => w._h),
+      false,
+    ) as NativeTensor[]
+    const hNext = new Tensor(outs[1] as NativeTensor).squeeze(0)
+    const cNext = outs[2] ? new Tensor(outs[2]).squeeze(0) : null
+    return [hNext, cNext]
+  }
+
+  override extraRepr(): string {
+    let s = `${this.inputSize}, ${this.hiddenSize}`
+    if (!this.bias) s += `, bias=${pyBool(this.bias)}`
+    return s
+  }
+}
+
+/** One Elman step: `forward(input [B, I] or [I], hx?)` returns h' [B, H]. */
+export class RNNCell extends RNNCellBase {
+  readonly nonlinearity: 'tanh' | 'relu'
+
+  constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
+    checkOptions(options)
+    const nonlinearity = options.nonlinearity ?? 'tanh'
+    if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new Error(`Unknown nonlinearity: ${String(nonlinearity)}`)
+    super(nonlinearity === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, options.bias ?? true)
+    this.nonlinearity = nonlinearity
+  }
+
+  forward(input: Tensor, hx: Tensor | null = null): Tensor {
+    return this.step(input, hx, null)[0]
+  }
+
+  override extraRepr(): string {
+    const s = super.extraRepr()
+    return this.nonlinearity === 'relu' ? `${s}, nonlinearity=relu` : s
+  }
+}
+
+/** One LSTM step: `forward(input, [h, c]?)` returns `[h', c']`. */
+export class LSTMCell extends RNNCellBase {
+  constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean } = {}) {
+    checkOptions(options)
+    super('LSTM', inputSize, hiddenSize, options.bias ?? true)
+  }
+
+  forward(input: Tensor, hx: readonly [Tensor, Tensor] | null = null): [Tensor, Tensor] {
+    if (hx !== null && (!Array.isArray(hx) || hx.length !== 2)) throw new TypeError('LSTMCell.forward(): hx must be the pair [h, c]')
+    const [h, c] = this.step(input, hx ? hx[0] : null, hx ? hx[1] : null)
+    return [h, c as Tensor]
+  }
+}
+
+/** One GRU step: `forward(input, hx?)` returns h'. */
+export class GRUCell extends RNNCellBase {
+  constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean } = {}) {
+    checkOptions(options)
+    super('GRU', inputSize, hiddenSize, options.bias ?? true)
+  }
+
+  forward(input: Tensor, hx: Tensor | null = null): Tensor {
+    return this.step(input, hx, null)[0]
+  }
+}

@@ -1,0 +1,3 @@
+// nn.utils: helpers around the layers.
+
+export * as rnn from './rnn.js'
