@@ -1,13 +1,114 @@
 // Parameter initialisation, in place and unrecorded, like torch.nn.init.
 
 import { noGrad } from '../autograd.js'
-import { rand, Tensor } from '../tensor.js'
+import { native } from '../native.js'
+import { full, rand, randn, Tensor } from '../tensor.js'
 
-/** Fills `t` with U(a, b) from the global generator. */
+type Nonlinearity = 'linear' | 'conv1d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu'
+type FanMode = 'fan_in' | 'fan_out'
+
+function check(op: string, t: unknown): Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError(`${op}(): expected a Tensor`)
+  return t
+}
+
+/** PyTorch's recommended gain for a nonlinearity. */
+export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
+  switch (nonlinearity) {
+    case 'linear':
+    case 'conv1d':
+    case 'sigmoid':
+      return 1
+    case 'tanh':
+      return 5 / 3
+    case 'relu':
+      return Math.SQRT2
+    case 'leaky_relu': {
+      const slope = param ?? 0.01
+      return Math.sqrt(2 / (1 + slope * slope))
+    }
+    case 'selu':
+      return 3 / 4
+    default:
+      throw new Error(`Unsupported nonlinearity ${String(nonlinearity)}`)
+  }
+}
+
+function fans(t: Tensor): [number, number] {
+  if (t.ndim < 2) throw new Error('Fan in and fan out can not be computed for tensor with fewer than 2 dimensions')
+  const receptive = t.shape.slice(2).reduce((a, b) => a * b, 1)
+  return [(t.shape[1] as number) * receptive, (t.shape[0] as number) * receptive]
+}
+
+/** Fills with U(a, b). */
 export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
-  if (!(t instanceof Tensor)) throw new TypeError('uniform_(): expected a Tensor')
+  check('uniform_', t)
   if (!(typeof a === 'number' && typeof b === 'number') || !(a <= b)) {
     throw new RangeError(`uniform_ expects to return a [from, to) range, but found from=${a} > to=${b}`)
   }
   return noGrad(() => t.copy_(rand(t.shape).mul(b - a).add(a)))
+}
+
+/** Fills with N(mean, std). */
+export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
+  check('normal_', t)
+  if (!(std >= 0)) throw new RangeError(`normal expects std >= 0.0, but found std ${std}`)
+  return noGrad(() => t.copy_(randn(t.shape).mul(std).add(mean)))
+}
+
+export function constant_(t: Tensor, value: number): Tensor {
+  check('constant_', t)
+  return noGrad(() => t.copy_(full(t.shape, value, { dtype: t.dtype })))
+}
+
+export function zeros_(t: Tensor): Tensor {
+  return constant_(t, 0)
+}
+
+export function ones_(t: Tensor): Tensor {
+  return constant_(t, 1)
+}
+
+/** Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)). */
+export function xavierUniform_(t: Tensor, gain = 1): Tensor {
+  const [fanIn, fanOut] = fans(check('xavierUniform_', t))
+  const a = gain * Math.sqrt(6 / (fanIn + fanOut))
+  return uniform_(t, -a, a)
+}
+
+/** Glorot normal: N(0, gain^2 * 2 / (fan_in + fan_out)). */
+export function xavierNormal_(t: Tensor, gain = 1): Tensor {
+  const [fanIn, fanOut] = fans(check('xavierNormal_', t))
+  return normal_(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)))
+}
+
+export interface KaimingOptions {
+  a?: number
+  mode?: FanMode
+  nonlinearity?: Nonlinearity
+}
+
+/** He uniform: U(-b, b), b = gain * sqrt(3 / fan). Defaults as PyTorch (a=0, fan_in, leaky_relu). */
+export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  const [fanIn, fanOut] = fans(check('kaimingUniform_', t))
+  const fan = (options.mode ?? 'fan_in') === 'fan_in' ? fanIn : fanOut
+  const gain = calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0)
+  const bound = Math.sqrt(3) * (gain / Math.sqrt(fan))
+  return uniform_(t, -bound, bound)
+}
+
+export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  const [fanIn, fanOut] = fans(check('kaimingNormal_', t))
+  const fan = (options.mode ?? 'fan_in') === 'fan_in' ? fanIn : fanOut
+  const gain = calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0)
+  return normal_(t, 0, gain / Math.sqrt(fan))
+}
+
+/** A (semi-)orthogonal matrix scaled by `gain`, over the tensor viewed as [shape[0], rest]. */
+export function orthogonal_(t: Tensor, gain = 1): Tensor {
+  check('orthogonal_', t)
+  if (t.ndim < 2) throw new Error('Only tensors with 2 or more dimensions are supported')
+  const rows = t.shape[0] as number
+  const q = new Tensor(native.orthogonal(rows, t.numel() / rows, gain))
+  return noGrad(() => t.copy_(q.reshape(t.shape)))
 }

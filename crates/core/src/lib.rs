@@ -10,10 +10,15 @@
 //! ```
 
 pub mod autograd;
+pub mod data;
 pub mod dtype;
 pub mod error;
+pub mod io;
 pub mod kernels;
+pub mod nn;
 pub mod ops;
+pub mod optim;
+pub mod preprocessing;
 pub mod rnn;
 pub mod shape;
 pub mod storage;

@@ -5,7 +5,13 @@
 mod autograd;
 mod convert;
 mod creation;
+mod data;
 mod error;
+mod io;
+mod layers;
+mod loss;
+mod optim;
+mod preprocessing;
 mod rnn;
 mod tensor;
 mod threads;

@@ -73,15 +73,18 @@ fn bounded(rng: &mut ChaCha8Rng, n: u64) -> u64 {
     }
 }
 
-/// A random permutation of `0..n` (Fisher-Yates), for shuffling.
+/// A random permutation of `0..n` (Fisher-Yates) from the global generator, for shuffling.
 pub fn permutation(n: usize) -> Vec<usize> {
+    with_rng(|rng| permutation_with(rng, n))
+}
+
+/// A random permutation of `0..n` from a given generator.
+pub fn permutation_with(rng: &mut ChaCha8Rng, n: usize) -> Vec<usize> {
     let mut p: Vec<usize> = (0..n).collect();
-    with_rng(|rng| {
-        for i in (1..n).rev() {
-            let j = bounded(rng, i as u64 + 1) as usize;
-            p.swap(i, j);
-        }
-    });
+    for i in (1..n).rev() {
+        let j = bounded(rng, i as u64 + 1) as usize;
+        p.swap(i, j);
+    }
     p
 }
 

@@ -1,0 +1,3 @@
+//! Checkpoints on disk.
+
+pub mod safetensors;

@@ -1,0 +1,140 @@
+//! `y = x W^T + b` over any leading dimensions, as one GEMM with the weight read transposed.
+
+use crate::autograd::{CustomBackward, Node};
+use crate::kernels::gemm::{sgemm, Transpose};
+use crate::{bail, DType, Result, Tensor};
+
+pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
+    if x.dtype() != DType::F32 || w.dtype() != DType::F32 {
+        bail!(type, "linear(): expected float32 input and weight");
+    }
+    if w.ndim() != 2 {
+        bail!(value, "linear(): weight must be 2-D, got {}-D", w.ndim());
+    }
+    let (out_f, in_f) = (w.shape()[0], w.shape()[1]);
+    if x.ndim() == 0 {
+        bail!(value, "linear(): input must have at least 1 dimension");
+    }
+    let k = x.shape()[x.ndim() - 1];
+    let rows = x.numel() / k.max(1);
+    if k != in_f {
+        bail!(
+            value,
+            "mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {in_f}x{out_f})"
+        );
+    }
+    if let Some(b) = b {
+        if b.shape() != [out_f] {
+            bail!(
+                value,
+                "linear(): bias must have shape [{out_f}], got {:?}",
+                b.shape()
+            );
+        }
+    }
+    let xv = x.to_vec_f32();
+    let wv = w.to_vec_f32();
+    let mut out = match b {
+        Some(b) => b.to_vec_f32().repeat(rows),
+        None => vec![0.0f32; rows * out_f],
+    };
+    sgemm(
+        rows,
+        in_f,
+        out_f,
+        &xv,
+        Transpose::No,
+        &wv,
+        Transpose::Yes,
+        &mut out,
+        if b.is_some() { 1.0 } else { 0.0 },
+    );
+    let mut shape = x.shape().to_vec();
+    *shape.last_mut().expect("ndim >= 1") = out_f;
+    let mut inputs = vec![x, w];
+    inputs.extend(b);
+    let node = Node::record_custom(&inputs, || {
+        Box::new(LinearBackward {
+            x: x.clone(),
+            w: w.clone(),
+            b: b.cloned(),
+            rows,
+        })
+    });
+    Ok(Tensor::from_f32(out, shape)?.with_grad_fn_output(node, 0))
+}
+
+struct LinearBackward {
+    x: Tensor,
+    w: Tensor,
+    b: Option<Tensor>,
+    rows: usize,
+}
+
+impl CustomBackward for LinearBackward {
+    fn name(&self) -> &'static str {
+        "AddmmBackward0"
+    }
+
+    fn inputs(&self) -> Vec<Tensor> {
+        let mut v = vec![self.x.clone(), self.w.clone()];
+        v.extend(self.b.clone());
+        v
+    }
+
+    fn backward(&self, grads: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
+        let g = grads[0]
+            .as_ref()
+            .expect("called with a gradient")
+            .to_vec_f32();
+        let (out_f, in_f) = (self.w.shape()[0], self.w.shape()[1]);
+        let rows = self.rows;
+        let dx = if self.x.requires_grad() {
+            let mut dx = vec![0.0f32; rows * in_f];
+            sgemm(
+                rows,
+                out_f,
+                in_f,
+                &g,
+                Transpose::No,
+                &self.w.to_vec_f32(),
+                Transpose::No,
+                &mut dx,
+                0.0,
+            );
+            Some(Tensor::from_f32(dx, self.x.shape().to_vec())?)
+        } else {
+            None
+        };
+        let dw = if self.w.requires_grad() {
+            let mut dw = vec![0.0f32; out_f * in_f];
+            sgemm(
+                out_f,
+                rows,
+                in_f,
+                &g,
+                Transpose::Yes,
+                &self.x.to_vec_f32(),
+                Transpose::No,
+                &mut dw,
+                0.0,
+            );
+            Some(Tensor::from_f32(dw, vec![out_f, in_f])?)
+        } else {
+            None
+        };
+        let mut out = vec![dx, dw];
+        if let Some(b) = &self.b {
+            out.push(if b.requires_grad() {
+                let mut db = vec![0.0f32; out_f];
+                for row in g.chunks_exact(out_f) {
+                    db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
+                }
+                Some(Tensor::from_f32(db, vec![out_f])?)
+            } else {
+                None
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,405 @@
+//! Losses, each one fused autograd node. The forward pass computes every item's loss and the
+//! derivative of that loss with respect to each input (and target) element, so backward is a
+//! single scaling pass. Formulas and clamps follow PyTorch.
+
+use crate::autograd::{CustomBackward, Node};
+use crate::shape::fmt_shape;
+use crate::{bail, DType, Result, Tensor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduction {
+    None,
+    Mean,
+    Sum,
+}
+
+impl Reduction {
+    pub fn parse(s: &str) -> Result<Reduction> {
+        match s {
+            "none" => Ok(Reduction::None),
+            "mean" => Ok(Reduction::Mean),
+            "sum" => Ok(Reduction::Sum),
+            other => bail!(value, "{other} is not a valid value for reduction"),
+        }
+    }
+}
+
+/// Per-item losses and their derivatives. Input element `e` belongs to item `e / group`.
+struct Items {
+    loss: Vec<f32>,
+    d_input: Vec<f32>,
+    d_target: Option<Vec<f32>>,
+    group: usize,
+    /// Divisor of the mean (item count, or total class weight for weighted classification).
+    norm: f64,
+    /// Shape of the unreduced output.
+    item_shape: Vec<usize>,
+}
+
+fn finish(
+    name: &'static str,
+    input: &Tensor,
+    target: &Tensor,
+    items: Items,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    let out = match reduction {
+        Reduction::None => Tensor::from_f32(items.loss.clone(), items.item_shape.clone())?,
+        Reduction::Sum => Tensor::from_f32(
+            vec![items.loss.iter().map(|&v| v as f64).sum::<f64>() as f32],
+            vec![],
+        )?,
+        Reduction::Mean => {
+            let s = items.loss.iter().map(|&v| v as f64).sum::<f64>();
+            Tensor::from_f32(vec![(s / items.norm) as f32], vec![])?
+        }
+    };
+    let node = Node::record_custom(&[input, target], || {
+        Box::new(LossBackward {
+            name,
+            input: input.clone(),
+            target: target.clone(),
+            d_input: items.d_input,
+            d_target: items.d_target,
+            group: items.group,
+            norm: items.norm,
+            reduction,
+        })
+    });
+    Ok(out.with_grad_fn_output(node, 0))
+}
+
+struct LossBackward {
+    name: &'static str,
+    input: Tensor,
+    target: Tensor,
+    d_input: Vec<f32>,
+    d_target: Option<Vec<f32>>,
+    group: usize,
+    norm: f64,
+    reduction: Reduction,
+}
+
+impl LossBackward {
+    fn scale(&self, d: &[f32], g: &[f32], shape: &[usize]) -> Result<Tensor> {
+        let v = match self.reduction {
+            Reduction::None => d
+                .iter()
+                .enumerate()
+                .map(|(e, &x)| x * g[e / self.group])
+                .collect(),
+            Reduction::Sum => d.iter().map(|&x| x * g[0]).collect(),
+            Reduction::Mean => {
+                let s = (g[0] as f64 / self.norm) as f32;
+                d.iter().map(|&x| x * s).collect()
+            }
+        };
+        Tensor::from_f32(v, shape.to_vec())
+    }
+}
+
+impl CustomBackward for LossBackward {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn inputs(&self) -> Vec<Tensor> {
+        vec![self.input.clone(), self.target.clone()]
+    }
+
+    fn backward(&self, grads: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
+        let g = grads[0]
+            .as_ref()
+            .expect("called with a gradient")
+            .to_vec_f32();
+        let dx = self.scale(&self.d_input, &g, self.input.shape())?;
+        let dt = match &self.d_target {
+            Some(d) if self.target.requires_grad() => {
+                Some(self.scale(d, &g, self.target.shape())?)
+            }
+            _ => None,
+        };
+        Ok(vec![Some(dx), dt])
+    }
+}
+
+fn same_shape(name: &str, input: &Tensor, target: &Tensor) -> Result<()> {
+    if input.dtype() != DType::F32 || target.dtype() != DType::F32 {
+        bail!(type, "{name}: expected float32 input and target");
+    }
+    if input.shape() != target.shape() {
+        bail!(
+            value,
+            "{name}: target size ({}) must be the same as input size ({})",
+            fmt_shape(target.shape()),
+            fmt_shape(input.shape())
+        );
+    }
+    Ok(())
+}
+
+/// Losses whose item is one element: `f(x, t) -> (loss, dloss/dx, dloss/dt)`.
+fn pointwise(
+    name: &'static str,
+    input: &Tensor,
+    target: &Tensor,
+    reduction: Reduction,
+    f: impl Fn(usize, f32, f32) -> (f32, f32, f32),
+) -> Result<Tensor> {
+    same_shape(name, input, target)?;
+    let (x, t) = (input.to_vec_f32(), target.to_vec_f32());
+    let n = x.len();
+    let (mut loss, mut dx, mut dt) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    for e in 0..n {
+        let (l, a, b) = f(e, x[e], t[e]);
+        loss[e] = l;
+        dx[e] = a;
+        dt[e] = b;
+    }
+    let items = Items {
+        loss,
+        d_input: dx,
+        d_target: Some(dt),
+        group: 1,
+        norm: n as f64,
+        item_shape: input.shape().to_vec(),
+    };
+    finish(name, input, target, items, reduction)
+}
+
+pub fn mse(input: &Tensor, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+    pointwise("MseLossBackward0", input, target, reduction, |_, x, t| {
+        let d = x - t;
+        (d * d, 2.0 * d, -2.0 * d)
+    })
+}
+
+pub fn l1(input: &Tensor, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+    pointwise("L1LossBackward0", input, target, reduction, |_, x, t| {
+        let d = x - t;
+        let s = if d > 0.0 {
+            1.0
+        } else if d < 0.0 {
+            -1.0
+        } else {
+            0.0
+        };
+        (d.abs(), s, -s)
+    })
+}
+
+pub fn huber(input: &Tensor, target: &Tensor, reduction: Reduction, delta: f32) -> Result<Tensor> {
+    if delta <= 0.0 || delta.is_nan() {
+        bail!(
+            value,
+            "huber_loss does not support non-positive values for delta."
+        );
+    }
+    pointwise("HuberLossBackward0", input, target, reduction, |_, x, t| {
+        let d = x - t;
+        if d.abs() < delta {
+            (0.5 * d * d, d, -d)
+        } else {
+            let g = delta * d.signum();
+            (delta * (d.abs() - 0.5 * delta), g, -g)
+        }
+    })
+}
+
+/// Binary cross-entropy on probabilities; logs are clamped at -100 like PyTorch.
+/// `weight`, when given, has the input's shape.
+pub fn bce(
+    input: &Tensor,
+    target: &Tensor,
+    weight: Option<&[f32]>,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    same_shape("binary_cross_entropy", input, target)?;
+    if input
+        .to_vec_f32()
+        .iter()
+        .any(|&x| !(0.0..=1.0).contains(&x))
+    {
+        bail!(value, "all elements of input should be between 0 and 1");
+    }
+    pointwise(
+        "BinaryCrossEntropyBackward0",
+        input,
+        target,
+        reduction,
+        |e, x, t| {
+            let w = weight.map_or(1.0, |w| w[e]);
+            let lx = x.ln().max(-100.0);
+            let l1x = (1.0 - x).ln().max(-100.0);
+            let loss = -w * (t * lx + (1.0 - t) * l1x);
+            let dx = w * (x - t) / ((1.0 - x) * x).max(1e-12);
+            (loss, dx, -w * (lx - l1x))
+        },
+    )
+}
+
+/// Binary cross-entropy on logits in the stable form. `pos_weight` and `weight`, when given,
+/// have the input's shape (the facade broadcasts them).
+pub fn bce_with_logits(
+    input: &Tensor,
+    target: &Tensor,
+    weight: Option<&[f32]>,
+    pos_weight: Option<&[f32]>,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    pointwise(
+        "BinaryCrossEntropyWithLogitsBackward0",
+        input,
+        target,
+        reduction,
+        |e, x, t| {
+            let w = weight.map_or(1.0, |w| w[e]);
+            let p = pos_weight.map_or(1.0, |p| p[e]);
+            let log_weight = (p - 1.0) * t + 1.0;
+            let softplus_neg = (-x.abs()).exp().ln_1p() + (-x).max(0.0);
+            let loss = w * ((1.0 - t) * x + log_weight * softplus_neg);
+            let sig = 1.0 / (1.0 + (-x).exp());
+            let dx = w * ((1.0 - t) + log_weight * (sig - 1.0));
+            let dt = w * (-x + (p - 1.0) * softplus_neg);
+            (loss, dx, dt)
+        },
+    )
+}
+
+/// Shared checks of classification losses: input [N, C] or [C], int64 targets [N] or [].
+fn class_shapes(
+    name: &str,
+    input: &Tensor,
+    target: &Tensor,
+    weight: Option<&[f32]>,
+) -> Result<(usize, usize, Vec<i64>)> {
+    if input.dtype() != DType::F32 {
+        bail!(type, "{name}: expected float32 input");
+    }
+    if target.dtype() != DType::I64 {
+        bail!(
+            type,
+            "{name}: expected int64 class indices as target, got {} (class probabilities are not supported)",
+            target.dtype()
+        );
+    }
+    let (n, c) = match input.ndim() {
+        1 => (1, input.shape()[0]),
+        2 => (input.shape()[0], input.shape()[1]),
+        d => bail!(
+            value,
+            "{name}: expected input of 1 or 2 dimensions, got {d}"
+        ),
+    };
+    let ok =
+        (input.ndim() == 1 && target.ndim() == 0) || (input.ndim() == 2 && target.shape() == [n]);
+    if !ok {
+        bail!(
+            value,
+            "Expected input batch_size ({n}) to match target batch_size ({}).",
+            target.shape().first().copied().unwrap_or(1)
+        );
+    }
+    if let Some(w) = weight {
+        if w.len() != c {
+            bail!(value, "{name}: weight tensor should be defined either for all {c} classes or no classes but got weight tensor of shape: [{}]", w.len());
+        }
+    }
+    Ok((n, c, target.to_vec_i64()))
+}
+
+/// Cross-entropy on logits with optional class weights, ignored index and label smoothing.
+pub fn cross_entropy(
+    input: &Tensor,
+    target: &Tensor,
+    weight: Option<&[f32]>,
+    ignore_index: i64,
+    label_smoothing: f32,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    if !(0.0..=1.0).contains(&label_smoothing) {
+        bail!(
+            value,
+            "label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}"
+        );
+    }
+    let (n, c, y) = class_shapes("cross_entropy", input, target, weight)?;
+    let x = input.to_vec_f32();
+    let w = |k: usize| weight.map_or(1.0, |w| w[k]);
+    let w_total: f32 = (0..c).map(w).sum();
+    let eps = label_smoothing;
+    let (mut loss, mut d) = (vec![0.0f32; n], vec![0.0f32; n * c]);
+    let mut norm = 0.0f64;
+    for i in 0..n {
+        let yi = y[i];
+        if yi == ignore_index {
+            continue;
+        }
+        if yi < 0 || yi as usize >= c {
+            bail!(range, "Target {yi} is out of bounds.");
+        }
+        let yi = yi as usize;
+        let row = &x[i * c..(i + 1) * c];
+        let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let lse = m + row.iter().map(|&v| (v - m).exp()).sum::<f32>().ln();
+        let logp = |k: usize| row[k] - lse;
+        let nll = -w(yi) * logp(yi);
+        let smooth: f32 = -(0..c).map(|k| w(k) * logp(k)).sum::<f32>();
+        loss[i] = (1.0 - eps) * nll + eps / c as f32 * smooth;
+        norm += w(yi) as f64;
+        for k in 0..c {
+            let s = logp(k).exp();
+            let hard = w(yi) * (s - if k == yi { 1.0 } else { 0.0 });
+            let soft = s * w_total - w(k);
+            d[i * c + k] = (1.0 - eps) * hard + eps / c as f32 * soft;
+        }
+    }
+    let item_shape = if input.ndim() == 1 { vec![] } else { vec![n] };
+    let items = Items {
+        loss,
+        d_input: d,
+        d_target: None,
+        group: c,
+        norm,
+        item_shape,
+    };
+    finish("NllLossBackward0", input, target, items, reduction)
+}
+
+/// Negative log-likelihood on log-probabilities.
+pub fn nll(
+    input: &Tensor,
+    target: &Tensor,
+    weight: Option<&[f32]>,
+    ignore_index: i64,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    let (n, c, y) = class_shapes("nll_loss", input, target, weight)?;
+    let x = input.to_vec_f32();
+    let w = |k: usize| weight.map_or(1.0, |w| w[k]);
+    let (mut loss, mut d) = (vec![0.0f32; n], vec![0.0f32; n * c]);
+    let mut norm = 0.0f64;
+    for i in 0..n {
+        let yi = y[i];
+        if yi == ignore_index {
+            continue;
+        }
+        if yi < 0 || yi as usize >= c {
+            bail!(range, "Target {yi} is out of bounds.");
+        }
+        let yi = yi as usize;
+        loss[i] = -w(yi) * x[i * c + yi];
+        d[i * c + yi] = -w(yi);
+        norm += w(yi) as f64;
+    }
+    let item_shape = if input.ndim() == 1 { vec![] } else { vec![n] };
+    let items = Items {
+        loss,
+        d_input: d,
+        d_target: None,
+        group: c,
+        norm,
+        item_shape,
+    };
+    finish("NllLossBackward0", input, target, items, reduction)
+}

@@ -1,0 +1,12 @@
+//! Layer primitives around the recurrent stack, each one fused autograd node: linear maps,
+//! embedding lookups, dropout and the losses.
+
+mod dropout;
+mod embedding;
+pub mod init;
+mod linear;
+pub mod loss;
+
+pub use dropout::dropout;
+pub use embedding::embedding;
+pub use linear::linear;

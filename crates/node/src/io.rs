@@ -1,0 +1,117 @@
+//! safetensors save and load, run off the JavaScript thread (they resolve promises).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use napi::bindgen_prelude::*;
+use napi::{Env, Task};
+use napi_derive::napi;
+use seqtorch_core::io::safetensors;
+use seqtorch_core::Tensor;
+
+use crate::error::guard;
+use crate::tensor::NativeTensor;
+
+fn to_napi(e: seqtorch_core::Error) -> napi::Error {
+    napi::Error::new(napi::Status::GenericFailure, e.message)
+}
+
+pub struct SaveTask {
+    tensors: Vec<(String, Tensor)>,
+    metadata: Option<HashMap<String, String>>,
+    path: PathBuf,
+}
+
+impl Task for SaveTask {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        let metadata = self.metadata.take();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            safetensors::save(&self.tensors, metadata, &self.path)
+        }))
+        .unwrap_or_else(|_| Err(seqtorch_core::Error::value("save(): internal error")))
+        .map_err(to_napi)
+    }
+
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes `names[i] -> tensors[i]` to `path` atomically.
+#[napi(ts_return_type = "Promise<void>")]
+pub fn save_safetensors(
+    env: Env,
+    names: Vec<String>,
+    tensors: Vec<&NativeTensor>,
+    path: String,
+    metadata: Option<HashMap<String, String>>,
+) -> Result<AsyncTask<SaveTask>> {
+    let pairs = guard(&env, || {
+        if names.len() != tensors.len() {
+            seqtorch_core::bail!(
+                value,
+                "save(): {} names for {} tensors",
+                names.len(),
+                tensors.len()
+            );
+        }
+        names
+            .into_iter()
+            .zip(&tensors)
+            .map(|(n, t)| Ok((n, t.get()?.clone())))
+            .collect()
+    })?;
+    Ok(AsyncTask::new(SaveTask {
+        tensors: pairs,
+        metadata,
+        path: PathBuf::from(path),
+    }))
+}
+
+pub struct LoadTask {
+    path: PathBuf,
+}
+
+#[napi(object, object_from_js = false)]
+pub struct LoadedCheckpoint {
+    pub names: Vec<String>,
+    pub tensors: Vec<NativeTensor>,
+    pub metadata: HashMap<String, String>,
+}
+
+impl Task for LoadTask {
+    type Output = safetensors::Checkpoint;
+    type JsValue = LoadedCheckpoint;
+
+    fn compute(&mut self) -> Result<safetensors::Checkpoint> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            safetensors::load(&self.path)
+        }))
+        .unwrap_or_else(|_| Err(seqtorch_core::Error::value("load(): internal error")))
+        .map_err(to_napi)
+    }
+
+    fn resolve(&mut self, env: Env, ck: safetensors::Checkpoint) -> Result<LoadedCheckpoint> {
+        let mut names = Vec::with_capacity(ck.tensors.len());
+        let mut tensors = Vec::with_capacity(ck.tensors.len());
+        for (n, t) in ck.tensors {
+            names.push(n);
+            tensors.push(NativeTensor::wrap(&env, t)?);
+        }
+        Ok(LoadedCheckpoint {
+            names,
+            tensors,
+            metadata: ck.metadata,
+        })
+    }
+}
+
+#[napi(ts_return_type = "Promise<LoadedCheckpoint>")]
+pub fn load_safetensors(path: String) -> AsyncTask<LoadTask> {
+    AsyncTask::new(LoadTask {
+        path: PathBuf::from(path),
+    })
+}

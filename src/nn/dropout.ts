@@ -1,0 +1,26 @@
+// nn.Dropout: zeroes elements with probability p in training mode, scaling the rest by 1/(1-p).
+
+import { native } from '../native.js'
+import { Tensor } from '../tensor.js'
+import { Module } from './module.js'
+
+export class Dropout extends Module {
+  readonly p: number
+
+  constructor(p = 0.5) {
+    super()
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
+      throw new RangeError(`dropout probability has to be between 0 and 1, but got ${String(p)}`)
+    }
+    this.p = p
+  }
+
+  forward(input: Tensor): Tensor {
+    if (!(input instanceof Tensor)) throw new TypeError('Dropout.forward(): input must be a Tensor')
+    return new Tensor(native.dropout(input._h, this.p, this.training))
+  }
+
+  override extraRepr(): string {
+    return `p=${this.p}, inplace=False`
+  }
+}

@@ -1,0 +1,55 @@
+// Adam and AdamW.
+
+import { native } from '../native.js'
+import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js'
+
+export interface AdamOptions {
+  lr: number
+  betas: [number, number]
+  eps: number
+  weightDecay: number
+  amsgrad: boolean
+  maximize: boolean
+}
+
+abstract class AdamBase extends Optimizer<AdamOptions> {
+  protected abstract readonly decoupled: boolean
+
+  protected override validate(g: AdamOptions): void {
+    super.validate(g)
+    if (!(g.eps >= 0)) throw new RangeError(`Invalid epsilon value: ${g.eps}`)
+    const [b1, b2] = g.betas
+    if (!(b1 >= 0 && b1 < 1)) throw new RangeError(`Invalid beta parameter at index 0: ${b1}`)
+    if (!(b2 >= 0 && b2 < 1)) throw new RangeError(`Invalid beta parameter at index 1: ${b2}`)
+    if (!(g.weightDecay >= 0)) throw new RangeError(`Invalid weight_decay value: ${g.weightDecay}`)
+  }
+
+  protected update(state: InstanceType<typeof native.NativeOptimizerState>, g: ParamGroup<AdamOptions>): void {
+    native.adamStep(state, g.params.map((p) => p._h), {
+      lr: g.lr,
+      beta1: g.betas[0],
+      beta2: g.betas[1],
+      eps: g.eps,
+      weightDecay: g.weightDecay,
+      amsgrad: g.amsgrad,
+      decoupled: this.decoupled,
+      maximize: g.maximize,
+    })
+  }
+}
+
+/** Adam (weight decay added to the gradient). Defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8. */
+export class Adam extends AdamBase {
+  protected readonly decoupled = false
+  constructor(params: ParamsArg<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options })
+  }
+}
+
+/** AdamW (decoupled weight decay, default 1e-2). */
+export class AdamW extends AdamBase {
+  protected readonly decoupled = true
+  constructor(params: ParamsArg<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...options })
+  }
+}

@@ -1,0 +1,39 @@
+// RMSprop, plain or centered, with momentum.
+
+import { native } from '../native.js'
+import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js'
+
+export interface RMSpropOptions {
+  lr: number
+  alpha: number
+  eps: number
+  weightDecay: number
+  momentum: number
+  centered: boolean
+  maximize: boolean
+}
+
+export class RMSprop extends Optimizer<RMSpropOptions> {
+  constructor(params: ParamsArg<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
+    super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options })
+  }
+
+  protected override validate(g: RMSpropOptions): void {
+    super.validate(g)
+    if (!(g.eps >= 0)) throw new RangeError(`Invalid epsilon value: ${g.eps}`)
+    if (!(g.momentum >= 0)) throw new RangeError(`Invalid momentum value: ${g.momentum}`)
+    if (!(g.alpha >= 0)) throw new RangeError(`Invalid alpha value: ${g.alpha}`)
+  }
+
+  protected update(state: InstanceType<typeof native.NativeOptimizerState>, g: ParamGroup<RMSpropOptions>): void {
+    native.rmspropStep(state, g.params.map((p) => p._h), {
+      lr: g.lr,
+      alpha: g.alpha,
+      eps: g.eps,
+      weightDecay: g.weightDecay,
+      momentum: g.momentum,
+      centered: g.centered,
+      maximize: g.maximize,
+    })
+  }
+}

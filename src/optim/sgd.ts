@@ -1,0 +1,37 @@
+// Stochastic gradient descent (momentum, dampening, Nesterov, weight decay).
+
+import { native } from '../native.js'
+import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js'
+
+export interface SGDOptions {
+  lr: number
+  momentum: number
+  dampening: number
+  weightDecay: number
+  nesterov: boolean
+  maximize: boolean
+}
+
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: ParamsArg<SGDOptions>, options: Partial<SGDOptions> = {}) {
+    super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options })
+  }
+
+  protected override validate(g: SGDOptions): void {
+    super.validate(g)
+    if (!(g.momentum >= 0)) throw new RangeError(`Invalid momentum value: ${g.momentum}`)
+    if (!(g.weightDecay >= 0)) throw new RangeError(`Invalid weight_decay value: ${g.weightDecay}`)
+    if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) throw new Error('Nesterov momentum requires a momentum and zero dampening')
+  }
+
+  protected update(state: InstanceType<typeof native.NativeOptimizerState>, g: ParamGroup<SGDOptions>): void {
+    native.sgdStep(state, g.params.map((p) => p._h), {
+      lr: g.lr,
+      momentum: g.momentum,
+      dampening: g.dampening,
+      nesterov: g.nesterov,
+      weightDecay: g.weightDecay,
+      maximize: g.maximize,
+    })
+  }
+}

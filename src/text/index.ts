@@ -1,0 +1,4 @@
+// The `text` namespace.
+
+export { Vocab } from './vocab.js'
+export type { VocabBuildOptions, EncodeOptions } from './vocab.js'
