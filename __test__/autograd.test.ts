@@ -47,7 +47,9 @@ describe('gradients match finite differences', () => {
     gradcheck('log', [[3, 2]], (a) => a.log(), true)
     gradcheck('sigmoid', [[3, 2]], (a) => a.sigmoid())
     gradcheck('tanh', [[3, 2]], (a) => a.tanh())
-    gradcheck('sqrt', [[3, 2]], (a) => a.pow(0.5), true)
+    gradcheck('sqrt', [[3, 2]], (a) => a.sqrt(), true)
+    gradcheck('sin-cos', [[3, 2]], (a) => a.sin().add(a.mul(2).cos()))
+    gradcheck('abs', [[3, 2]], (a) => a.abs().mul(a))
   })
 
   test('products and reductions', () => {

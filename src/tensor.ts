@@ -273,6 +273,22 @@ export class Tensor {
     return new Tensor(this._h.relu())
   }
 
+  sin(): Tensor {
+    return new Tensor(this._h.sin())
+  }
+
+  cos(): Tensor {
+    return new Tensor(this._h.cos())
+  }
+
+  abs(): Tensor {
+    return new Tensor(this._h.abs())
+  }
+
+  sqrt(): Tensor {
+    return this.pow(0.5)
+  }
+
   // ----- products and reductions -----
 
   /** `torch.matmul`: dot, matrix-vector, matrix-matrix and broadcast batched products. */

@@ -22,8 +22,8 @@ function checkPair(name: string, input: unknown, target: unknown): [Tensor, Tens
 }
 
 /** Per-element weights broadcast to the input's shape, as the flat array the kernel wants. */
-function broadcastData(w: Tensor | null, shape: readonly number[]): Float32Array | null {
-  if (!w) return null
+function broadcastData(w: Tensor | null, shape: readonly number[]): Float32Array | undefined {
+  if (!w) return undefined
   return w.expand(shape as number[]).data() as Float32Array
 }
 
@@ -167,7 +167,7 @@ export class CrossEntropyLoss extends Loss {
   forward(input: Tensor, target: Tensor): Tensor {
     const [x, y] = checkPair('CrossEntropyLoss', input, target)
     return this.call('cross_entropy', x, y, {
-      weight: this.weight ? (this.weight.data() as Float32Array) : null,
+      weight: this.weight ? (this.weight.data() as Float32Array) : undefined,
       ignoreIndex: this.ignoreIndex,
       labelSmoothing: this.labelSmoothing,
     })
@@ -186,7 +186,7 @@ export class NLLLoss extends Loss {
   forward(input: Tensor, target: Tensor): Tensor {
     const [x, y] = checkPair('NLLLoss', input, target)
     return this.call('nll', x, y, {
-      weight: this.weight ? (this.weight.data() as Float32Array) : null,
+      weight: this.weight ? (this.weight.data() as Float32Array) : undefined,
       ignoreIndex: this.ignoreIndex,
     })
   }

@@ -241,6 +241,18 @@ impl NativeTensor {
     pub fn relu(&self, env: Env) -> Result<NativeTensor> {
         op(&env, || self.get()?.relu())
     }
+    #[napi]
+    pub fn sin(&self, env: Env) -> Result<NativeTensor> {
+        op(&env, || self.get()?.sin())
+    }
+    #[napi]
+    pub fn cos(&self, env: Env) -> Result<NativeTensor> {
+        op(&env, || self.get()?.cos())
+    }
+    #[napi]
+    pub fn abs(&self, env: Env) -> Result<NativeTensor> {
+        op(&env, || self.get()?.abs())
+    }
 
     // ----- products and reductions -----
 

@@ -51,6 +51,17 @@ pub(crate) fn input_gradients(op: &Op, grads: &[Option<Tensor>]) -> Result<Vec<O
             input,
             |g, x| if x > 0.0 { g } else { 0.0 },
         )?)],
+        Op::Sin(input) => vec![Some(zip_f32(g, input, |g, x| g * x.cos())?)],
+        Op::Cos(input) => vec![Some(zip_f32(g, input, |g, x| -g * x.sin())?)],
+        Op::Abs(input) => vec![Some(zip_f32(g, input, |g, x| {
+            g * if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        })?)],
         Op::Mm(a, b) => vec![
             want(a, || matmul_grad(g, b, Transpose::No, Transpose::Yes))?,
             want(b, || matmul_grad(a, g, Transpose::Yes, Transpose::No))?,

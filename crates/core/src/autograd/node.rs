@@ -43,6 +43,9 @@ pub enum Op {
         output: Tensor,
     },
     Relu(Tensor),
+    Sin(Tensor),
+    Cos(Tensor),
+    Abs(Tensor),
     Mm(Tensor, Tensor),
     Bmm(Tensor, Tensor),
     /// `keep_shape` is the input shape with every reduced dimension set to 1.
@@ -107,6 +110,9 @@ impl Op {
             Op::Sigmoid { .. } => "SigmoidBackward0",
             Op::Tanh { .. } => "TanhBackward0",
             Op::Relu(..) => "ReluBackward0",
+            Op::Sin(..) => "SinBackward0",
+            Op::Cos(..) => "CosBackward0",
+            Op::Abs(..) => "AbsBackward0",
             Op::Mm(..) => "MmBackward0",
             Op::Bmm(..) => "BmmBackward0",
             Op::Sum { .. } => "SumBackward0",
@@ -131,6 +137,9 @@ impl Op {
             }
             Op::Mm(a, b) | Op::Bmm(a, b) => vec![a.clone(), b.clone()],
             Op::Neg(a)
+            | Op::Sin(a)
+            | Op::Cos(a)
+            | Op::Abs(a)
             | Op::Log(a)
             | Op::Relu(a)
             | Op::Expand(a)

@@ -276,4 +276,30 @@ impl Tensor {
         let node = Node::record(&[self], || Op::Relu(self.clone()));
         Ok(out.with_grad_fn(node))
     }
+
+    pub fn sin(&self) -> Result<Tensor> {
+        let out = unary_f32(self, f32::sin)?;
+        let node = Node::record(&[self], || Op::Sin(self.clone()));
+        Ok(out.with_grad_fn(node))
+    }
+
+    pub fn cos(&self) -> Result<Tensor> {
+        let out = unary_f32(self, f32::cos)?;
+        let node = Node::record(&[self], || Op::Cos(self.clone()));
+        Ok(out.with_grad_fn(node))
+    }
+
+    pub fn abs(&self) -> Result<Tensor> {
+        if self.dtype() == DType::I64 {
+            let v: Vec<i64> = self
+                .to_vec_i64()
+                .into_iter()
+                .map(|x| x.wrapping_abs())
+                .collect();
+            return Tensor::from_i64(v, self.shape().to_vec());
+        }
+        let out = unary_f32(self, f32::abs)?;
+        let node = Node::record(&[self], || Op::Abs(self.clone()));
+        Ok(out.with_grad_fn(node))
+    }
 }
