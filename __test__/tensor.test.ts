@@ -98,6 +98,15 @@ describe('elementwise ops with broadcasting', () => {
     expect(a.neg().toArray()).toEqual([[-1, -2, -3], [-4, -5, -6]])
   })
 
+  test('dtype conversion', () => {
+    const i = tensor([1, 2, 3], { dtype: 'int64' })
+    expect(i.float().dtype).toBe('float32')
+    expect(i.float().toArray()).toEqual([1, 2, 3])
+    expect(tensor([1.7, -1.7]).long().toArray()).toEqual([1, -1])
+    const f = tensor([1])
+    expect(f.to('float32')).toBe(f)
+  })
+
   test('int64 arithmetic stays int64 except division', () => {
     const i = tensor([1, 2, 3], { dtype: 'int64' })
     expect(i.add(i).dtype).toBe('int64')

@@ -187,6 +187,23 @@ export class Tensor {
     this._h.backward(gradient ? gradient._h : null, Boolean(options.retainGraph))
   }
 
+  /** This tensor in another dtype (itself when already that dtype), like PyTorch's `.to(dtype)`. */
+  to(dtype: DType): Tensor {
+    const d = checkDtype('to', dtype)
+    if (d === undefined) throw new TypeError("to(): expected a dtype, 'float32' or 'int64'")
+    return d === this.dtype ? this : new Tensor(this._h.toDtype(d))
+  }
+
+  /** `to('float32')`. */
+  float(): Tensor {
+    return this.to('float32')
+  }
+
+  /** `to('int64')`. */
+  long(): Tensor {
+    return this.to('int64')
+  }
+
   /** A tensor sharing this one's data, cut from the graph. */
   detach(): Tensor {
     return new Tensor(this._h.detach())

@@ -311,3 +311,19 @@ impl Tensor {
         Ok(())
     }
 }
+
+impl Tensor {
+    /// A copy converted to `dtype` (float to int truncates toward zero, like PyTorch). Converting
+    /// to the same dtype returns `self`; a float result is a leaf (no gradient flows through a
+    /// dtype change from int).
+    pub fn to_dtype(&self, dtype: crate::DType) -> Tensor {
+        if dtype == self.dtype() {
+            return self.clone();
+        }
+        let storage = match dtype {
+            crate::DType::F32 => Storage::F32(self.to_vec_f32()),
+            crate::DType::I64 => Storage::I64(self.to_vec_i64()),
+        };
+        Tensor::from_storage(storage, self.shape().to_vec())
+    }
+}

@@ -169,6 +169,12 @@ impl NativeTensor {
         })
     }
 
+    /// A copy in another dtype ('float32' | 'int64'); the same tensor when it already is.
+    #[napi]
+    pub fn to_dtype(&self, env: Env, dtype: String) -> Result<NativeTensor> {
+        op(&env, || Ok(self.get()?.to_dtype(DType::parse(&dtype)?)))
+    }
+
     #[napi]
     pub fn detach(&self, env: Env) -> Result<NativeTensor> {
         op(&env, || Ok(self.get()?.detach()))
