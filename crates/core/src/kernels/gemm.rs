@@ -11,8 +11,11 @@ pub enum Transpose {
     Yes,
 }
 
-/// Below this many multiply-adds a product runs on the calling thread: forking costs more.
-const PARALLEL_MIN_WORK: usize = 1 << 18;
+/// Below this many multiply-adds a product runs on the calling thread: waking a pool thread and
+/// joining costs more than it saves. Measured on the bench suite with 2 threads: at 2^18 the
+/// per-step recurrent products of small-lstm128 (4.2M) ran 20% slower than on one thread;
+/// at 2^23 they stay on the caller while mid-size steps (16.8M) still split.
+const PARALLEL_MIN_WORK: usize = 1 << 23;
 
 /// `c = op(a) @ op(b) + beta * c`, where `op(a)` is m x k and `op(b)` is k x n.
 /// `a` holds m x k row-major (or k x m when transposed); likewise `b`.

@@ -1,3 +1,4 @@
-//! CPU kernels: dense matrix products and the parallel helpers they use.
+//! CPU kernels: dense matrix products, vectorisable activations and the parallel helpers they use.
 
+pub mod activation;
 pub mod gemm;

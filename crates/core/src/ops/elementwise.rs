@@ -250,7 +250,7 @@ impl Tensor {
     }
 
     pub fn sigmoid(&self) -> Result<Tensor> {
-        let out = unary_f32(self, |x| 1.0 / (1.0 + (-x).exp()))?;
+        let out = unary_f32(self, crate::kernels::activation::sigmoid)?;
         let node = Node::record(&[self], || Op::Sigmoid {
             input: self.clone(),
             output: out.detach(),
@@ -259,7 +259,7 @@ impl Tensor {
     }
 
     pub fn tanh(&self) -> Result<Tensor> {
-        let out = unary_f32(self, f32::tanh)?;
+        let out = unary_f32(self, crate::kernels::activation::tanh)?;
         let node = Node::record(&[self], || Op::Tanh {
             input: self.clone(),
             output: out.detach(),

@@ -1,22 +1,55 @@
 //! The fused elementwise gate math of one timestep over a block of batch rows, forward and
 //! backward, for each recurrence. Inputs are pre-activations already summed from the input and
 //! recurrent projections; one pass per row computes every gate and the new state.
+//!
+//! Each kernel is written once as plain loops over slices with branch-free activations, and
+//! compiled three times: for AVX-512, for AVX2+FMA and for the baseline; the widest one the
+//! processor supports is picked at run time.
 
-#[inline]
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
+use crate::kernels::activation::{sigmoid, tanh};
+
+/// Defines `pub fn $name` that runs `$imp` compiled for the best available instruction set.
+macro_rules! dispatch {
+    ($(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $imp:ident) => {
+        $(#[$meta])*
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    #[target_feature(enable = "avx512f,avx2,fma")]
+                    unsafe fn wide($($arg: $ty),*) {
+                        $imp($($arg),*)
+                    }
+                    // SAFETY: the processor supports the features `wide` was compiled for.
+                    return unsafe { wide($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                    #[target_feature(enable = "avx2,fma")]
+                    unsafe fn avx2($($arg: $ty),*) {
+                        $imp($($arg),*)
+                    }
+                    // SAFETY: the processor supports the features `avx2` was compiled for.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $imp($($arg),*)
+        }
+    };
 }
 
 /// Elman step: `h = act(xw + hw)`, written to `h`.
-pub fn elman_forward(relu: bool, xw: &[f32], hw: &[f32], h: &mut [f32]) {
+#[inline(always)]
+fn elman_forward_impl(relu: bool, xw: &[f32], hw: &[f32], h: &mut [f32]) {
     for ((o, &a), &b) in h.iter_mut().zip(xw).zip(hw) {
         let z = a + b;
-        *o = if relu { z.max(0.0) } else { z.tanh() };
+        *o = if relu { z.max(0.0) } else { tanh(z) };
     }
 }
 
 /// Elman backward: pre-activation gradient from `dh` and the step's output `h`.
-pub fn elman_backward(relu: bool, h: &[f32], dh: &[f32], da: &mut [f32]) {
+#[inline(always)]
+fn elman_backward_impl(relu: bool, h: &[f32], dh: &[f32], da: &mut [f32]) {
     for ((d, &y), &g) in da.iter_mut().zip(h).zip(dh) {
         *d = if relu {
             if y > 0.0 {
@@ -33,7 +66,8 @@ pub fn elman_backward(relu: bool, h: &[f32], dh: &[f32], da: &mut [f32]) {
 /// LSTM step over `rows` rows. Pre-activations `xw + hw` (gates i, f, g, o, each `hidden`
 /// wide) give activations saved in `act`; `c` goes from c_{t-1} to c_t in place; `m` receives
 /// `o * tanh(c_t)` (the hidden state before any projection).
-pub fn lstm_forward(
+#[inline(always)]
+fn lstm_forward_impl(
     hidden: usize,
     xw: &[f32],
     hw: &[f32],
@@ -51,11 +85,11 @@ pub fn lstm_forward(
         for j in 0..hidden {
             let i = sigmoid(pre_x[j] + pre_h[j]);
             let f = sigmoid(pre_x[hidden + j] + pre_h[hidden + j]);
-            let g = (pre_x[2 * hidden + j] + pre_h[2 * hidden + j]).tanh();
+            let g = tanh(pre_x[2 * hidden + j] + pre_h[2 * hidden + j]);
             let o = sigmoid(pre_x[3 * hidden + j] + pre_h[3 * hidden + j]);
             let c_new = f * cr[j] + i * g;
             cr[j] = c_new;
-            mr[j] = o * c_new.tanh();
+            mr[j] = o * tanh(c_new);
             a[j] = i;
             a[hidden + j] = f;
             a[2 * hidden + j] = g;
@@ -67,7 +101,8 @@ pub fn lstm_forward(
 /// LSTM step backward. `dm` is the gradient of `o * tanh(c_t)`; `dc` comes in as the gradient
 /// of c_t from the next step and leaves as the gradient of c_{t-1}; `dgates` receives the
 /// pre-activation gradients (i, f, g, o).
-pub fn lstm_backward(
+#[inline(always)]
+fn lstm_backward_impl(
     hidden: usize,
     act: &[f32],
     c: &[f32],
@@ -83,7 +118,7 @@ pub fn lstm_backward(
         for j in 0..hidden {
             let k = r * hidden + j;
             let (i, f, g, o) = (a[j], a[hidden + j], a[2 * hidden + j], a[3 * hidden + j]);
-            let tc = c[k].tanh();
+            let tc = tanh(c[k]);
             let dct = dc[k] + dm[k] * o * (1.0 - tc * tc);
             d[j] = dct * g * i * (1.0 - i);
             d[hidden + j] = dct * c_prev[k] * f * (1.0 - f);
@@ -98,7 +133,8 @@ pub fn lstm_backward(
 /// W_hh h without bias; `b_hn` is the hidden bias of the n gate, which PyTorch applies inside
 /// `r * (W_hn h + b_hn)`. `h` goes from h_{t-1} to h_t in place; r, z, n are saved in `act`
 /// and `W_hn h + b_hn` in `ghn`.
-pub fn gru_forward(
+#[inline(always)]
+fn gru_forward_impl(
     hidden: usize,
     xw: &[f32],
     hw: &[f32],
@@ -117,7 +153,7 @@ pub fn gru_forward(
             let rg = sigmoid(px[j] + ph[j]);
             let z = sigmoid(px[hidden + j] + ph[hidden + j]);
             let hn = ph[2 * hidden + j] + b_hn.map_or(0.0, |b| b[j]);
-            let n = (px[2 * hidden + j] + rg * hn).tanh();
+            let n = tanh(px[2 * hidden + j] + rg * hn);
             h[k] = (1.0 - z) * n + z * h[k];
             a[j] = rg;
             a[hidden + j] = z;
@@ -131,7 +167,8 @@ pub fn gru_forward(
 /// path `dh * z` to h_{t-1} (the caller adds the recurrent-GEMM path). `dgi` receives the
 /// gradients of the input-side pre-activations, `dgh` those of the hidden side (they differ
 /// in the n gate by the factor r).
-pub fn gru_backward(
+#[inline(always)]
+fn gru_backward_impl(
     hidden: usize,
     act: &[f32],
     ghn: &[f32],
@@ -162,3 +199,28 @@ pub fn gru_backward(
         }
     }
 }
+
+dispatch!(
+    /// Elman step: `h = act(xw + hw)`.
+    pub fn elman_forward(relu: bool, xw: &[f32], hw: &[f32], h: &mut [f32]) => elman_forward_impl
+);
+dispatch!(
+    /// Elman backward: pre-activation gradient from `dh` and the step's output `h`.
+    pub fn elman_backward(relu: bool, h: &[f32], dh: &[f32], da: &mut [f32]) => elman_backward_impl
+);
+dispatch!(
+    /// LSTM step (see `lstm_forward_impl`).
+    pub fn lstm_forward(hidden: usize, xw: &[f32], hw: &[f32], c: &mut [f32], act: &mut [f32], m: &mut [f32]) => lstm_forward_impl
+);
+dispatch!(
+    /// LSTM step backward (see `lstm_backward_impl`).
+    pub fn lstm_backward(hidden: usize, act: &[f32], c: &[f32], c_prev: &[f32], dm: &[f32], dc: &mut [f32], dgates: &mut [f32]) => lstm_backward_impl
+);
+dispatch!(
+    /// GRU step (see `gru_forward_impl`).
+    pub fn gru_forward(hidden: usize, xw: &[f32], hw: &[f32], b_hn: Option<&[f32]>, h: &mut [f32], act: &mut [f32], ghn: &mut [f32]) => gru_forward_impl
+);
+dispatch!(
+    /// GRU step backward (see `gru_backward_impl`).
+    pub fn gru_backward(hidden: usize, act: &[f32], ghn: &[f32], h_prev: &[f32], dh: &mut [f32], dgi: &mut [f32], dgh: &mut [f32]) => gru_backward_impl
+);

@@ -1,0 +1,80 @@
+// A self-contained, interactive forecast report: plotly.js (from npm) is inlined, so the file
+// opens with no network. Two charts: actual values with test predictions and the train/test
+// split, and the training and validation loss curves.
+
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+
+export interface ForecastPlotData {
+  title: string
+  /** x of every actual value (dates or step indices). */
+  x: (string | number)[]
+  actual: number[]
+  /** x and value of each test prediction (first step of the horizon). */
+  predictionX: (string | number)[]
+  prediction: number[]
+  /** x where the test period starts. */
+  splitX: string | number
+  history: { epoch: number; loss: number; valLoss?: number }[]
+  metrics: { test: { rmse: number; mae: number }; naive: { rmse: number; mae: number } }
+}
+
+let plotlySource: string | null = null
+
+function plotly(): string {
+  if (plotlySource === null) {
+    const require = createRequire(import.meta.url)
+    plotlySource = readFileSync(require.resolve('plotly.js-dist-min'), 'utf8')
+  }
+  return plotlySource
+}
+
+/** Embeds JSON in a <script> safely (no closing tags or comment openers). */
+function json(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string)
+}
+
+export function forecastHtml(d: ForecastPlotData): string {
+  const m = d.metrics
+  const summary = `Test RMSE ${m.test.rmse.toPrecision(4)}, MAE ${m.test.mae.toPrecision(4)} (last-value baseline: RMSE ${m.naive.rmse.toPrecision(4)}, MAE ${m.naive.mae.toPrecision(4)})`
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(d.title)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}h1{font-size:1.3rem}.chart{width:100%;height:460px}</style>
+<script>${plotly()}</script>
+</head>
+<body>
+<h1>${escapeHtml(d.title)}</h1>
+<p>${escapeHtml(summary)}</p>
+<div id="forecast" class="chart"></div>
+<div id="loss" class="chart"></div>
+<script>
+const data = ${json(d)};
+Plotly.newPlot('forecast', [
+  { x: data.x, y: data.actual, mode: 'lines', name: 'actual', line: { color: '#1f77b4' } },
+  { x: data.predictionX, y: data.prediction, mode: 'lines', name: 'forecast (test)', line: { color: '#d62728', dash: 'dash' } },
+], {
+  title: { text: 'Forecast on the test period' },
+  xaxis: { title: { text: 'time' } }, yaxis: { title: { text: 'value' } }, template: 'plotly_white',
+  shapes: [{ type: 'line', x0: data.splitX, x1: data.splitX, yref: 'paper', y0: 0, y1: 1, line: { color: 'green', dash: 'dot' } }],
+  annotations: [{ x: data.splitX, yref: 'paper', y: 1, text: 'train | test', showarrow: false, yanchor: 'bottom' }],
+}, { responsive: true });
+const epochs = data.history.map((h) => h.epoch);
+const lossTraces = [{ x: epochs, y: data.history.map((h) => h.loss), mode: 'lines+markers', name: 'training loss' }];
+if (data.history.some((h) => h.valLoss !== undefined)) {
+  lossTraces.push({ x: epochs, y: data.history.map((h) => h.valLoss ?? null), mode: 'lines+markers', name: 'validation loss' });
+}
+Plotly.newPlot('loss', lossTraces, {
+  title: { text: 'Loss (scaled data)' }, xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'MSE' }, type: 'log' },
+}, { responsive: true });
+</script>
+</body>
+</html>
+`
+}
