@@ -52,7 +52,9 @@ mod tests {
     use super::*;
 
     fn grid() -> impl Iterator<Item = f32> {
-        (-200_000..=200_000).map(|i| i as f32 * 1e-4).chain((-1000..=1000).map(|i| i as f32 * 0.1))
+        (-200_000..=200_000)
+            .map(|i| i as f32 * 1e-4)
+            .chain((-1000..=1000).map(|i| i as f32 * 0.1))
     }
 
     #[test]
