@@ -1,36 +1,49 @@
-// Runs the benchmark suite (bench/cases.json, a copy of the project's suite) through seqtorch
-// and prints one table: median and min ms per training step and per forward, achieved
-// GFLOP/s of the recurrent GEMMs, and the process's peak resident memory.
+// The benchmark harness: every CPU case of the suite through seqtorch, PyTorch (CPU, same
+// thread count) and TensorFlow.js (pure-JS 'cpu' and 'wasm' backends), each in its own
+// process, alternating A B A B over rounds, then one table: ms per training step and per
+// forward pass (median, min), the ratio peer / seqtorch (above 1: seqtorch is faster), GFLOP/s
+// of the recurrent GEMMs beside this machine's measured GEMM peak, and peak RSS.
 //
-//   npm run bench                       every CPU case
-//   npm run bench -- --case NAME        one case
-//   npm run bench -- --threads 2 --json --seconds 5
+//   npm run bench
+//   npm run bench -- --case small-lstm128 --threads 2 --json
+//   npm run bench -- --peers seqtorch,pytorch --rounds 3 --seconds 3 --python /path/to/python
 //
-// Results are written to bench/results/<date>-<machine>.json.
+// PyTorch comes from a virtual environment under bench/.venv, created (pip install torch) on
+// first use unless --python names an interpreter that has torch. Results are written to
+// bench/results/<date>-<machine>.json.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus, hostname } from 'node:os'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { getNumThreads, setNumThreads } from '../index.js'
-import { buildRunner, recurrentFlops, type BenchCase } from './model.js'
+import { noGrad, randn, setNumThreads } from '../index.js'
+import { loadCases, recurrentFlops } from './cases.js'
+import type { PeerResult } from './peers/protocol.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..')
+const ALL_PEERS = ['seqtorch', 'pytorch', 'tfjs-wasm', 'tfjs-cpu'] as const
+type Peer = (typeof ALL_PEERS)[number]
 
-interface Args {
+export interface Args {
   case?: string
-  threads?: number
+  threads: number
   json: boolean
   seconds: number
-  includeGpu: boolean
+  rounds: number
+  peers: Peer[]
+  python?: string
+  maxWarmup: number
+  write: boolean
 }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, seconds: 3, includeGpu: false }
+export function parseArgs(argv: string[]): Args {
+  const args: Args = { threads: 2, json: false, seconds: 2, rounds: 2, peers: [...ALL_PEERS], maxWarmup: 20, write: true }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
-    const next = () => {
+    const next = (): string => {
       const v = argv[++i]
       if (v === undefined) throw new Error(`${a} needs a value`)
       return v
@@ -38,62 +51,117 @@ function parseArgs(argv: string[]): Args {
     if (a === '--case') args.case = next()
     else if (a === '--threads') args.threads = Number(next())
     else if (a === '--seconds') args.seconds = Number(next())
+    else if (a === '--rounds') args.rounds = Number(next())
+    else if (a === '--python') args.python = next()
+    else if (a === '--max-warmup') args.maxWarmup = Number(next())
     else if (a === '--json') args.json = true
-    else if (a === '--include-gpu-cases') args.includeGpu = true
-    else throw new Error(`unknown option ${a}`)
+    else if (a === '--no-write') args.write = false
+    else if (a === '--peers') {
+      const list = next().split(',') as Peer[]
+      for (const p of list) if (!ALL_PEERS.includes(p)) throw new Error(`unknown peer ${p}; peers are ${ALL_PEERS.join(', ')}`)
+      args.peers = list
+    } else throw new Error(`unknown option ${a}`)
   }
+  if (!Number.isInteger(args.threads) || args.threads < 1) throw new Error('--threads must be a positive integer')
   return args
 }
 
-export interface CaseResult {
-  name: string
+function pythonWithTorch(args: Args): string {
+  if (args.python) return args.python
+  const venv = join(here, '.venv')
+  const py = join(venv, 'bin', 'python')
+  if (!existsSync(py)) {
+    process.stderr.write('creating bench/.venv and installing torch (first run only)...\n')
+    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' })
+    execFileSync(py, ['-m', 'pip', 'install', '-q', 'torch'], { stdio: 'inherit' })
+  }
+  return py
+}
+
+function runPeer(peer: Peer, caseName: string, args: Args, python: () => string): PeerResult {
+  const common = [caseName, String(args.threads), String(args.seconds), String(args.maxWarmup)]
+  const tsx = [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')]
+  const [cmd, argv] =
+    peer === 'seqtorch'
+      ? [process.execPath, [...tsx, join(here, 'peers', 'seqtorch_peer.ts'), ...common]]
+      : peer === 'pytorch'
+        ? [python(), [join(here, 'peers', 'torch_peer.py'), ...common]]
+        : [process.execPath, [...tsx, join(here, 'peers', 'tfjs_peer.ts'), ...common, peer.slice('tfjs-'.length)]]
+  const env = { ...process.env }
+  // Older OpenBLAS builds need these on some processors; they slow a current PyTorch.
+  if (peer === 'pytorch') {
+    delete env['OPENBLAS_CORETYPE']
+    delete env['OPENBLAS_L2_SIZE']
+  }
+  const r = spawnSync(cmd, argv as string[], { cwd: root, encoding: 'utf8', env, timeout: 30 * 60_000, maxBuffer: 64 << 20 })
+  const last = r.stdout?.trim().split('\n').at(-1) ?? ''
+  try {
+    return JSON.parse(last) as PeerResult
+  } catch {
+    const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-3).join(' | ')
+    return { peer, case: caseName, threads: args.threads, train: [], forward: [], peakRssMb: 0, error: why }
+  }
+}
+
+/** The machine's GEMM throughput with seqtorch's kernel: best of several 1024^3 products. */
+export function gemmPeakGflops(threads: number): number {
+  setNumThreads(threads)
+  const a = randn(1024, 1024)
+  const b = randn(1024, 1024)
+  let best = Infinity
+  noGrad(() => {
+    for (let i = 0; i < 8; i++) {
+      const t = performance.now()
+      a.matmul(b).dispose()
+      best = Math.min(best, performance.now() - t)
+    }
+  })
+  return (2 * 1024 ** 3) / (best / 1000) / 1e9
+}
+
+const median = (v: number[]): number => {
+  const s = [...v].sort((x, y) => x - y)
+  const m = s.length >> 1
+  return s.length === 0 ? NaN : s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
+}
+
+export interface PeerSummary {
+  peer: Peer
   trainMedianMs: number
   trainMinMs: number
   forwardMedianMs: number
   forwardMinMs: number
   steps: number
-  recurrentGflops: number
   peakRssMb: number
+  partial: boolean
+  error?: string
+  /** peer time / seqtorch time (training step). */
+  ratio?: number
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
+export interface CaseReport {
+  name: string
+  recurrentGflopPerStep: number
+  /** Achieved GFLOP/s of seqtorch's recurrent GEMMs. */
+  seqtorchRecurrentGflops: number
+  peers: PeerSummary[]
 }
 
-/** Times `fn` after warm-up until `seconds` pass (at least 5 and at most 200 runs). */
-function time(fn: () => void, seconds: number): number[] {
-  for (let i = 0; i < 3; i++) fn()
-  const out: number[] = []
-  const deadline = performance.now() + seconds * 1000
-  while ((out.length < 5 || performance.now() < deadline) && out.length < 200) {
-    const t = performance.now()
-    fn()
-    out.push(performance.now() - t)
-  }
-  return out
-}
-
-export function runCase(c: BenchCase, seconds: number): CaseResult {
-  const runner = buildRunner(c)
-  const train = time(() => runner.trainStep(), seconds)
-  const fwd = time(() => runner.forward(), seconds / 2)
-  const med = median(train)
+export function summarise(peer: Peer, results: PeerResult[]): PeerSummary {
+  const train = results.flatMap((r) => r.train)
+  const forward = results.flatMap((r) => r.forward)
+  const error = results.find((r) => r.error)?.error
   return {
-    name: c.name,
-    trainMedianMs: med,
-    trainMinMs: Math.min(...train),
-    forwardMedianMs: median(fwd),
-    forwardMinMs: Math.min(...fwd),
+    peer,
+    trainMedianMs: median(train),
+    trainMinMs: train.length ? Math.min(...train) : NaN,
+    forwardMedianMs: median(forward),
+    forwardMinMs: forward.length ? Math.min(...forward) : NaN,
     steps: train.length,
-    recurrentGflops: recurrentFlops(c) / (med / 1000) / 1e9,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakRssMb: Math.max(0, ...results.map((r) => r.peakRssMb)),
+    partial: results.some((r) => r.partial),
+    ...(error ? { error } : {}),
   }
-}
-
-export function loadCases(): BenchCase[] {
-  return (JSON.parse(readFileSync(join(here, 'cases.json'), 'utf8')) as { cases: BenchCase[] }).cases
 }
 
 function machine(): string {
@@ -101,40 +169,71 @@ function machine(): string {
   return `${model}-${cpus().length}c`
 }
 
+function fmt(v: number, digits = 2): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : '-'
+}
+
+export function table(cases: CaseReport[], peakGflops: number): string {
+  const lines = [
+    `| case | peer | train ms/step (median) | min | forward ms (median) | min | peer / seqtorch | recurrent GFLOP/s (peak ${fmt(peakGflops, 0)}) | peak RSS MB |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const c of cases) {
+    for (const p of c.peers) {
+      const note = p.error ? ` (failed: ${p.error.slice(0, 60)})` : p.partial ? ' (one step: too slow to time more)' : ''
+      lines.push(
+        `| ${c.name} | ${p.peer}${note} | ${fmt(p.trainMedianMs)} | ${fmt(p.trainMinMs)} | ${fmt(p.forwardMedianMs)} | ${fmt(p.forwardMinMs)} | ${p.peer === 'seqtorch' ? '1' : fmt(p.ratio ?? NaN)} | ${p.peer === 'seqtorch' ? fmt(c.seqtorchRecurrentGflops, 1) : '-'} | ${fmt(p.peakRssMb, 0)} |`,
+      )
+    }
+  }
+  return lines.join('\n')
+}
+
+export function runBench(args: Args) {
+  const cases = loadCases().filter((c) => (args.case ? c.name === args.case : !c.gpuOnly))
+  if (cases.length === 0) throw new Error(`no case named ${args.case}`)
+  let py: string | null = null
+  const python = () => (py ??= pythonWithTorch(args))
+  const peakGflops = gemmPeakGflops(args.threads)
+  const reports: CaseReport[] = cases.map((c) => {
+    const results = new Map<Peer, PeerResult[]>(args.peers.map((p) => [p, []]))
+    for (let round = 0; round < args.rounds; round++) {
+      for (const peer of args.peers) {
+        // A too-slow or failed peer is not retried in later rounds.
+        const previous = results.get(peer) as PeerResult[]
+        if (previous.some((r) => r.partial || r.error)) continue
+        if (!args.json) process.stderr.write(`${c.name}: ${peer} (round ${round + 1}/${args.rounds})\n`)
+        previous.push(runPeer(peer, c.name, args, python))
+      }
+    }
+    const peers = args.peers.map((p) => summarise(p, results.get(p) as PeerResult[]))
+    const mine = peers.find((p) => p.peer === 'seqtorch')
+    for (const p of peers) if (mine) p.ratio = p.trainMedianMs / mine.trainMedianMs
+    const flops = recurrentFlops(c)
+    return {
+      name: c.name,
+      recurrentGflopPerStep: flops / 1e9,
+      seqtorchRecurrentGflops: mine ? flops / (mine.trainMedianMs / 1000) / 1e9 : NaN,
+      peers,
+    }
+  })
+  return { date: new Date().toISOString(), machine: machine(), threads: args.threads, node: process.version, gemmPeakGflops: peakGflops, cases: reports }
+}
+
 function main(): void {
   const args = parseArgs(process.argv.slice(2))
-  if (args.threads !== undefined) setNumThreads(args.threads)
-  const cases = loadCases().filter((c) => (args.case ? c.name === args.case : args.includeGpu || !c.gpuOnly))
-  if (cases.length === 0) throw new Error(`no case named ${args.case}`)
-  const results = cases.map((c) => {
-    const r = runCase(c, args.seconds)
-    if (!args.json) process.stderr.write(`${c.name}: ${r.trainMedianMs.toFixed(2)} ms/step\n`)
-    return r
-  })
-  const report = {
-    date: new Date().toISOString(),
-    machine: machine(),
-    host: hostname(),
-    threads: getNumThreads(),
-    node: process.version,
-    results,
+  const report = runBench(args)
+  if (args.write) {
+    mkdirSync(join(here, 'results'), { recursive: true })
+    const file = join(here, 'results', `${report.date.slice(0, 10)}-${report.machine}.json`)
+    writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
+    if (!args.json) process.stderr.write(`written to ${file}\n`)
   }
-  mkdirSync(join(here, 'results'), { recursive: true })
-  const file = join(here, 'results', `${report.date.slice(0, 10)}-${report.machine}.json`)
-  writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
-  if (args.json) {
-    console.log(JSON.stringify(report, null, 2))
-    return
+  if (args.json) console.log(JSON.stringify(report, null, 2))
+  else {
+    console.log(`${report.machine}, ${report.threads} threads, Node ${report.node}, GEMM peak ${fmt(report.gemmPeakGflops, 0)} GFLOP/s`)
+    console.log(table(report.cases, report.gemmPeakGflops))
   }
-  console.log(`seqtorch on ${report.machine}, ${report.threads} threads, ${report.node}`)
-  console.log('| case | train ms/step (median) | min | forward ms (median) | min | recurrent GFLOP/s | peak RSS MB |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|')
-  for (const r of results) {
-    console.log(
-      `| ${r.name} | ${r.trainMedianMs.toFixed(2)} | ${r.trainMinMs.toFixed(2)} | ${r.forwardMedianMs.toFixed(2)} | ${r.forwardMinMs.toFixed(2)} | ${r.recurrentGflops.toFixed(1)} | ${r.peakRssMb.toFixed(0)} |`,
-    )
-  }
-  console.log(`\nwritten to ${file}`)
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main()

@@ -1,0 +1,34 @@
+// A smoke test of the benchmark harness: it runs, the peers report, the table is complete.
+// Timing is never asserted here.
+
+import { expect, test } from 'vitest'
+
+import { parseArgs, runBench, table } from '../bench/run.js'
+
+test('the harness runs a case through seqtorch and TensorFlow.js and reports every column', () => {
+  const args = parseArgs(['--case', 'seed-sine-lstm', '--peers', 'seqtorch,tfjs-wasm', '--seconds', '0.2', '--rounds', '1', '--threads', '1', '--no-write'])
+  const report = runBench(args)
+  expect(report.gemmPeakGflops).toBeGreaterThan(0)
+  expect(report.cases).toHaveLength(1)
+  const c = report.cases[0]!
+  expect(c.name).toBe('seed-sine-lstm')
+  expect(c.recurrentGflopPerStep).toBeCloseTo((3 * 2 * 4 * 32 * 33 * 32 * 20) / 1e9, 12)
+  expect(c.peers.map((p) => p.peer)).toEqual(['seqtorch', 'tfjs-wasm'])
+  for (const p of c.peers) {
+    expect(p.error, p.error).toBeUndefined()
+    expect(p.steps).toBeGreaterThanOrEqual(2)
+    expect(p.trainMedianMs).toBeGreaterThan(0)
+    expect(p.forwardMedianMs).toBeGreaterThan(0)
+    expect(p.peakRssMb).toBeGreaterThan(0)
+    expect(p.ratio).toBeGreaterThan(0)
+  }
+  const t = table(report.cases, report.gemmPeakGflops)
+  expect(t.split('\n')).toHaveLength(4)
+  expect(t).toContain('| seed-sine-lstm | tfjs-wasm |')
+}, 120_000)
+
+test('bad options are refused', () => {
+  expect(() => parseArgs(['--peers', 'jax'])).toThrow('unknown peer jax')
+  expect(() => parseArgs(['--threads', '0'])).toThrow('--threads must be a positive integer')
+  expect(() => parseArgs(['--frobnicate'])).toThrow('unknown option --frobnicate')
+})
