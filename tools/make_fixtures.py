@@ -33,11 +33,12 @@ def f32_tensor(shape, rng, scale=1.0):
 
 def dump(t):
     t = t.detach().to(torch.float64)
-    return {"shape": list(t.shape), "data": [float(v) for v in t.reshape(-1).tolist()]}
+    # 9 significant digits: exact for float32 inputs, far inside the tolerances for results.
+    return {"shape": list(t.shape), "data": [float(f"{v:.9g}") for v in t.reshape(-1).tolist()]}
 
 
-def make_layer_case(idx, rng):
-    mode = ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"][idx % 4]
+def make_layer_case(idx, rng, wide=None):
+    mode = ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"][idx % 4] if wide is None else wide["mode"]
     cls = {"RNN_TANH": torch.nn.RNN, "RNN_RELU": torch.nn.RNN, "LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU}[mode]
     input_size = int(rng.integers(1, 6))
     hidden_size = int(rng.integers(2, 7))
@@ -48,6 +49,11 @@ def make_layer_case(idx, rng):
     proj_size = int(rng.integers(1, hidden_size)) if mode == "LSTM" and rng.random() < 0.35 else 0
     with_states = bool(rng.integers(0, 2))
     layout = ["padded", "padded", "unbatched", "packed"][int(rng.integers(0, 4))]
+    if wide is not None:
+        # Sizes at which the step products take the register-tiled kernel (k >= 64).
+        input_size, hidden_size, proj_size = wide["input"], wide["hidden"], wide.get("proj", 0)
+        num_layers, bidirectional, batch_first, bias, with_states = 1, True, True, True, True
+        layout = wide["layout"]
     kwargs = dict(num_layers=num_layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional)
     if mode.startswith("RNN"):
         kwargs["nonlinearity"] = "tanh" if mode == "RNN_TANH" else "relu"
@@ -191,6 +197,13 @@ def main():
     random.seed(0)
     cases = [make_layer_case(i, rng) for i in range(48)] + [make_cell_case(i, rng) for i in range(12)]
     os.makedirs(OUT_DIR, exist_ok=True)
+    wide = [
+        make_layer_case(100, rng, {"mode": "LSTM", "input": 8, "hidden": 80, "proj": 64, "layout": "padded"}),
+        make_layer_case(101, rng, {"mode": "GRU", "input": 8, "hidden": 64, "layout": "packed"}),
+        make_layer_case(102, rng, {"mode": "RNN_TANH", "input": 8, "hidden": 96, "layout": "padded"}),
+    ]
+    with open(os.path.join(OUT_DIR, "rnn_wide.json"), "w") as f:
+        json.dump({"generator": "tools/make_fixtures.py", "torch": torch.__version__, "cases": wide}, f)
     path = os.path.join(OUT_DIR, "rnn.json")
     with open(path, "w") as f:
         json.dump({"generator": "tools/make_fixtures.py", "torch": torch.__version__, "cases": cases}, f)

@@ -79,7 +79,8 @@ pub fn sgemm(
             )
         }
     };
-    if nthreads > 1 && work >= PARALLEL_MIN_WORK {
+    // Inside a pool thread the caller is already parallel (row blocks, directions): stay serial.
+    if nthreads > 1 && work >= PARALLEL_MIN_WORK && rayon::current_thread_index().is_none() {
         threads::install(|| run(gemm::Parallelism::Rayon(nthreads)));
     } else {
         run(gemm::Parallelism::None);

@@ -1,10 +1,18 @@
 //! One layer in one direction over the whole sequence: forward with the state saved for BPTT,
 //! and the backward pass that consumes it. All buffers are sized once, outside the time loop.
+//!
+//! Batch rows are independent through time, so the time loop runs on contiguous blocks of rows
+//! in parallel, one block per thread, with no synchronisation between steps (the per-step
+//! products are too small to split profitably; whole sequences of rows are not).
+
+use rayon::prelude::*;
 
 use super::config::{RnnConfig, RnnMode};
 use super::gates;
 use super::layout::StepLayout;
 use crate::kernels::gemm::{sgemm, Transpose};
+use crate::kernels::gemm_abt::{gemm_abt, transpose};
+use crate::threads;
 
 /// Borrowed weights of one layer and direction (PyTorch's shapes, row-major).
 pub struct DirWeights<'a> {
@@ -69,6 +77,61 @@ fn column_sums(m: &[f32], cols: usize) -> Vec<f32> {
     out
 }
 
+/// Total multiply-adds of the recurrent products below which the time loop stays on one
+/// thread: one fork per sequence costs tens of microseconds.
+const SPLIT_MIN_WORK: usize = 1 << 22;
+
+/// Contiguous blocks of batch rows, one per thread when the recurrence is big enough.
+fn row_blocks(batch: usize, steps: usize, out: usize, g: usize) -> Vec<(usize, usize)> {
+    let threads = threads::get_num_threads();
+    let blocks = threads.min(batch / 8).max(1);
+    if blocks == 1 || batch * steps * out * g < SPLIT_MIN_WORK {
+        return vec![(0, batch)];
+    }
+    (0..blocks).map(|i| (i * batch / blocks, (i + 1) * batch / blocks)).collect()
+}
+
+/// Runs `f` on every block, in parallel when there is more than one.
+fn for_blocks(blocks: &[(usize, usize)], f: impl Fn(usize, usize) + Sync + Send) {
+    if blocks.len() == 1 {
+        f(blocks[0].0, blocks[0].1);
+    } else {
+        threads::install(|| blocks.par_iter().for_each(|&(r0, r1)| f(r0, r1)));
+    }
+}
+
+/// A buffer that several row blocks write at disjoint ranges from different threads.
+#[derive(Clone, Copy)]
+struct Shared {
+    ptr: *mut f32,
+    len: usize,
+}
+
+// SAFETY: blocks only ever touch disjoint element ranges (rows of different batch blocks), and
+// the buffer outlives the parallel region that uses it.
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+
+impl Shared {
+    fn new(v: &mut [f32]) -> Shared {
+        Shared { ptr: v.as_mut_ptr(), len: v.len() }
+    }
+
+    /// # Safety
+    /// No other live reference may overlap `start..start + len`, and the buffer must outlive
+    /// the returned slice.
+    unsafe fn slice<'a>(self, start: usize, len: usize) -> &'a mut [f32] {
+        assert!(start + len <= self.len, "row range outside its buffer");
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) }
+    }
+}
+
+/// The active rows of block `r0..r1` at step `t`: (first row in the step layout, count).
+fn block_rows(lay: &StepLayout, t: usize, r0: usize, r1: usize) -> Option<(usize, usize)> {
+    let bt = lay.batch_sizes[t];
+    (bt > r0).then(|| (lay.offsets[t] + r0, bt.min(r1) - r0))
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn forward(
     cfg: &RnnConfig,
@@ -88,17 +151,7 @@ pub fn forward(
     // Input projections of every step at once, with the biases folded in where PyTorch's
     // formula allows (the GRU's hidden bias of n stays apart: it is scaled by r).
     let mut xw = vec![0.0f32; n * g];
-    sgemm(
-        n,
-        in_size,
-        g,
-        x,
-        Transpose::No,
-        w.w_ih,
-        Transpose::Yes,
-        &mut xw,
-        0.0,
-    );
+    sgemm(n, in_size, g, x, Transpose::No, w.w_ih, Transpose::Yes, &mut xw, 0.0);
     let mut bias = vec![0.0f32; g];
     if let Some(b) = w.b_ih {
         bias.iter_mut().zip(b).for_each(|(o, &v)| *o += v);
@@ -112,117 +165,88 @@ pub fn forward(
             row.iter_mut().zip(&bias).for_each(|(o, &v)| *o += v);
         }
     }
-    let b_hn = if cfg.mode == RnnMode::Gru {
-        w.b_hh.map(|b| &b[2 * hid..])
-    } else {
-        None
-    };
+    let b_hn = if cfg.mode == RnnMode::Gru { w.b_hh.map(|b| &b[2 * hid..]) } else { None };
 
-    let mut h = h0.to_vec();
-    let mut c = c0.to_vec();
-    let mut hw = vec![0.0f32; batch * g];
-    let mut y = vec![0.0f32; n * out];
     let lstm = cfg.mode == RnnMode::Lstm;
     let gru = cfg.mode == RnnMode::Gru;
     let proj = w.w_hr.is_some();
-    // Scratch for what is not saved (inference) and for the LSTM's pre-projection state.
-    let mut act_scratch = vec![0.0f32; if save { 0 } else { batch * g }];
-    let mut aux_scratch = vec![0.0f32; if save { 0 } else { batch * hid }];
-    let mut m_buf = vec![0.0f32; if lstm { batch * hid } else { 0 }];
+    let mut h = h0.to_vec();
+    let mut c = c0.to_vec();
+    let mut y = vec![0.0f32; n * out];
+    let sized = |cond: bool, len: usize| if cond { vec![0.0f32; len] } else { Vec::new() };
     let mut saved = save.then(|| DirSaved {
-        act: if lstm || gru {
-            vec![0.0; n * g]
-        } else {
-            Vec::new()
-        },
-        c: if lstm { vec![0.0; n * hid] } else { Vec::new() },
-        c_prev: if lstm { vec![0.0; n * hid] } else { Vec::new() },
+        act: sized(lstm || gru, n * g),
+        c: sized(lstm, n * hid),
+        c_prev: sized(lstm, n * hid),
         h_prev: vec![0.0; n * out],
-        m: if proj { vec![0.0; n * hid] } else { Vec::new() },
-        ghn: if gru { vec![0.0; n * hid] } else { Vec::new() },
+        m: sized(proj, n * hid),
+        ghn: sized(gru, n * hid),
     });
 
-    for t in order(lay.steps(), reverse) {
-        let (b, off) = (lay.batch_sizes[t], lay.offsets[t]);
-        if b == 0 {
-            continue;
-        }
-        if let Some(s) = saved.as_mut() {
-            s.h_prev[off * out..(off + b) * out].copy_from_slice(&h[..b * out]);
-        }
-        let hw_t = &mut hw[..b * g];
-        sgemm(
-            b,
-            out,
-            g,
-            &h[..b * out],
-            Transpose::No,
-            w.w_hh,
-            Transpose::Yes,
-            hw_t,
-            0.0,
-        );
-        let xw_t = &xw[off * g..(off + b) * g];
-        match cfg.mode {
-            RnnMode::Tanh | RnnMode::Relu => {
-                gates::elman_forward(cfg.mode == RnnMode::Relu, xw_t, hw_t, &mut h[..b * hid]);
+    let (hs, cs, ys) = (Shared::new(&mut h), Shared::new(&mut c), Shared::new(&mut y));
+    let ss = saved.as_mut().map(|s| {
+        (Shared::new(&mut s.act), Shared::new(&mut s.c), Shared::new(&mut s.c_prev))
+    });
+    let ss2 = saved.as_mut().map(|s| (Shared::new(&mut s.h_prev), Shared::new(&mut s.m), Shared::new(&mut s.ghn)));
+    let xw = &xw;
+    let blocks = row_blocks(batch, lay.steps(), out, g);
+    for_blocks(&blocks, |r0, r1| {
+        let rows = r1 - r0;
+        let mut hw = vec![0.0f32; rows * g];
+        let mut act_scratch = sized(!save, rows * g);
+        let mut aux_scratch = sized(!save, rows * hid);
+        let mut m_buf = sized(lstm, rows * hid);
+        // SAFETY (every `slice` below): this block alone touches state rows r0..r1 and, at
+        // each step, its own rows of the step layout.
+        let h = unsafe { hs.slice(r0 * out, rows * out) };
+        let c = if lstm { unsafe { cs.slice(r0 * hid, rows * hid) } } else { &mut [][..] };
+        for t in order(lay.steps(), reverse) {
+            let Some((off, b)) = block_rows(lay, t, r0, r1) else { continue };
+            if let Some((h_prev, _, _)) = ss2 {
+                unsafe { h_prev.slice(off * out, b * out) }.copy_from_slice(&h[..b * out]);
             }
-            RnnMode::Lstm => {
-                let act = match saved.as_mut() {
-                    Some(s) => {
-                        s.c_prev[off * hid..(off + b) * hid].copy_from_slice(&c[..b * hid]);
-                        &mut s.act[off * g..(off + b) * g]
+            let hw_t = &mut hw[..b * g];
+            gemm_abt(b, g, out, &h[..b * out], w.w_hh, hw_t, 0.0);
+            let xw_t = &xw[off * g..(off + b) * g];
+            match cfg.mode {
+                RnnMode::Tanh | RnnMode::Relu => {
+                    gates::elman_forward(cfg.mode == RnnMode::Relu, xw_t, hw_t, &mut h[..b * hid]);
+                }
+                RnnMode::Lstm => {
+                    let act = match ss {
+                        Some((act, _, c_prev)) => {
+                            unsafe { c_prev.slice(off * hid, b * hid) }.copy_from_slice(&c[..b * hid]);
+                            unsafe { act.slice(off * g, b * g) }
+                        }
+                        None => &mut act_scratch[..b * g],
+                    };
+                    gates::lstm_forward(hid, xw_t, hw_t, &mut c[..b * hid], act, &mut m_buf[..b * hid]);
+                    if let Some((_, c_save, _)) = ss {
+                        unsafe { c_save.slice(off * hid, b * hid) }.copy_from_slice(&c[..b * hid]);
+                        if proj {
+                            let (_, m, _) = ss2.expect("saved together");
+                            unsafe { m.slice(off * hid, b * hid) }.copy_from_slice(&m_buf[..b * hid]);
+                        }
                     }
-                    None => &mut act_scratch[..b * g],
-                };
-                gates::lstm_forward(
-                    hid,
-                    xw_t,
-                    hw_t,
-                    &mut c[..b * hid],
-                    act,
-                    &mut m_buf[..b * hid],
-                );
-                if let Some(s) = saved.as_mut() {
-                    s.c[off * hid..(off + b) * hid].copy_from_slice(&c[..b * hid]);
-                    if proj {
-                        s.m[off * hid..(off + b) * hid].copy_from_slice(&m_buf[..b * hid]);
+                    match w.w_hr {
+                        Some(w_hr) => gemm_abt(b, out, hid, &m_buf[..b * hid], w_hr, &mut h[..b * out], 0.0),
+                        None => h[..b * hid].copy_from_slice(&m_buf[..b * hid]),
                     }
                 }
-                match w.w_hr {
-                    Some(w_hr) => sgemm(
-                        b,
-                        hid,
-                        out,
-                        &m_buf[..b * hid],
-                        Transpose::No,
-                        w_hr,
-                        Transpose::Yes,
-                        &mut h[..b * out],
-                        0.0,
-                    ),
-                    None => h[..b * hid].copy_from_slice(&m_buf[..b * hid]),
+                RnnMode::Gru => {
+                    let (act, ghn) = match (ss, ss2) {
+                        (Some((act, _, _)), Some((_, _, ghn))) => {
+                            (unsafe { act.slice(off * g, b * g) }, unsafe { ghn.slice(off * hid, b * hid) })
+                        }
+                        _ => (&mut act_scratch[..b * g], &mut aux_scratch[..b * hid]),
+                    };
+                    gates::gru_forward(hid, xw_t, hw_t, b_hn, &mut h[..b * hid], act, ghn);
                 }
             }
-            RnnMode::Gru => {
-                let (act, ghn) = match saved.as_mut() {
-                    Some(s) => (
-                        &mut s.act[off * g..(off + b) * g],
-                        &mut s.ghn[off * hid..(off + b) * hid],
-                    ),
-                    None => (&mut act_scratch[..b * g], &mut aux_scratch[..b * hid]),
-                };
-                gates::gru_forward(hid, xw_t, hw_t, b_hn, &mut h[..b * hid], act, ghn);
-            }
+            unsafe { ys.slice(off * out, b * out) }.copy_from_slice(&h[..b * out]);
         }
-        y[off * out..(off + b) * out].copy_from_slice(&h[..b * out]);
-    }
-    DirForward {
-        y,
-        h_n: h,
-        c_n: c,
-        saved,
-    }
+    });
+    DirForward { y, h_n: h, c_n: c, saved }
 }
 
 /// BPTT for one layer and direction. `dy` is the gradient of this direction's outputs
@@ -240,13 +264,11 @@ pub fn backward(
     dc_n: &[f32],
     reverse: bool,
 ) -> DirGrads {
-    let s = fwd
-        .saved
-        .as_ref()
-        .expect("forward saved its state for backward");
+    let s = fwd.saved.as_ref().expect("forward saved its state for backward");
     let (hid, out) = (cfg.hidden_size, cfg.output_size());
     let g = cfg.mode.gates() * hid;
     let (n, batch) = (lay.rows, lay.batch);
+    let lstm = cfg.mode == RnnMode::Lstm;
     let gru = cfg.mode == RnnMode::Gru;
     let proj = w.w_hr.is_some();
 
@@ -254,157 +276,65 @@ pub fn backward(
     let mut dc = dc_n.to_vec();
     let mut dgi = vec![0.0f32; n * g];
     let mut dgh = vec![0.0f32; if gru { n * g } else { 0 }];
-    let mut dm = vec![0.0f32; batch * hid];
     let mut dh_steps = vec![0.0f32; if proj { n * out } else { 0 }];
+    let (dhs, dcs) = (Shared::new(&mut dh), Shared::new(&mut dc));
+    let (dgis, dghs, dsteps) = (Shared::new(&mut dgi), Shared::new(&mut dgh), Shared::new(&mut dh_steps));
 
+    // The step products read the weights transposed; transpose them once, not every step.
+    let w_hh_t = transpose(w.w_hh, g, out);
+    let w_hr_t = w.w_hr.map(|w_hr| transpose(w_hr, out, hid));
     let steps: Vec<usize> = order(lay.steps(), reverse).collect();
-    for &t in steps.iter().rev() {
-        let (b, off) = (lay.batch_sizes[t], lay.offsets[t]);
-        if b == 0 {
-            continue;
-        }
-        for (d, &v) in dh[..b * out]
-            .iter_mut()
-            .zip(&dy[off * out..(off + b) * out])
-        {
-            *d += v;
-        }
-        let rows_g = off * g..(off + b) * g;
-        let rows_h = off * hid..(off + b) * hid;
-        match cfg.mode {
-            RnnMode::Tanh | RnnMode::Relu => {
-                gates::elman_backward(
-                    cfg.mode == RnnMode::Relu,
-                    &fwd.y[off * out..(off + b) * out],
-                    &dh[..b * hid],
-                    &mut dgi[rows_g.clone()],
-                );
-                sgemm(
-                    b,
-                    g,
-                    out,
-                    &dgi[rows_g],
-                    Transpose::No,
-                    w.w_hh,
-                    Transpose::No,
-                    &mut dh[..b * out],
-                    0.0,
-                );
+    let blocks = row_blocks(batch, lay.steps(), out, g);
+    for_blocks(&blocks, |r0, r1| {
+        let rows = r1 - r0;
+        let mut dm = vec![0.0f32; rows * hid];
+        // SAFETY (every `slice` below): this block alone touches state rows r0..r1 and, at
+        // each step, its own rows of the step layout.
+        let dh = unsafe { dhs.slice(r0 * out, rows * out) };
+        let dc = if lstm { unsafe { dcs.slice(r0 * hid, rows * hid) } } else { &mut [][..] };
+        for &t in steps.iter().rev() {
+            let Some((off, b)) = block_rows(lay, t, r0, r1) else { continue };
+            for (d, &v) in dh[..b * out].iter_mut().zip(&dy[off * out..(off + b) * out]) {
+                *d += v;
             }
-            RnnMode::Lstm => {
-                match w.w_hr {
-                    Some(w_hr) => {
-                        dh_steps[off * out..(off + b) * out].copy_from_slice(&dh[..b * out]);
-                        sgemm(
-                            b,
-                            out,
-                            hid,
-                            &dh[..b * out],
-                            Transpose::No,
-                            w_hr,
-                            Transpose::No,
-                            &mut dm[..b * hid],
-                            0.0,
-                        );
-                    }
-                    None => dm[..b * hid].copy_from_slice(&dh[..b * hid]),
+            let rows_g = off * g..(off + b) * g;
+            let rows_h = off * hid..(off + b) * hid;
+            let dgi_t = unsafe { dgis.slice(off * g, b * g) };
+            match cfg.mode {
+                RnnMode::Tanh | RnnMode::Relu => {
+                    gates::elman_backward(cfg.mode == RnnMode::Relu, &fwd.y[off * out..(off + b) * out], &dh[..b * hid], dgi_t);
+                    gemm_abt(b, out, g, dgi_t, &w_hh_t, &mut dh[..b * out], 0.0);
                 }
-                gates::lstm_backward(
-                    hid,
-                    &s.act[rows_g.clone()],
-                    &s.c[rows_h.clone()],
-                    &s.c_prev[rows_h],
-                    &dm[..b * hid],
-                    &mut dc[..b * hid],
-                    &mut dgi[rows_g.clone()],
-                );
-                sgemm(
-                    b,
-                    g,
-                    out,
-                    &dgi[rows_g],
-                    Transpose::No,
-                    w.w_hh,
-                    Transpose::No,
-                    &mut dh[..b * out],
-                    0.0,
-                );
-            }
-            RnnMode::Gru => {
-                gates::gru_backward(
-                    hid,
-                    &s.act[rows_g.clone()],
-                    &s.ghn[rows_h.clone()],
-                    &s.h_prev[rows_h],
-                    &mut dh[..b * hid],
-                    &mut dgi[rows_g.clone()],
-                    &mut dgh[rows_g.clone()],
-                );
-                sgemm(
-                    b,
-                    g,
-                    hid,
-                    &dgh[rows_g],
-                    Transpose::No,
-                    w.w_hh,
-                    Transpose::No,
-                    &mut dh[..b * hid],
-                    1.0,
-                );
+                RnnMode::Lstm => {
+                    match &w_hr_t {
+                        Some(w_hr_t) => {
+                            unsafe { dsteps.slice(off * out, b * out) }.copy_from_slice(&dh[..b * out]);
+                            gemm_abt(b, hid, out, &dh[..b * out], w_hr_t, &mut dm[..b * hid], 0.0);
+                        }
+                        None => dm[..b * hid].copy_from_slice(&dh[..b * hid]),
+                    }
+                    gates::lstm_backward(hid, &s.act[rows_g], &s.c[rows_h.clone()], &s.c_prev[rows_h], &dm[..b * hid], &mut dc[..b * hid], dgi_t);
+                    gemm_abt(b, out, g, dgi_t, &w_hh_t, &mut dh[..b * out], 0.0);
+                }
+                RnnMode::Gru => {
+                    let dgh_t = unsafe { dghs.slice(off * g, b * g) };
+                    gates::gru_backward(hid, &s.act[rows_g], &s.ghn[rows_h.clone()], &s.h_prev[rows_h], &mut dh[..b * hid], dgi_t, dgh_t);
+                    gemm_abt(b, hid, g, dgh_t, &w_hh_t, &mut dh[..b * hid], 1.0);
+                }
             }
         }
-    }
+    });
 
     let dgh_all: &[f32] = if gru { &dgh } else { &dgi };
     let mut dx = vec![0.0f32; n * in_size];
-    sgemm(
-        n,
-        g,
-        in_size,
-        &dgi,
-        Transpose::No,
-        w.w_ih,
-        Transpose::No,
-        &mut dx,
-        0.0,
-    );
+    sgemm(n, g, in_size, &dgi, Transpose::No, w.w_ih, Transpose::No, &mut dx, 0.0);
     let mut dw_ih = vec![0.0f32; g * in_size];
-    sgemm(
-        g,
-        n,
-        in_size,
-        &dgi,
-        Transpose::Yes,
-        x,
-        Transpose::No,
-        &mut dw_ih,
-        0.0,
-    );
+    sgemm(g, n, in_size, &dgi, Transpose::Yes, x, Transpose::No, &mut dw_ih, 0.0);
     let mut dw_hh = vec![0.0f32; g * out];
-    sgemm(
-        g,
-        n,
-        out,
-        dgh_all,
-        Transpose::Yes,
-        &s.h_prev,
-        Transpose::No,
-        &mut dw_hh,
-        0.0,
-    );
+    sgemm(g, n, out, dgh_all, Transpose::Yes, &s.h_prev, Transpose::No, &mut dw_hh, 0.0);
     let dw_hr = proj.then(|| {
         let mut d = vec![0.0f32; out * hid];
-        sgemm(
-            out,
-            n,
-            hid,
-            &dh_steps,
-            Transpose::Yes,
-            &s.m,
-            Transpose::No,
-            &mut d,
-            0.0,
-        );
+        sgemm(out, n, hid, &dh_steps, Transpose::Yes, &s.m, Transpose::No, &mut d, 0.0);
         d
     });
     DirGrads {
