@@ -11,20 +11,49 @@ use seqtorch_core::Tensor;
 
 fn run(cfg: &RnnConfig, x_shape: &[usize], batch_sizes: Option<&[usize]>) -> Vec<Vec<f32>> {
     let n: usize = x_shape.iter().product();
-    let x = Tensor::from_f32(values(n, 1), x_shape.to_vec()).unwrap().requires_grad_(true).unwrap();
+    let x = Tensor::from_f32(values(n, 1), x_shape.to_vec())
+        .unwrap()
+        .requires_grad_(true)
+        .unwrap();
     let weights: Vec<Tensor> = cfg
         .weight_shapes()
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let v = values(s.iter().product(), 10 + i as u64).into_iter().map(|v| v * 0.3).collect();
-            Tensor::from_f32(v, s.clone()).unwrap().requires_grad_(true).unwrap()
+            let v = values(s.iter().product(), 10 + i as u64)
+                .into_iter()
+                .map(|v| v * 0.3)
+                .collect();
+            Tensor::from_f32(v, s.clone())
+                .unwrap()
+                .requires_grad_(true)
+                .unwrap()
         })
         .collect();
-    let out = rnn_forward(cfg, RnnInput { input: &x, batch_sizes, hx: None, cx: None, weights: &weights, training: true }).unwrap();
-    let loss = out.output.sum(None, false).unwrap().add(&out.h_n.mul(&out.h_n).unwrap().sum(None, false).unwrap()).unwrap();
+    let out = rnn_forward(
+        cfg,
+        RnnInput {
+            input: &x,
+            batch_sizes,
+            hx: None,
+            cx: None,
+            weights: &weights,
+            training: true,
+        },
+    )
+    .unwrap();
+    let loss = out
+        .output
+        .sum(None, false)
+        .unwrap()
+        .add(&out.h_n.mul(&out.h_n).unwrap().sum(None, false).unwrap())
+        .unwrap();
     backward(&loss, None, false).unwrap();
-    let mut all = vec![out.output.to_vec_f32(), out.h_n.to_vec_f32(), x.grad().unwrap().to_vec_f32()];
+    let mut all = vec![
+        out.output.to_vec_f32(),
+        out.h_n.to_vec_f32(),
+        x.grad().unwrap().to_vec_f32(),
+    ];
     all.extend(weights.iter().map(|w| w.grad().unwrap().to_vec_f32()));
     all
 }
@@ -54,7 +83,9 @@ fn row_blocks_match_a_single_thread() {
         set_num_threads(1).unwrap();
         let serial = run(&cfg, &[24, 64, 8], None);
         // Packed: 64 sequences of lengths 24 down to 9.
-        let bs: Vec<usize> = (0..24).map(|t| if t < 9 { 64 } else { 64 - 4 * (t - 8).min(15) }).collect();
+        let bs: Vec<usize> = (0..24)
+            .map(|t| if t < 9 { 64 } else { 64 - 4 * (t - 8).min(15) })
+            .collect();
         let rows: usize = bs.iter().sum();
         let packed_serial = run(&cfg, &[rows, 8], Some(&bs));
         set_num_threads(2).unwrap();

@@ -9,7 +9,10 @@ use super::gemm::{sgemm, Transpose};
 /// `c[i, j] = sum_p a[i, p] * b[j, p] + beta * c[i, j]` with a (m x k), b (n x k), c (m x n),
 /// all row-major.
 pub fn gemm_abt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], beta: f32) {
-    assert!(a.len() >= m * k && b.len() >= n * k && c.len() >= m * n, "gemm_abt: buffer too small");
+    assert!(
+        a.len() >= m * k && b.len() >= n * k && c.len() >= m * n,
+        "gemm_abt: buffer too small"
+    );
     #[cfg(target_arch = "x86_64")]
     {
         // Below k = 64 the per-output reductions dominate and the packed GEMM wins.
@@ -18,7 +21,10 @@ pub fn gemm_abt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32
             unsafe { avx512::gemm_abt(m, n, k, a, b, c, beta) };
             return;
         }
-        if k >= 64 && std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if k >= 64
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
             // SAFETY: the processor supports AVX2 and FMA; sizes were checked above.
             unsafe { avx2::gemm_abt(m, n, k, a, b, c, beta) };
             return;
@@ -106,7 +112,15 @@ mod avx2 {
     /// # Safety
     /// Requires AVX2 and FMA, and buffers of at least m*k, n*k and m*n elements.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn gemm_abt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], beta: f32) {
+    pub unsafe fn gemm_abt(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: &[f32],
+        b: &[f32],
+        c: &mut [f32],
+        beta: f32,
+    ) {
         let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
         // Column blocks of B (4 rows of weights, a few KB) stay in L1 while every row of A
         // passes over them.
@@ -200,7 +214,15 @@ mod avx512 {
     /// # Safety
     /// Requires AVX-512F, and buffers of at least m*k, n*k and m*n elements.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn gemm_abt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], beta: f32) {
+    pub unsafe fn gemm_abt(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: &[f32],
+        b: &[f32],
+        c: &mut [f32],
+        beta: f32,
+    ) {
         let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
         // Column blocks of B (4 rows of weights, a few KB) stay in L1 while every row of A
         // passes over them.
@@ -218,31 +240,6 @@ mod avx512 {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn matches_the_naive_product_for_all_edge_shapes() {
-        for &(m, n, k) in &[(1, 1, 8), (3, 5, 9), (4, 4, 64), (7, 6, 77), (32, 130, 67), (5, 3, 128), (2, 9, 3), (9, 17, 200)] {
-            let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1).collect();
-            let b: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.1).collect();
-            for beta in [0.0f32, 1.0] {
-                let init: Vec<f32> = (0..m * n).map(|i| i as f32 * 0.01).collect();
-                let mut c = init.clone();
-                gemm_abt(m, n, k, &a, &b, &mut c, beta);
-                for i in 0..m {
-                    for j in 0..n {
-                        let want: f32 = (0..k).map(|p| a[i * k + p] * b[j * k + p]).sum::<f32>() + beta * init[i * n + j];
-                        let got = c[i * n + j];
-                        assert!((got - want).abs() <= 1e-4 * want.abs().max(1.0), "{m}x{n}x{k} beta {beta} [{i},{j}]: {got} vs {want}");
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// Row-major transpose: (rows x cols) -> (cols x rows).
 pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; rows * cols];
@@ -252,4 +249,46 @@ pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_naive_product_for_all_edge_shapes() {
+        for &(m, n, k) in &[
+            (1, 1, 8),
+            (3, 5, 9),
+            (4, 4, 64),
+            (7, 6, 77),
+            (32, 130, 67),
+            (5, 3, 128),
+            (2, 9, 3),
+            (9, 17, 200),
+        ] {
+            let a: Vec<f32> = (0..m * k)
+                .map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1)
+                .collect();
+            let b: Vec<f32> = (0..n * k)
+                .map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.1)
+                .collect();
+            for beta in [0.0f32, 1.0] {
+                let init: Vec<f32> = (0..m * n).map(|i| i as f32 * 0.01).collect();
+                let mut c = init.clone();
+                gemm_abt(m, n, k, &a, &b, &mut c, beta);
+                for i in 0..m {
+                    for j in 0..n {
+                        let want: f32 = (0..k).map(|p| a[i * k + p] * b[j * k + p]).sum::<f32>()
+                            + beta * init[i * n + j];
+                        let got = c[i * n + j];
+                        assert!(
+                            (got - want).abs() <= 1e-4 * want.abs().max(1.0),
+                            "{m}x{n}x{k} beta {beta} [{i},{j}]: {got} vs {want}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

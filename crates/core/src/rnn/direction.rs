@@ -88,7 +88,9 @@ fn row_blocks(batch: usize, steps: usize, out: usize, g: usize) -> Vec<(usize, u
     if blocks == 1 || batch * steps * out * g < SPLIT_MIN_WORK {
         return vec![(0, batch)];
     }
-    (0..blocks).map(|i| (i * batch / blocks, (i + 1) * batch / blocks)).collect()
+    (0..blocks)
+        .map(|i| (i * batch / blocks, (i + 1) * batch / blocks))
+        .collect()
 }
 
 /// Runs `f` on every block, in parallel when there is more than one.
@@ -114,7 +116,10 @@ unsafe impl Sync for Shared {}
 
 impl Shared {
     fn new(v: &mut [f32]) -> Shared {
-        Shared { ptr: v.as_mut_ptr(), len: v.len() }
+        Shared {
+            ptr: v.as_mut_ptr(),
+            len: v.len(),
+        }
     }
 
     /// # Safety
@@ -151,7 +156,17 @@ pub fn forward(
     // Input projections of every step at once, with the biases folded in where PyTorch's
     // formula allows (the GRU's hidden bias of n stays apart: it is scaled by r).
     let mut xw = vec![0.0f32; n * g];
-    sgemm(n, in_size, g, x, Transpose::No, w.w_ih, Transpose::Yes, &mut xw, 0.0);
+    sgemm(
+        n,
+        in_size,
+        g,
+        x,
+        Transpose::No,
+        w.w_ih,
+        Transpose::Yes,
+        &mut xw,
+        0.0,
+    );
     let mut bias = vec![0.0f32; g];
     if let Some(b) = w.b_ih {
         bias.iter_mut().zip(b).for_each(|(o, &v)| *o += v);
@@ -165,7 +180,11 @@ pub fn forward(
             row.iter_mut().zip(&bias).for_each(|(o, &v)| *o += v);
         }
     }
-    let b_hn = if cfg.mode == RnnMode::Gru { w.b_hh.map(|b| &b[2 * hid..]) } else { None };
+    let b_hn = if cfg.mode == RnnMode::Gru {
+        w.b_hh.map(|b| &b[2 * hid..])
+    } else {
+        None
+    };
 
     let lstm = cfg.mode == RnnMode::Lstm;
     let gru = cfg.mode == RnnMode::Gru;
@@ -183,11 +202,25 @@ pub fn forward(
         ghn: sized(gru, n * hid),
     });
 
-    let (hs, cs, ys) = (Shared::new(&mut h), Shared::new(&mut c), Shared::new(&mut y));
+    let (hs, cs, ys) = (
+        Shared::new(&mut h),
+        Shared::new(&mut c),
+        Shared::new(&mut y),
+    );
     let ss = saved.as_mut().map(|s| {
-        (Shared::new(&mut s.act), Shared::new(&mut s.c), Shared::new(&mut s.c_prev))
+        (
+            Shared::new(&mut s.act),
+            Shared::new(&mut s.c),
+            Shared::new(&mut s.c_prev),
+        )
     });
-    let ss2 = saved.as_mut().map(|s| (Shared::new(&mut s.h_prev), Shared::new(&mut s.m), Shared::new(&mut s.ghn)));
+    let ss2 = saved.as_mut().map(|s| {
+        (
+            Shared::new(&mut s.h_prev),
+            Shared::new(&mut s.m),
+            Shared::new(&mut s.ghn),
+        )
+    });
     let xw = &xw;
     let blocks = row_blocks(batch, lay.steps(), out, g);
     for_blocks(&blocks, |r0, r1| {
@@ -199,9 +232,15 @@ pub fn forward(
         // SAFETY (every `slice` below): this block alone touches state rows r0..r1 and, at
         // each step, its own rows of the step layout.
         let h = unsafe { hs.slice(r0 * out, rows * out) };
-        let c = if lstm { unsafe { cs.slice(r0 * hid, rows * hid) } } else { &mut [][..] };
+        let c = if lstm {
+            unsafe { cs.slice(r0 * hid, rows * hid) }
+        } else {
+            &mut [][..]
+        };
         for t in order(lay.steps(), reverse) {
-            let Some((off, b)) = block_rows(lay, t, r0, r1) else { continue };
+            let Some((off, b)) = block_rows(lay, t, r0, r1) else {
+                continue;
+            };
             if let Some((h_prev, _, _)) = ss2 {
                 unsafe { h_prev.slice(off * out, b * out) }.copy_from_slice(&h[..b * out]);
             }
@@ -215,28 +254,41 @@ pub fn forward(
                 RnnMode::Lstm => {
                     let act = match ss {
                         Some((act, _, c_prev)) => {
-                            unsafe { c_prev.slice(off * hid, b * hid) }.copy_from_slice(&c[..b * hid]);
+                            unsafe { c_prev.slice(off * hid, b * hid) }
+                                .copy_from_slice(&c[..b * hid]);
                             unsafe { act.slice(off * g, b * g) }
                         }
                         None => &mut act_scratch[..b * g],
                     };
-                    gates::lstm_forward(hid, xw_t, hw_t, &mut c[..b * hid], act, &mut m_buf[..b * hid]);
+                    gates::lstm_forward(
+                        hid,
+                        xw_t,
+                        hw_t,
+                        &mut c[..b * hid],
+                        act,
+                        &mut m_buf[..b * hid],
+                    );
                     if let Some((_, c_save, _)) = ss {
                         unsafe { c_save.slice(off * hid, b * hid) }.copy_from_slice(&c[..b * hid]);
                         if proj {
                             let (_, m, _) = ss2.expect("saved together");
-                            unsafe { m.slice(off * hid, b * hid) }.copy_from_slice(&m_buf[..b * hid]);
+                            unsafe { m.slice(off * hid, b * hid) }
+                                .copy_from_slice(&m_buf[..b * hid]);
                         }
                     }
                     match w.w_hr {
-                        Some(w_hr) => gemm_abt(b, out, hid, &m_buf[..b * hid], w_hr, &mut h[..b * out], 0.0),
+                        Some(w_hr) => {
+                            gemm_abt(b, out, hid, &m_buf[..b * hid], w_hr, &mut h[..b * out], 0.0)
+                        }
                         None => h[..b * hid].copy_from_slice(&m_buf[..b * hid]),
                     }
                 }
                 RnnMode::Gru => {
                     let (act, ghn) = match (ss, ss2) {
                         (Some((act, _, _)), Some((_, _, ghn))) => {
-                            (unsafe { act.slice(off * g, b * g) }, unsafe { ghn.slice(off * hid, b * hid) })
+                            (unsafe { act.slice(off * g, b * g) }, unsafe {
+                                ghn.slice(off * hid, b * hid)
+                            })
                         }
                         _ => (&mut act_scratch[..b * g], &mut aux_scratch[..b * hid]),
                     };
@@ -246,7 +298,12 @@ pub fn forward(
             unsafe { ys.slice(off * out, b * out) }.copy_from_slice(&h[..b * out]);
         }
     });
-    DirForward { y, h_n: h, c_n: c, saved }
+    DirForward {
+        y,
+        h_n: h,
+        c_n: c,
+        saved,
+    }
 }
 
 /// BPTT for one layer and direction. `dy` is the gradient of this direction's outputs
@@ -264,7 +321,10 @@ pub fn backward(
     dc_n: &[f32],
     reverse: bool,
 ) -> DirGrads {
-    let s = fwd.saved.as_ref().expect("forward saved its state for backward");
+    let s = fwd
+        .saved
+        .as_ref()
+        .expect("forward saved its state for backward");
     let (hid, out) = (cfg.hidden_size, cfg.output_size());
     let g = cfg.mode.gates() * hid;
     let (n, batch) = (lay.rows, lay.batch);
@@ -278,7 +338,11 @@ pub fn backward(
     let mut dgh = vec![0.0f32; if gru { n * g } else { 0 }];
     let mut dh_steps = vec![0.0f32; if proj { n * out } else { 0 }];
     let (dhs, dcs) = (Shared::new(&mut dh), Shared::new(&mut dc));
-    let (dgis, dghs, dsteps) = (Shared::new(&mut dgi), Shared::new(&mut dgh), Shared::new(&mut dh_steps));
+    let (dgis, dghs, dsteps) = (
+        Shared::new(&mut dgi),
+        Shared::new(&mut dgh),
+        Shared::new(&mut dh_steps),
+    );
 
     // The step products read the weights transposed; transpose them once, not every step.
     let w_hh_t = transpose(w.w_hh, g, out);
@@ -291,10 +355,19 @@ pub fn backward(
         // SAFETY (every `slice` below): this block alone touches state rows r0..r1 and, at
         // each step, its own rows of the step layout.
         let dh = unsafe { dhs.slice(r0 * out, rows * out) };
-        let dc = if lstm { unsafe { dcs.slice(r0 * hid, rows * hid) } } else { &mut [][..] };
+        let dc = if lstm {
+            unsafe { dcs.slice(r0 * hid, rows * hid) }
+        } else {
+            &mut [][..]
+        };
         for &t in steps.iter().rev() {
-            let Some((off, b)) = block_rows(lay, t, r0, r1) else { continue };
-            for (d, &v) in dh[..b * out].iter_mut().zip(&dy[off * out..(off + b) * out]) {
+            let Some((off, b)) = block_rows(lay, t, r0, r1) else {
+                continue;
+            };
+            for (d, &v) in dh[..b * out]
+                .iter_mut()
+                .zip(&dy[off * out..(off + b) * out])
+            {
                 *d += v;
             }
             let rows_g = off * g..(off + b) * g;
@@ -302,23 +375,45 @@ pub fn backward(
             let dgi_t = unsafe { dgis.slice(off * g, b * g) };
             match cfg.mode {
                 RnnMode::Tanh | RnnMode::Relu => {
-                    gates::elman_backward(cfg.mode == RnnMode::Relu, &fwd.y[off * out..(off + b) * out], &dh[..b * hid], dgi_t);
+                    gates::elman_backward(
+                        cfg.mode == RnnMode::Relu,
+                        &fwd.y[off * out..(off + b) * out],
+                        &dh[..b * hid],
+                        dgi_t,
+                    );
                     gemm_abt(b, out, g, dgi_t, &w_hh_t, &mut dh[..b * out], 0.0);
                 }
                 RnnMode::Lstm => {
                     match &w_hr_t {
                         Some(w_hr_t) => {
-                            unsafe { dsteps.slice(off * out, b * out) }.copy_from_slice(&dh[..b * out]);
+                            unsafe { dsteps.slice(off * out, b * out) }
+                                .copy_from_slice(&dh[..b * out]);
                             gemm_abt(b, hid, out, &dh[..b * out], w_hr_t, &mut dm[..b * hid], 0.0);
                         }
                         None => dm[..b * hid].copy_from_slice(&dh[..b * hid]),
                     }
-                    gates::lstm_backward(hid, &s.act[rows_g], &s.c[rows_h.clone()], &s.c_prev[rows_h], &dm[..b * hid], &mut dc[..b * hid], dgi_t);
+                    gates::lstm_backward(
+                        hid,
+                        &s.act[rows_g],
+                        &s.c[rows_h.clone()],
+                        &s.c_prev[rows_h],
+                        &dm[..b * hid],
+                        &mut dc[..b * hid],
+                        dgi_t,
+                    );
                     gemm_abt(b, out, g, dgi_t, &w_hh_t, &mut dh[..b * out], 0.0);
                 }
                 RnnMode::Gru => {
                     let dgh_t = unsafe { dghs.slice(off * g, b * g) };
-                    gates::gru_backward(hid, &s.act[rows_g], &s.ghn[rows_h.clone()], &s.h_prev[rows_h], &mut dh[..b * hid], dgi_t, dgh_t);
+                    gates::gru_backward(
+                        hid,
+                        &s.act[rows_g],
+                        &s.ghn[rows_h.clone()],
+                        &s.h_prev[rows_h],
+                        &mut dh[..b * hid],
+                        dgi_t,
+                        dgh_t,
+                    );
                     gemm_abt(b, hid, g, dgh_t, &w_hh_t, &mut dh[..b * hid], 1.0);
                 }
             }
@@ -327,14 +422,54 @@ pub fn backward(
 
     let dgh_all: &[f32] = if gru { &dgh } else { &dgi };
     let mut dx = vec![0.0f32; n * in_size];
-    sgemm(n, g, in_size, &dgi, Transpose::No, w.w_ih, Transpose::No, &mut dx, 0.0);
+    sgemm(
+        n,
+        g,
+        in_size,
+        &dgi,
+        Transpose::No,
+        w.w_ih,
+        Transpose::No,
+        &mut dx,
+        0.0,
+    );
     let mut dw_ih = vec![0.0f32; g * in_size];
-    sgemm(g, n, in_size, &dgi, Transpose::Yes, x, Transpose::No, &mut dw_ih, 0.0);
+    sgemm(
+        g,
+        n,
+        in_size,
+        &dgi,
+        Transpose::Yes,
+        x,
+        Transpose::No,
+        &mut dw_ih,
+        0.0,
+    );
     let mut dw_hh = vec![0.0f32; g * out];
-    sgemm(g, n, out, dgh_all, Transpose::Yes, &s.h_prev, Transpose::No, &mut dw_hh, 0.0);
+    sgemm(
+        g,
+        n,
+        out,
+        dgh_all,
+        Transpose::Yes,
+        &s.h_prev,
+        Transpose::No,
+        &mut dw_hh,
+        0.0,
+    );
     let dw_hr = proj.then(|| {
         let mut d = vec![0.0f32; out * hid];
-        sgemm(out, n, hid, &dh_steps, Transpose::Yes, &s.m, Transpose::No, &mut d, 0.0);
+        sgemm(
+            out,
+            n,
+            hid,
+            &dh_steps,
+            Transpose::Yes,
+            &s.m,
+            Transpose::No,
+            &mut d,
+            0.0,
+        );
         d
     });
     DirGrads {

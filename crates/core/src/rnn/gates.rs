@@ -39,27 +39,47 @@ macro_rules! dispatch {
 }
 
 /// Elman step: `h = act(xw + hw)`, written to `h`.
+/// Splits a row of `k * hidden` values into its `k` gate slices.
+#[inline(always)]
+fn gates_of<const K: usize>(row: &[f32], hidden: usize) -> [&[f32]; K] {
+    std::array::from_fn(|i| &row[i * hidden..(i + 1) * hidden])
+}
+
+#[inline(always)]
+fn gates_of_mut<const K: usize>(row: &mut [f32], hidden: usize) -> [&mut [f32]; K] {
+    let mut rest = row;
+    std::array::from_fn(|_| {
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(hidden);
+        rest = tail;
+        head
+    })
+}
+
 #[inline(always)]
 fn elman_forward_impl(relu: bool, xw: &[f32], hw: &[f32], h: &mut [f32]) {
-    for ((o, &a), &b) in h.iter_mut().zip(xw).zip(hw) {
-        let z = a + b;
-        *o = if relu { z.max(0.0) } else { tanh(z) };
+    let (xw, hw) = (&xw[..h.len()], &hw[..h.len()]);
+    if relu {
+        for ((o, &a), &b) in h.iter_mut().zip(xw).zip(hw) {
+            *o = (a + b).max(0.0);
+        }
+    } else {
+        for ((o, &a), &b) in h.iter_mut().zip(xw).zip(hw) {
+            *o = tanh(a + b);
+        }
     }
 }
 
-/// Elman backward: pre-activation gradient from `dh` and the step's output `h`.
 #[inline(always)]
 fn elman_backward_impl(relu: bool, h: &[f32], dh: &[f32], da: &mut [f32]) {
-    for ((d, &y), &g) in da.iter_mut().zip(h).zip(dh) {
-        *d = if relu {
-            if y > 0.0 {
-                g
-            } else {
-                0.0
-            }
-        } else {
-            g * (1.0 - y * y)
-        };
+    let (h, dh) = (&h[..da.len()], &dh[..da.len()]);
+    if relu {
+        for ((d, &y), &g) in da.iter_mut().zip(h).zip(dh) {
+            *d = if y > 0.0 { g } else { 0.0 };
+        }
+    } else {
+        for ((d, &y), &g) in da.iter_mut().zip(h).zip(dh) {
+            *d = g * (1.0 - y * y);
+        }
     }
 }
 
@@ -76,24 +96,33 @@ fn lstm_forward_impl(
     m: &mut [f32],
 ) {
     let g4 = 4 * hidden;
-    for r in 0..c.len() / hidden {
-        let pre_x = &xw[r * g4..(r + 1) * g4];
-        let pre_h = &hw[r * g4..(r + 1) * g4];
-        let a = &mut act[r * g4..(r + 1) * g4];
-        let cr = &mut c[r * hidden..(r + 1) * hidden];
-        let mr = &mut m[r * hidden..(r + 1) * hidden];
-        for j in 0..hidden {
-            let i = sigmoid(pre_x[j] + pre_h[j]);
-            let f = sigmoid(pre_x[hidden + j] + pre_h[hidden + j]);
-            let g = tanh(pre_x[2 * hidden + j] + pre_h[2 * hidden + j]);
-            let o = sigmoid(pre_x[3 * hidden + j] + pre_h[3 * hidden + j]);
-            let c_new = f * cr[j] + i * g;
-            cr[j] = c_new;
-            mr[j] = o * tanh(c_new);
-            a[j] = i;
-            a[hidden + j] = f;
-            a[2 * hidden + j] = g;
-            a[3 * hidden + j] = o;
+    for (r, (cr, mr)) in c
+        .chunks_exact_mut(hidden)
+        .zip(m.chunks_exact_mut(hidden))
+        .enumerate()
+    {
+        let [xi, xf, xg, xo] = gates_of::<4>(&xw[r * g4..(r + 1) * g4], hidden);
+        let [hi, hf, hg, ho] = gates_of::<4>(&hw[r * g4..(r + 1) * g4], hidden);
+        let [ai, af, ag, ao] = gates_of_mut::<4>(&mut act[r * g4..(r + 1) * g4], hidden);
+        // One simple loop per gate: each vectorises (a single loop with five transcendental
+        // functions did not).
+        for ((a, &x), &h) in ai.iter_mut().zip(xi).zip(hi) {
+            *a = sigmoid(x + h);
+        }
+        for ((a, &x), &h) in af.iter_mut().zip(xf).zip(hf) {
+            *a = sigmoid(x + h);
+        }
+        for ((a, &x), &h) in ag.iter_mut().zip(xg).zip(hg) {
+            *a = tanh(x + h);
+        }
+        for ((a, &x), &h) in ao.iter_mut().zip(xo).zip(ho) {
+            *a = sigmoid(x + h);
+        }
+        let gates = ai.iter().zip(af.iter()).zip(ag.iter().zip(ao.iter()));
+        for ((c, m), ((&i, &f), (&g, &o))) in cr.iter_mut().zip(mr.iter_mut()).zip(gates) {
+            let c_new = f * *c + i * g;
+            *c = c_new;
+            *m = o * tanh(c_new);
         }
     }
 }
@@ -112,19 +141,20 @@ fn lstm_backward_impl(
     dgates: &mut [f32],
 ) {
     let g4 = 4 * hidden;
-    for r in 0..dc.len() / hidden {
-        let a = &act[r * g4..(r + 1) * g4];
-        let d = &mut dgates[r * g4..(r + 1) * g4];
+    for (r, dcr) in dc.chunks_exact_mut(hidden).enumerate() {
+        let [ai, af, ag, ao] = gates_of::<4>(&act[r * g4..(r + 1) * g4], hidden);
+        let [di, df, dg, d_o] = gates_of_mut::<4>(&mut dgates[r * g4..(r + 1) * g4], hidden);
+        let span = r * hidden..(r + 1) * hidden;
+        let (cr, cp, dmr) = (&c[span.clone()], &c_prev[span.clone()], &dm[span]);
         for j in 0..hidden {
-            let k = r * hidden + j;
-            let (i, f, g, o) = (a[j], a[hidden + j], a[2 * hidden + j], a[3 * hidden + j]);
-            let tc = tanh(c[k]);
-            let dct = dc[k] + dm[k] * o * (1.0 - tc * tc);
-            d[j] = dct * g * i * (1.0 - i);
-            d[hidden + j] = dct * c_prev[k] * f * (1.0 - f);
-            d[2 * hidden + j] = dct * i * (1.0 - g * g);
-            d[3 * hidden + j] = dm[k] * tc * o * (1.0 - o);
-            dc[k] = dct * f;
+            let (i, f, g, o) = (ai[j], af[j], ag[j], ao[j]);
+            let tc = tanh(cr[j]);
+            let dct = dcr[j] + dmr[j] * o * (1.0 - tc * tc);
+            di[j] = dct * g * i * (1.0 - i);
+            df[j] = dct * cp[j] * f * (1.0 - f);
+            dg[j] = dct * i * (1.0 - g * g);
+            d_o[j] = dmr[j] * tc * o * (1.0 - o);
+            dcr[j] = dct * f;
         }
     }
 }
@@ -144,21 +174,30 @@ fn gru_forward_impl(
     ghn: &mut [f32],
 ) {
     let g3 = 3 * hidden;
-    for r in 0..h.len() / hidden {
-        let px = &xw[r * g3..(r + 1) * g3];
-        let ph = &hw[r * g3..(r + 1) * g3];
-        let a = &mut act[r * g3..(r + 1) * g3];
-        for j in 0..hidden {
-            let k = r * hidden + j;
-            let rg = sigmoid(px[j] + ph[j]);
-            let z = sigmoid(px[hidden + j] + ph[hidden + j]);
-            let hn = ph[2 * hidden + j] + b_hn.map_or(0.0, |b| b[j]);
-            let n = tanh(px[2 * hidden + j] + rg * hn);
-            h[k] = (1.0 - z) * n + z * h[k];
-            a[j] = rg;
-            a[hidden + j] = z;
-            a[2 * hidden + j] = n;
-            ghn[k] = hn;
+    let zeros = vec![0.0f32; if b_hn.is_some() { 0 } else { hidden }];
+    let bn = &b_hn.unwrap_or(&zeros)[..hidden];
+    for (r, (hr, gr)) in h
+        .chunks_exact_mut(hidden)
+        .zip(ghn.chunks_exact_mut(hidden))
+        .enumerate()
+    {
+        let [xr, xz, xn] = gates_of::<3>(&xw[r * g3..(r + 1) * g3], hidden);
+        let [hr_, hz, hn] = gates_of::<3>(&hw[r * g3..(r + 1) * g3], hidden);
+        let [ar, az, an] = gates_of_mut::<3>(&mut act[r * g3..(r + 1) * g3], hidden);
+        for ((a, &x), &h) in ar.iter_mut().zip(xr).zip(hr_) {
+            *a = sigmoid(x + h);
+        }
+        for ((a, &x), &h) in az.iter_mut().zip(xz).zip(hz) {
+            *a = sigmoid(x + h);
+        }
+        for ((g, &h), &b) in gr.iter_mut().zip(hn).zip(bn) {
+            *g = h + b;
+        }
+        for (((n, &x), &r), &g) in an.iter_mut().zip(xn).zip(ar.iter()).zip(gr.iter()) {
+            *n = tanh(x + r * g);
+        }
+        for ((h, &z), &n) in hr.iter_mut().zip(az.iter()).zip(an.iter()) {
+            *h = (1.0 - z) * n + z * *h;
         }
     }
 }
@@ -178,24 +217,25 @@ fn gru_backward_impl(
     dgh: &mut [f32],
 ) {
     let g3 = 3 * hidden;
-    for r in 0..dh.len() / hidden {
-        let a = &act[r * g3..(r + 1) * g3];
-        let di = &mut dgi[r * g3..(r + 1) * g3];
-        let dhh = &mut dgh[r * g3..(r + 1) * g3];
+    for (r, dhr) in dh.chunks_exact_mut(hidden).enumerate() {
+        let [ar, az, an] = gates_of::<3>(&act[r * g3..(r + 1) * g3], hidden);
+        let [dir, diz, din] = gates_of_mut::<3>(&mut dgi[r * g3..(r + 1) * g3], hidden);
+        let [dhr_, dhz, dhn] = gates_of_mut::<3>(&mut dgh[r * g3..(r + 1) * g3], hidden);
+        let span = r * hidden..(r + 1) * hidden;
+        let (gr, hp) = (&ghn[span.clone()], &h_prev[span]);
         for j in 0..hidden {
-            let k = r * hidden + j;
-            let (rg, z, n) = (a[j], a[hidden + j], a[2 * hidden + j]);
-            let g = dh[k];
+            let (rg, z, n) = (ar[j], az[j], an[j]);
+            let g = dhr[j];
             let dan = g * (1.0 - z) * (1.0 - n * n);
-            let daz = g * (h_prev[k] - n) * z * (1.0 - z);
-            let dar = dan * ghn[k] * rg * (1.0 - rg);
-            di[j] = dar;
-            di[hidden + j] = daz;
-            di[2 * hidden + j] = dan;
-            dhh[j] = dar;
-            dhh[hidden + j] = daz;
-            dhh[2 * hidden + j] = dan * rg;
-            dh[k] = g * z;
+            let daz = g * (hp[j] - n) * z * (1.0 - z);
+            let dar = dan * gr[j] * rg * (1.0 - rg);
+            dir[j] = dar;
+            diz[j] = daz;
+            din[j] = dan;
+            dhr_[j] = dar;
+            dhz[j] = daz;
+            dhn[j] = dan * rg;
+            dhr[j] = g * z;
         }
     }
 }
