@@ -26,3 +26,6 @@ mod threads;
 pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
     i32::MAX
 }
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
