@@ -53,3 +53,24 @@ test('train, save, reload and resume: the next loss equals an uninterrupted run'
   // And the next one too: parameters and optimizer moments match exactly.
   expect(step(restored, opt2, bs[9]!)).toBe(step(model, opt, bs[9]!))
 })
+
+test('the same seed and thread count give bit-identical losses', async () => {
+  const { setNumThreads, getNumThreads } = await import('../index.js')
+  const initial = getNumThreads()
+  const run = () => {
+    manualSeed(21)
+    const model = new Forecaster()
+    const opt = new optim.Adam(model.parameters(), { lr: 0.01 })
+    return batches().slice(0, 6).map((b) => step(model, opt, b))
+  }
+  try {
+    for (const threads of [1, 2]) {
+      setNumThreads(threads)
+      const a = run()
+      const b = run()
+      expect(b).toEqual(a)
+    }
+  } finally {
+    setNumThreads(initial)
+  }
+})

@@ -7,6 +7,7 @@
 //   npm run bench
 //   npm run bench -- --case small-lstm128 --threads 2 --json
 //   npm run bench -- --peers seqtorch,pytorch --rounds 3 --seconds 3 --python /path/to/python
+//   (--peer-timeout S stops a peer that needs longer than S seconds for a case; default 240)
 //
 // PyTorch comes from a virtual environment under bench/.venv, created (pip install torch) on
 // first use unless --python names an interpreter that has torch. Results are written to
@@ -36,11 +37,13 @@ export interface Args {
   peers: Peer[]
   python?: string
   maxWarmup: number
+  /** Seconds one peer process may run for one case before it is stopped. */
+  peerTimeout: number
   write: boolean
 }
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { threads: 2, json: false, seconds: 2, rounds: 2, peers: [...ALL_PEERS], maxWarmup: 20, write: true }
+  const args: Args = { threads: 2, json: false, seconds: 2, rounds: 2, peers: [...ALL_PEERS], maxWarmup: 20, peerTimeout: 240, write: true }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const next = (): string => {
@@ -54,6 +57,7 @@ export function parseArgs(argv: string[]): Args {
     else if (a === '--rounds') args.rounds = Number(next())
     else if (a === '--python') args.python = next()
     else if (a === '--max-warmup') args.maxWarmup = Number(next())
+    else if (a === '--peer-timeout') args.peerTimeout = Number(next())
     else if (a === '--json') args.json = true
     else if (a === '--no-write') args.write = false
     else if (a === '--peers') {
@@ -93,7 +97,11 @@ function runPeer(peer: Peer, caseName: string, args: Args, python: () => string)
     delete env['OPENBLAS_CORETYPE']
     delete env['OPENBLAS_L2_SIZE']
   }
-  const r = spawnSync(cmd, argv as string[], { cwd: root, encoding: 'utf8', env, timeout: 30 * 60_000, maxBuffer: 64 << 20 })
+  const r = spawnSync(cmd, argv as string[], { cwd: root, encoding: 'utf8', env, timeout: args.peerTimeout * 1000, maxBuffer: 64 << 20 })
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+    // Too slow to finish one warm-up step and one forward within the budget.
+    return { peer, case: caseName, threads: args.threads, train: [], forward: [], peakRssMb: 0, error: `no step finished within ${args.peerTimeout} s` }
+  }
   const last = r.stdout?.trim().split('\n').at(-1) ?? ''
   try {
     return JSON.parse(last) as PeerResult
