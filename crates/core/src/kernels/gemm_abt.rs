@@ -33,212 +33,163 @@ pub fn gemm_abt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32
     sgemm(m, k, n, a, Transpose::No, b, Transpose::Yes, c, beta);
 }
 
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use std::arch::x86_64::*;
+/// Defines a module `$name` with `gemm_abt` for one instruction set: `$vec` registers of
+/// `$lanes` floats, loaded with `$load`, accumulated with `$fma` and summed across with `$hsum`.
+macro_rules! abt_kernel {
+    ($name:ident, $feat:literal, $vec:ident, $lanes:literal, $zero:ident, $load:ident, $fma:ident, $hsum:expr) => {
+        #[cfg(target_arch = "x86_64")]
+        mod $name {
+            use std::arch::x86_64::*;
 
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn hsum(v: __m256) -> f32 {
+            /// One MR x NR tile of C at (i, j).
+            #[target_feature(enable = $feat)]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn tile<const MR: usize, const NR: usize>(
+                k: usize,
+                a: *const f32,
+                b: *const f32,
+                c: *mut f32,
+                ldc: usize,
+                i: usize,
+                j: usize,
+                beta: f32,
+            ) {
+                let hsum = $hsum;
+                let mut acc = [[$zero(); NR]; MR];
+                let vec_k = k - k % $lanes;
+                let mut p = 0;
+                while p < vec_k {
+                    let mut bv = [$zero(); NR];
+                    for (jj, v) in bv.iter_mut().enumerate() {
+                        *v = $load(b.add((j + jj) * k + p));
+                    }
+                    for (ii, row) in acc.iter_mut().enumerate() {
+                        let av = $load(a.add((i + ii) * k + p));
+                        for (jj, s) in row.iter_mut().enumerate() {
+                            *s = $fma(av, bv[jj], *s);
+                        }
+                    }
+                    p += $lanes;
+                }
+                for (ii, row) in acc.iter().enumerate() {
+                    for (jj, s) in row.iter().enumerate() {
+                        let mut sum = hsum(*s);
+                        for q in vec_k..k {
+                            sum += *a.add((i + ii) * k + q) * *b.add((j + jj) * k + q);
+                        }
+                        let out = c.add((i + ii) * ldc + j + jj);
+                        *out = if beta == 0.0 { sum } else { sum + beta * *out };
+                    }
+                }
+            }
+
+            /// # Safety
+            /// Requires the instruction set named in `$feat`, and buffers of at least m*k, n*k
+            /// and m*n elements.
+            #[target_feature(enable = $feat)]
+            pub unsafe fn gemm_abt(
+                m: usize,
+                n: usize,
+                k: usize,
+                a: &[f32],
+                b: &[f32],
+                c: &mut [f32],
+                beta: f32,
+            ) {
+                let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+                // Column blocks of B (4 rows of weights, a few KB) stay in L1 while every row
+                // of A passes over them.
+                let mut j = 0;
+                while j < n {
+                    let nr = (n - j).min(4);
+                    let mut i = 0;
+                    while i < m {
+                        let mr = (m - i).min(4);
+                        let args = (k, ap, bp, cp, n, i, j, beta);
+                        match (mr, nr) {
+                            (4, 4) => tile::<4, 4>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (4, 3) => tile::<4, 3>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (4, 2) => tile::<4, 2>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (4, 1) => tile::<4, 1>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (3, 4) => tile::<3, 4>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (3, 3) => tile::<3, 3>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (3, 2) => tile::<3, 2>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (3, 1) => tile::<3, 1>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (2, 4) => tile::<2, 4>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (2, 3) => tile::<2, 3>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (2, 2) => tile::<2, 2>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (2, 1) => tile::<2, 1>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (1, 4) => tile::<1, 4>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (1, 3) => tile::<1, 3>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            (1, 2) => tile::<1, 2>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                            _ => tile::<1, 1>(
+                                args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7,
+                            ),
+                        }
+                        i += 4;
+                    }
+                    j += 4;
+                }
+            }
+        }
+    };
+}
+
+abt_kernel!(
+    avx512,
+    "avx512f",
+    __m512,
+    16,
+    _mm512_setzero_ps,
+    _mm512_loadu_ps,
+    _mm512_fmadd_ps,
+    |v| _mm512_reduce_add_ps(v)
+);
+abt_kernel!(
+    avx2,
+    "avx2,fma",
+    __m256,
+    8,
+    _mm256_setzero_ps,
+    _mm256_loadu_ps,
+    _mm256_fmadd_ps,
+    |v| {
         let s = _mm_add_ps(_mm256_extractf128_ps::<1>(v), _mm256_castps256_ps128(v));
         let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
         let s = _mm_add_ss(s, _mm_shuffle_ps::<1>(s, s));
         _mm_cvtss_f32(s)
     }
-
-    /// One MR x NR tile of C at (i, j).
-    #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn tile<const MR: usize, const NR: usize>(
-        k: usize,
-        a: *const f32,
-        b: *const f32,
-        c: *mut f32,
-        ldc: usize,
-        i: usize,
-        j: usize,
-        beta: f32,
-    ) {
-        let mut acc = [[_mm256_setzero_ps(); NR]; MR];
-        let vec_k = k & !7;
-        let mut p = 0;
-        while p < vec_k {
-            let mut bv = [_mm256_setzero_ps(); NR];
-            for (jj, v) in bv.iter_mut().enumerate() {
-                *v = _mm256_loadu_ps(b.add((j + jj) * k + p));
-            }
-            for (ii, row) in acc.iter_mut().enumerate() {
-                let av = _mm256_loadu_ps(a.add((i + ii) * k + p));
-                for (jj, s) in row.iter_mut().enumerate() {
-                    *s = _mm256_fmadd_ps(av, bv[jj], *s);
-                }
-            }
-            p += 8;
-        }
-        for (ii, row) in acc.iter().enumerate() {
-            for (jj, s) in row.iter().enumerate() {
-                let mut sum = hsum(*s);
-                for q in vec_k..k {
-                    sum += *a.add((i + ii) * k + q) * *b.add((j + jj) * k + q);
-                }
-                let out = c.add((i + ii) * ldc + j + jj);
-                *out = if beta == 0.0 { sum } else { sum + beta * *out };
-            }
-        }
-    }
-
-    macro_rules! dispatch_tile {
-        ($mr:expr, $nr:expr, $($args:expr),*) => {
-            match ($mr, $nr) {
-                (4, 4) => tile::<4, 4>($($args),*),
-                (4, 3) => tile::<4, 3>($($args),*),
-                (4, 2) => tile::<4, 2>($($args),*),
-                (4, 1) => tile::<4, 1>($($args),*),
-                (3, 4) => tile::<3, 4>($($args),*),
-                (3, 3) => tile::<3, 3>($($args),*),
-                (3, 2) => tile::<3, 2>($($args),*),
-                (3, 1) => tile::<3, 1>($($args),*),
-                (2, 4) => tile::<2, 4>($($args),*),
-                (2, 3) => tile::<2, 3>($($args),*),
-                (2, 2) => tile::<2, 2>($($args),*),
-                (2, 1) => tile::<2, 1>($($args),*),
-                (1, 4) => tile::<1, 4>($($args),*),
-                (1, 3) => tile::<1, 3>($($args),*),
-                (1, 2) => tile::<1, 2>($($args),*),
-                _ => tile::<1, 1>($($args),*),
-            }
-        };
-    }
-
-    /// # Safety
-    /// Requires AVX2 and FMA, and buffers of at least m*k, n*k and m*n elements.
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn gemm_abt(
-        m: usize,
-        n: usize,
-        k: usize,
-        a: &[f32],
-        b: &[f32],
-        c: &mut [f32],
-        beta: f32,
-    ) {
-        let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-        // Column blocks of B (4 rows of weights, a few KB) stay in L1 while every row of A
-        // passes over them.
-        let mut j = 0;
-        while j < n {
-            let nr = (n - j).min(4);
-            let mut i = 0;
-            while i < m {
-                let mr = (m - i).min(4);
-                dispatch_tile!(mr, nr, k, ap, bp, cp, n, i, j, beta);
-                i += 4;
-            }
-            j += 4;
-        }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-mod avx512 {
-    use std::arch::x86_64::*;
-
-    #[target_feature(enable = "avx512f")]
-    unsafe fn hsum(v: __m512) -> f32 {
-        _mm512_reduce_add_ps(v)
-    }
-
-    /// One MR x NR tile of C at (i, j).
-    #[target_feature(enable = "avx512f")]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn tile<const MR: usize, const NR: usize>(
-        k: usize,
-        a: *const f32,
-        b: *const f32,
-        c: *mut f32,
-        ldc: usize,
-        i: usize,
-        j: usize,
-        beta: f32,
-    ) {
-        let mut acc = [[_mm512_setzero_ps(); NR]; MR];
-        let vec_k = k & !15;
-        let mut p = 0;
-        while p < vec_k {
-            let mut bv = [_mm512_setzero_ps(); NR];
-            for (jj, v) in bv.iter_mut().enumerate() {
-                *v = _mm512_loadu_ps(b.add((j + jj) * k + p));
-            }
-            for (ii, row) in acc.iter_mut().enumerate() {
-                let av = _mm512_loadu_ps(a.add((i + ii) * k + p));
-                for (jj, s) in row.iter_mut().enumerate() {
-                    *s = _mm512_fmadd_ps(av, bv[jj], *s);
-                }
-            }
-            p += 16;
-        }
-        for (ii, row) in acc.iter().enumerate() {
-            for (jj, s) in row.iter().enumerate() {
-                let mut sum = hsum(*s);
-                for q in vec_k..k {
-                    sum += *a.add((i + ii) * k + q) * *b.add((j + jj) * k + q);
-                }
-                let out = c.add((i + ii) * ldc + j + jj);
-                *out = if beta == 0.0 { sum } else { sum + beta * *out };
-            }
-        }
-    }
-
-    macro_rules! dispatch_tile {
-        ($mr:expr, $nr:expr, $($args:expr),*) => {
-            match ($mr, $nr) {
-                (4, 4) => tile::<4, 4>($($args),*),
-                (4, 3) => tile::<4, 3>($($args),*),
-                (4, 2) => tile::<4, 2>($($args),*),
-                (4, 1) => tile::<4, 1>($($args),*),
-                (3, 4) => tile::<3, 4>($($args),*),
-                (3, 3) => tile::<3, 3>($($args),*),
-                (3, 2) => tile::<3, 2>($($args),*),
-                (3, 1) => tile::<3, 1>($($args),*),
-                (2, 4) => tile::<2, 4>($($args),*),
-                (2, 3) => tile::<2, 3>($($args),*),
-                (2, 2) => tile::<2, 2>($($args),*),
-                (2, 1) => tile::<2, 1>($($args),*),
-                (1, 4) => tile::<1, 4>($($args),*),
-                (1, 3) => tile::<1, 3>($($args),*),
-                (1, 2) => tile::<1, 2>($($args),*),
-                _ => tile::<1, 1>($($args),*),
-            }
-        };
-    }
-
-    /// # Safety
-    /// Requires AVX-512F, and buffers of at least m*k, n*k and m*n elements.
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn gemm_abt(
-        m: usize,
-        n: usize,
-        k: usize,
-        a: &[f32],
-        b: &[f32],
-        c: &mut [f32],
-        beta: f32,
-    ) {
-        let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-        // Column blocks of B (4 rows of weights, a few KB) stay in L1 while every row of A
-        // passes over them.
-        let mut j = 0;
-        while j < n {
-            let nr = (n - j).min(4);
-            let mut i = 0;
-            while i < m {
-                let mr = (m - i).min(4);
-                dispatch_tile!(mr, nr, k, ap, bp, cp, n, i, j, beta);
-                i += 4;
-            }
-            j += 4;
-        }
-    }
-}
+);
 
 /// Row-major transpose: (rows x cols) -> (cols x rows).
 pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {

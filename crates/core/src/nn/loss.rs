@@ -308,6 +308,45 @@ fn class_shapes(
     Ok((n, c, target.to_vec_i64()))
 }
 
+/// Shared loop of the classification losses: for every sample whose target is not ignored,
+/// `item(row, target, row_grad)` returns its loss and fills its input-gradient row. Checks the
+/// targets and sums the target classes' weights (the divisor of the mean).
+fn class_items(
+    name: &'static str,
+    input: &Tensor,
+    target: &Tensor,
+    weight: Option<&[f32]>,
+    ignore_index: i64,
+    reduction: Reduction,
+    mut item: impl FnMut(&[f32], usize, &mut [f32]) -> f32,
+) -> Result<Tensor> {
+    let (n, c, y) = class_shapes(name, input, target, weight)?;
+    let x = input.to_vec_f32();
+    let (mut loss, mut d) = (vec![0.0f32; n], vec![0.0f32; n * c]);
+    let mut norm = 0.0f64;
+    for (i, &yi) in y.iter().enumerate() {
+        if yi == ignore_index {
+            continue;
+        }
+        if yi < 0 || yi as usize >= c {
+            bail!(range, "Target {yi} is out of bounds.");
+        }
+        let yi = yi as usize;
+        loss[i] = item(&x[i * c..(i + 1) * c], yi, &mut d[i * c..(i + 1) * c]);
+        norm += weight.map_or(1.0, |w| w[yi]) as f64;
+    }
+    let item_shape = if input.ndim() == 1 { vec![] } else { vec![n] };
+    let items = Items {
+        loss,
+        d_input: d,
+        d_target: None,
+        group: c,
+        norm,
+        item_shape,
+    };
+    finish("NllLossBackward0", input, target, items, reduction)
+}
+
 /// Cross-entropy on logits with optional class weights, ignored index and label smoothing.
 pub fn cross_entropy(
     input: &Tensor,
@@ -323,47 +362,32 @@ pub fn cross_entropy(
             "label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}"
         );
     }
-    let (n, c, y) = class_shapes("cross_entropy", input, target, weight)?;
-    let x = input.to_vec_f32();
     let w = |k: usize| weight.map_or(1.0, |w| w[k]);
-    let w_total: f32 = (0..c).map(w).sum();
     let eps = label_smoothing;
-    let (mut loss, mut d) = (vec![0.0f32; n], vec![0.0f32; n * c]);
-    let mut norm = 0.0f64;
-    for i in 0..n {
-        let yi = y[i];
-        if yi == ignore_index {
-            continue;
-        }
-        if yi < 0 || yi as usize >= c {
-            bail!(range, "Target {yi} is out of bounds.");
-        }
-        let yi = yi as usize;
-        let row = &x[i * c..(i + 1) * c];
-        let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let lse = m + row.iter().map(|&v| (v - m).exp()).sum::<f32>().ln();
-        let logp = |k: usize| row[k] - lse;
-        let nll = -w(yi) * logp(yi);
-        let smooth: f32 = -(0..c).map(|k| w(k) * logp(k)).sum::<f32>();
-        loss[i] = (1.0 - eps) * nll + eps / c as f32 * smooth;
-        norm += w(yi) as f64;
-        for k in 0..c {
-            let s = logp(k).exp();
-            let hard = w(yi) * (s - if k == yi { 1.0 } else { 0.0 });
-            let soft = s * w_total - w(k);
-            d[i * c + k] = (1.0 - eps) * hard + eps / c as f32 * soft;
-        }
-    }
-    let item_shape = if input.ndim() == 1 { vec![] } else { vec![n] };
-    let items = Items {
-        loss,
-        d_input: d,
-        d_target: None,
-        group: c,
-        norm,
-        item_shape,
-    };
-    finish("NllLossBackward0", input, target, items, reduction)
+    class_items(
+        "cross_entropy",
+        input,
+        target,
+        weight,
+        ignore_index,
+        reduction,
+        |row, yi, d| {
+            let c = row.len();
+            let w_total: f32 = (0..c).map(w).sum();
+            let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let lse = m + row.iter().map(|&v| (v - m).exp()).sum::<f32>().ln();
+            let logp = |k: usize| row[k] - lse;
+            let nll = -w(yi) * logp(yi);
+            let smooth: f32 = -(0..c).map(|k| w(k) * logp(k)).sum::<f32>();
+            for (k, dk) in d.iter_mut().enumerate() {
+                let s = logp(k).exp();
+                let hard = w(yi) * (s - if k == yi { 1.0 } else { 0.0 });
+                let soft = s * w_total - w(k);
+                *dk = (1.0 - eps) * hard + eps / c as f32 * soft;
+            }
+            (1.0 - eps) * nll + eps / c as f32 * smooth
+        },
+    )
 }
 
 /// Negative log-likelihood on log-probabilities.
@@ -374,32 +398,17 @@ pub fn nll(
     ignore_index: i64,
     reduction: Reduction,
 ) -> Result<Tensor> {
-    let (n, c, y) = class_shapes("nll_loss", input, target, weight)?;
-    let x = input.to_vec_f32();
     let w = |k: usize| weight.map_or(1.0, |w| w[k]);
-    let (mut loss, mut d) = (vec![0.0f32; n], vec![0.0f32; n * c]);
-    let mut norm = 0.0f64;
-    for i in 0..n {
-        let yi = y[i];
-        if yi == ignore_index {
-            continue;
-        }
-        if yi < 0 || yi as usize >= c {
-            bail!(range, "Target {yi} is out of bounds.");
-        }
-        let yi = yi as usize;
-        loss[i] = -w(yi) * x[i * c + yi];
-        d[i * c + yi] = -w(yi);
-        norm += w(yi) as f64;
-    }
-    let item_shape = if input.ndim() == 1 { vec![] } else { vec![n] };
-    let items = Items {
-        loss,
-        d_input: d,
-        d_target: None,
-        group: c,
-        norm,
-        item_shape,
-    };
-    finish("NllLossBackward0", input, target, items, reduction)
+    class_items(
+        "nll_loss",
+        input,
+        target,
+        weight,
+        ignore_index,
+        reduction,
+        |row, yi, d| {
+            d[yi] = -w(yi);
+            -w(yi) * row[yi]
+        },
+    )
 }
