@@ -23,7 +23,8 @@ export interface EpochLog {
 export interface BatchLog {
   epoch: number
   batch: number
-  batches: number
+  /** Batches per epoch, when the source knows its length (a DataLoader does). */
+  batches: number | undefined
   loss: number
 }
 
@@ -101,10 +102,12 @@ export async function fit(model: Forwardable, options: FitOptions): Promise<FitR
     if (signal?.aborted) return { history, stoppedBy: 'abort', bestEpoch }
     const started = performance.now()
     model.train()
-    const batches = [...options.train]
+    // Batches are drawn one at a time, so an epoch never holds more than one in memory.
+    const batches = (options.train as { length?: number }).length
     let total = 0
-    for (let b = 0; b < batches.length; b++) {
-      const [x, y] = batches[b] as Tensor[]
+    let count = 0
+    for (const [x, y] of options.train) {
+      count++
       optimizer.zeroGrad()
       const l = loss(model.forward(x as Tensor), y as Tensor)
       l.backward()
@@ -112,11 +115,11 @@ export async function fit(model: Forwardable, options: FitOptions): Promise<FitR
       optimizer.step()
       const value = l.item()
       total += value
-      await options.onBatchEnd?.({ epoch, batch: b + 1, batches: batches.length, loss: value })
+      await options.onBatchEnd?.({ epoch, batch: count, batches, loss: value })
       await yieldToEventLoop()
       if (signal?.aborted) return { history, stoppedBy: 'abort', bestEpoch }
     }
-    const log: EpochLog = { epoch, loss: batches.length ? total / batches.length : NaN, seconds: (performance.now() - started) / 1000 }
+    const log: EpochLog = { epoch, loss: count ? total / count : NaN, seconds: (performance.now() - started) / 1000 }
     if (options.validation) log.valLoss = evaluate(model, options.validation, loss)
     history.push(log)
     await options.onEpochEnd?.(log)
