@@ -120,17 +120,12 @@ export class Tensor {
 
   /** The values as nested arrays (a plain number for a 0-d tensor), like PyTorch's `tolist()`. */
   toArray(): NestedArray {
-    return nest(this.flatValues(), this.shape)
+    return nest(this.data(), this.shape)
   }
 
   /** The values as a flat typed array copy: Float32Array for float32, Float64Array for int64. */
   data(): Float32Array | Float64Array {
     return this.dtype === 'int64' ? this._h.toFloat64Array() : this._h.toFloat32Array()
-  }
-
-  /** @internal */
-  flatValues(): ArrayLike<number> {
-    return this.data()
   }
 
   /** The value of a one-element tensor. */
@@ -403,7 +398,7 @@ export class Tensor {
 
   toString(): string {
     if (this.disposed) return 'tensor(<disposed>)'
-    return formatTensor(this.flatValues(), this.shape, this.dtype, this.suffix())
+    return formatTensor(this.data(), this.shape, this.dtype, this.suffix())
   }
 
   private suffix(): string {

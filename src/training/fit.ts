@@ -4,6 +4,7 @@
 
 import { noGrad } from '../autograd.js'
 import type { Module } from '../nn/module.js'
+import { clipGradNorm_ } from '../nn/utils/clip_grad.js'
 import type { Optimizer } from '../optim/optimizer.js'
 import { Tensor } from '../tensor.js'
 
@@ -96,7 +97,6 @@ export async function fit(model: Forwardable, options: FitOptions): Promise<FitR
   let bestEpoch = 0
   let bestState: Record<string, Tensor> | null = null
   let sinceBest = 0
-  const { clipGradNorm_ } = await import('../nn/utils/clip_grad.js')
 
   for (let epoch = 1; epoch <= epochs; epoch++) {
     if (signal?.aborted) return { history, stoppedBy: 'abort', bestEpoch }

@@ -286,9 +286,9 @@ fn borrow_weights<'a>(cfg: &RnnConfig, data: &'a [Vec<f32>]) -> Weights<'a> {
 }
 
 /// Interleaves per-direction outputs [rows, out] into [rows, D * out].
-fn concat_directions(dirs: &[Vec<f32>], rows: usize, out: usize) -> Vec<f32> {
+fn concat_directions(dirs: &[&[f32]], rows: usize, out: usize) -> Vec<f32> {
     if dirs.len() == 1 {
-        return dirs[0].clone();
+        return dirs[0].to_vec();
     }
     let d = dirs.len();
     let mut y = vec![0.0f32; rows * d * out];
@@ -385,7 +385,7 @@ pub fn rnn_forward(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
                 c_n[i * b * hid..(i + 1) * b * hid].copy_from_slice(&dir.c_n);
             }
         }
-        let ys: Vec<Vec<f32>> = dirs.iter().map(|dir| dir.y.clone()).collect();
+        let ys: Vec<&[f32]> = dirs.iter().map(|dir| dir.y.as_slice()).collect();
         let mut y = concat_directions(&ys, lay.rows, out);
         let mask = if inp.training && cfg.dropout > 0.0 && l + 1 < cfg.num_layers {
             let mut m = vec![0.0f32; y.len()];
