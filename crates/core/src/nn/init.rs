@@ -62,6 +62,9 @@ mod tests {
 
     #[test]
     fn rows_or_columns_are_orthonormal() {
+        let _lock = crate::ops::random::TEST_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         for (r, c) in [(5, 3), (3, 5), (4, 4)] {
             let t = orthogonal(r, c, 1.0).unwrap().to_vec_f32();
             let (outer, inner, stride_o, stride_i) =

@@ -14,6 +14,11 @@ const DEFAULT_SEED: u64 = 67_280_421_310_721;
 
 static GENERATOR: Mutex<Option<ChaCha8Rng>> = Mutex::new(None);
 
+/// Held by unit tests that seed or draw from the global generator, so tests running in
+/// parallel threads do not interleave their draws.
+#[cfg(test)]
+pub(crate) static TEST_LOCK: Mutex<()> = Mutex::new(());
+
 fn with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
     let mut slot = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
     let rng = slot.get_or_insert_with(|| ChaCha8Rng::seed_from_u64(DEFAULT_SEED));
@@ -126,6 +131,7 @@ mod tests {
 
     #[test]
     fn seeding_repeats_and_distributions_are_sane() {
+        let _lock = TEST_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         manual_seed(7);
         let a = randn(&[20_000]).unwrap().to_vec_f32();
         manual_seed(7);
