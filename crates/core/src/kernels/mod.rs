@@ -2,4 +2,4 @@
 
 pub mod activation;
 pub mod gemm;
-pub mod gemm_abt;
+pub mod gemm_ab;

@@ -11,7 +11,7 @@ use super::config::{RnnConfig, RnnMode};
 use super::gates;
 use super::layout::StepLayout;
 use crate::kernels::gemm::{sgemm, Transpose};
-use crate::kernels::gemm_abt::{gemm_abt, transpose};
+use crate::kernels::gemm_ab::{gemm_ab, transpose};
 use crate::threads;
 
 /// Borrowed weights of one layer and direction (PyTorch's shapes, row-major).
@@ -222,6 +222,9 @@ pub fn forward(
         )
     });
     let xw = &xw;
+    // The step products multiply by the weights transposed; transpose them once, not every step.
+    let w_hh_t = transpose(w.w_hh, g, out);
+    let w_hr_t = w.w_hr.map(|w_hr| transpose(w_hr, out, hid));
     let blocks = row_blocks(batch, lay.steps(), out, g);
     for_blocks(&blocks, |r0, r1| {
         let rows = r1 - r0;
@@ -245,7 +248,7 @@ pub fn forward(
                 unsafe { h_prev.slice(off * out, b * out) }.copy_from_slice(&h[..b * out]);
             }
             let hw_t = &mut hw[..b * g];
-            gemm_abt(b, g, out, &h[..b * out], w.w_hh, hw_t, 0.0);
+            gemm_ab(b, g, out, &h[..b * out], &w_hh_t, hw_t, 0.0);
             let xw_t = &xw[off * g..(off + b) * g];
             match cfg.mode {
                 RnnMode::Tanh | RnnMode::Relu => {
@@ -276,10 +279,16 @@ pub fn forward(
                                 .copy_from_slice(&m_buf[..b * hid]);
                         }
                     }
-                    match w.w_hr {
-                        Some(w_hr) => {
-                            gemm_abt(b, out, hid, &m_buf[..b * hid], w_hr, &mut h[..b * out], 0.0)
-                        }
+                    match &w_hr_t {
+                        Some(w_hr_t) => gemm_ab(
+                            b,
+                            out,
+                            hid,
+                            &m_buf[..b * hid],
+                            w_hr_t,
+                            &mut h[..b * out],
+                            0.0,
+                        ),
                         None => h[..b * hid].copy_from_slice(&m_buf[..b * hid]),
                     }
                 }
@@ -344,9 +353,6 @@ pub fn backward(
         Shared::new(&mut dh_steps),
     );
 
-    // The step products read the weights transposed; transpose them once, not every step.
-    let w_hh_t = transpose(w.w_hh, g, out);
-    let w_hr_t = w.w_hr.map(|w_hr| transpose(w_hr, out, hid));
     let steps: Vec<usize> = order(lay.steps(), reverse).collect();
     let blocks = row_blocks(batch, lay.steps(), out, g);
     for_blocks(&blocks, |r0, r1| {
@@ -381,14 +387,14 @@ pub fn backward(
                         &dh[..b * hid],
                         dgi_t,
                     );
-                    gemm_abt(b, out, g, dgi_t, &w_hh_t, &mut dh[..b * out], 0.0);
+                    gemm_ab(b, out, g, dgi_t, w.w_hh, &mut dh[..b * out], 0.0);
                 }
                 RnnMode::Lstm => {
-                    match &w_hr_t {
-                        Some(w_hr_t) => {
+                    match w.w_hr {
+                        Some(w_hr) => {
                             unsafe { dsteps.slice(off * out, b * out) }
                                 .copy_from_slice(&dh[..b * out]);
-                            gemm_abt(b, hid, out, &dh[..b * out], w_hr_t, &mut dm[..b * hid], 0.0);
+                            gemm_ab(b, hid, out, &dh[..b * out], w_hr, &mut dm[..b * hid], 0.0);
                         }
                         None => dm[..b * hid].copy_from_slice(&dh[..b * hid]),
                     }
@@ -401,7 +407,7 @@ pub fn backward(
                         &mut dc[..b * hid],
                         dgi_t,
                     );
-                    gemm_abt(b, out, g, dgi_t, &w_hh_t, &mut dh[..b * out], 0.0);
+                    gemm_ab(b, out, g, dgi_t, w.w_hh, &mut dh[..b * out], 0.0);
                 }
                 RnnMode::Gru => {
                     let dgh_t = unsafe { dghs.slice(off * g, b * g) };
@@ -414,7 +420,7 @@ pub fn backward(
                         dgi_t,
                         dgh_t,
                     );
-                    gemm_abt(b, hid, g, dgh_t, &w_hh_t, &mut dh[..b * hid], 1.0);
+                    gemm_ab(b, hid, g, dgh_t, w.w_hh, &mut dh[..b * hid], 1.0);
                 }
             }
         }

@@ -38,7 +38,6 @@ macro_rules! dispatch {
     };
 }
 
-/// Elman step: `h = act(xw + hw)`, written to `h`.
 /// Splits a row of `k * hidden` values into its `k` gate slices.
 #[inline(always)]
 fn gates_of<const K: usize>(row: &[f32], hidden: usize) -> [&[f32]; K] {
@@ -146,16 +145,35 @@ fn lstm_backward_impl(
         let [di, df, dg, d_o] = gates_of_mut::<4>(&mut dgates[r * g4..(r + 1) * g4], hidden);
         let span = r * hidden..(r + 1) * hidden;
         let (cr, cp, dmr) = (&c[span.clone()], &c_prev[span.clone()], &dm[span]);
-        for j in 0..hidden {
-            let (i, f, g, o) = (ai[j], af[j], ag[j], ao[j]);
-            let tc = tanh(cr[j]);
-            let dct = dcr[j] + dmr[j] * o * (1.0 - tc * tc);
-            di[j] = dct * g * i * (1.0 - i);
-            df[j] = dct * cp[j] * f * (1.0 - f);
-            dg[j] = dct * i * (1.0 - g * g);
-            d_o[j] = dmr[j] * tc * o * (1.0 - o);
-            dcr[j] = dct * f;
-        }
+        lstm_backward_row([ai, af, ag, ao], cr, cp, dmr, dcr, [di, df, dg, d_o]);
+    }
+}
+
+/// One row of `lstm_backward_impl`. A function of its own so that the slices arrive as
+/// distinct references: inlined, the compiler still knows they do not overlap and vectorises
+/// without run-time overlap checks (which had sent the loop down its scalar path).
+#[inline(always)]
+fn lstm_backward_row(
+    [ai, af, ag, ao]: [&[f32]; 4],
+    c: &[f32],
+    c_prev: &[f32],
+    dm: &[f32],
+    dc: &mut [f32],
+    [di, df, dg, d_o]: [&mut [f32]; 4],
+) {
+    let n = dc.len();
+    let (ai, af, ag, ao) = (&ai[..n], &af[..n], &ag[..n], &ao[..n]);
+    let (c, c_prev, dm) = (&c[..n], &c_prev[..n], &dm[..n]);
+    let (di, df, dg, d_o) = (&mut di[..n], &mut df[..n], &mut dg[..n], &mut d_o[..n]);
+    for j in 0..n {
+        let (i, f, g, o) = (ai[j], af[j], ag[j], ao[j]);
+        let tc = tanh(c[j]);
+        let dct = dc[j] + dm[j] * o * (1.0 - tc * tc);
+        di[j] = dct * g * i * (1.0 - i);
+        df[j] = dct * c_prev[j] * f * (1.0 - f);
+        dg[j] = dct * i * (1.0 - g * g);
+        d_o[j] = dm[j] * tc * o * (1.0 - o);
+        dc[j] = dct * f;
     }
 }
 
@@ -223,20 +241,38 @@ fn gru_backward_impl(
         let [dhr_, dhz, dhn] = gates_of_mut::<3>(&mut dgh[r * g3..(r + 1) * g3], hidden);
         let span = r * hidden..(r + 1) * hidden;
         let (gr, hp) = (&ghn[span.clone()], &h_prev[span]);
-        for j in 0..hidden {
-            let (rg, z, n) = (ar[j], az[j], an[j]);
-            let g = dhr[j];
-            let dan = g * (1.0 - z) * (1.0 - n * n);
-            let daz = g * (hp[j] - n) * z * (1.0 - z);
-            let dar = dan * gr[j] * rg * (1.0 - rg);
-            dir[j] = dar;
-            diz[j] = daz;
-            din[j] = dan;
-            dhr_[j] = dar;
-            dhz[j] = daz;
-            dhn[j] = dan * rg;
-            dhr[j] = g * z;
-        }
+        gru_backward_row([ar, az, an], gr, hp, dhr, [dir, diz, din], [dhr_, dhz, dhn]);
+    }
+}
+
+/// One row of `gru_backward_impl` (a function of its own for the reason given at
+/// `lstm_backward_row`).
+#[inline(always)]
+fn gru_backward_row(
+    [ar, az, an]: [&[f32]; 3],
+    ghn: &[f32],
+    h_prev: &[f32],
+    dh: &mut [f32],
+    [dir, diz, din]: [&mut [f32]; 3],
+    [dhr, dhz, dhn]: [&mut [f32]; 3],
+) {
+    let n = dh.len();
+    let (ar, az, an, ghn, h_prev) = (&ar[..n], &az[..n], &an[..n], &ghn[..n], &h_prev[..n]);
+    let (dir, diz, din) = (&mut dir[..n], &mut diz[..n], &mut din[..n]);
+    let (dhr, dhz, dhn) = (&mut dhr[..n], &mut dhz[..n], &mut dhn[..n]);
+    for j in 0..n {
+        let (rg, z, nv) = (ar[j], az[j], an[j]);
+        let g = dh[j];
+        let dan = g * (1.0 - z) * (1.0 - nv * nv);
+        let daz = g * (h_prev[j] - nv) * z * (1.0 - z);
+        let dar = dan * ghn[j] * rg * (1.0 - rg);
+        dir[j] = dar;
+        diz[j] = daz;
+        din[j] = dan;
+        dhr[j] = dar;
+        dhz[j] = daz;
+        dhn[j] = dan * rg;
+        dh[j] = g * z;
     }
 }
 

@@ -1,0 +1,56 @@
+//! Times the per-step recurrent products at the benchmark suite's sizes, single-threaded:
+//! the broadcast kernel the recurrent layers use (`gemm_ab`) against the packed GEMM.
+//!   cargo run --release -p seqtorch-core --example step_products
+
+use std::time::Instant;
+
+use seqtorch_core::kernels::gemm::{sgemm, Transpose};
+use seqtorch_core::kernels::gemm_ab::{gemm_ab, transpose};
+
+/// Best GFLOP/s of `f` over a few rounds of about 50 ms.
+fn gflops(flop: f64, mut f: impl FnMut()) -> f64 {
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let mut reps = 0u32;
+        while start.elapsed().as_secs_f64() < 0.05 {
+            f();
+            reps += 1;
+        }
+        best = best.min(start.elapsed().as_secs_f64() / f64::from(reps));
+    }
+    flop / best / 1e9
+}
+
+fn main() {
+    seqtorch_core::threads::set_num_threads(1).expect("one thread");
+    println!("| rows x out x in (what) | gemm_ab | packed |");
+    println!("|---|---:|---:|");
+    // (m, n, k, what): C (m x n) = A (m x k) times the transpose of a weight stored n x k.
+    let shapes = [
+        (32, 128, 32, "seed-sine forward"),
+        (32, 32, 128, "seed-sine backward"),
+        (16, 192, 64, "seed-sentiment forward"),
+        (16, 64, 192, "seed-sentiment backward"),
+        (32, 512, 128, "small-lstm128 forward"),
+        (32, 128, 512, "small-lstm128 backward"),
+        (32, 1024, 256, "mid-lstm256 forward"),
+        (32, 256, 1024, "mid-lstm256 backward"),
+        (32, 2048, 512, "m-lstm512 forward"),
+        (32, 512, 2048, "m-lstm512 backward"),
+        (32, 1536, 512, "m-gru512 forward"),
+        (32, 512, 1536, "m-gru512 backward"),
+    ];
+    for (m, n, k, what) in shapes {
+        let a: Vec<f32> = (0..m * k).map(|i| (i % 17) as f32 * 0.01).collect();
+        let w: Vec<f32> = (0..n * k).map(|i| (i % 13) as f32 * 0.01).collect();
+        let wt = transpose(&w, n, k);
+        let mut c = vec![0.0f32; m * n];
+        let flop = 2.0 * (m * n * k) as f64;
+        let ab = gflops(flop, || gemm_ab(m, n, k, &a, &wt, &mut c, 0.0));
+        let packed = gflops(flop, || {
+            sgemm(m, k, n, &a, Transpose::No, &w, Transpose::Yes, &mut c, 0.0)
+        });
+        println!("| {m} x {n} x {k} ({what}) | {ab:.1} | {packed:.1} |");
+    }
+}

@@ -1,0 +1,377 @@
+//! `C = A B + beta C` for the small, repeated products of a recurrent step: a few dozen batch
+//! rows times a weight matrix that is the same at every step. General GEMMs pack both operands
+//! on every call, which at these sizes costs as much as the arithmetic. Here B stays row-major
+//! and unpacked: each register tile of C broadcasts one element of A per row and multiplies it
+//! into a row segment of B, so there is no horizontal reduction at any k. A column panel of B
+//! (k x 32 floats) stays in cache while every row tile of A passes over it.
+//! AVX-512 or AVX2+FMA when available, the packed GEMM otherwise.
+
+use super::gemm::{sgemm, Transpose};
+
+/// `c[i, j] = sum_p a[i, p] * b[p, j] + beta * c[i, j]` with a (m x k), b (k x n), c (m x n),
+/// all row-major and contiguous.
+pub fn gemm_ab(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], beta: f32) {
+    assert!(
+        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
+        "gemm_ab: buffer too small"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the processor supports AVX-512F; sizes were checked above.
+            unsafe { avx512::gemm_ab(m, n, k, a, b, c, beta) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the processor supports AVX2 and FMA; sizes were checked above.
+            unsafe { avx2::gemm_ab(m, n, k, a, b, c, beta) };
+            return;
+        }
+    }
+    sgemm(m, k, n, a, Transpose::No, b, Transpose::No, c, beta);
+}
+
+/// The instruction-set-independent part: register tiles of MR rows x NV vectors, and the loops
+/// that cover C with them. Expects `LANES`, `MR_MAX`, `Vector`, `Mask` and the inline helpers
+/// `zero`, `splat`, `load`, `load_masked`, `store`, `store_masked`, `fma`, `mask_for` in scope.
+macro_rules! tiled_product {
+    ($feat:literal) => {
+        /// One tile of C at (i, j). With `MASKED`, the last vector covers only the columns
+        /// `mask` selects.
+        #[target_feature(enable = $feat)]
+        #[allow(clippy::too_many_arguments)]
+        #[inline]
+        unsafe fn tile<const MR: usize, const NV: usize, const MASKED: bool>(
+            k: usize,
+            n: usize,
+            a: *const f32,
+            b: *const f32,
+            c: *mut f32,
+            i: usize,
+            j: usize,
+            mask: Mask,
+            beta: f32,
+        ) {
+            let mut acc = [[zero(); NV]; MR];
+            let mut b_row = b.add(j);
+            let mut a_col = a.add(i * k);
+            for _ in 0..k {
+                let mut bv = [zero(); NV];
+                for (v, slot) in bv.iter_mut().enumerate() {
+                    let p = b_row.add(v * LANES);
+                    *slot = if MASKED && v == NV - 1 {
+                        load_masked(p, mask)
+                    } else {
+                        load(p)
+                    };
+                }
+                for (ii, row) in acc.iter_mut().enumerate() {
+                    let av = splat(*a_col.add(ii * k));
+                    for (s, &bw) in row.iter_mut().zip(&bv) {
+                        *s = fma(av, bw, *s);
+                    }
+                }
+                b_row = b_row.add(n);
+                a_col = a_col.add(1);
+            }
+            let betav = splat(beta);
+            for (ii, row) in acc.iter().enumerate() {
+                for (v, &s) in row.iter().enumerate() {
+                    let p = c.add((i + ii) * n + j + v * LANES);
+                    let last = MASKED && v == NV - 1;
+                    let value = if beta == 0.0 {
+                        s
+                    } else if last {
+                        fma(betav, load_masked(p, mask), s)
+                    } else {
+                        fma(betav, load(p), s)
+                    };
+                    if last {
+                        store_masked(p, value, mask)
+                    } else {
+                        store(p, value)
+                    }
+                }
+            }
+        }
+
+        /// Every row tile of one column panel.
+        #[target_feature(enable = $feat)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn panel<const NV: usize, const MASKED: bool>(
+            m: usize,
+            n: usize,
+            k: usize,
+            a: *const f32,
+            b: *const f32,
+            c: *mut f32,
+            j: usize,
+            mask: Mask,
+            beta: f32,
+        ) {
+            let mut i = 0;
+            while i + MR_MAX <= m {
+                tile::<MR_MAX, NV, MASKED>(k, n, a, b, c, i, j, mask, beta);
+                i += MR_MAX;
+            }
+            // The remainder is below MR_MAX (8 or 6); one instantiation per height.
+            let rest = m - i;
+            match rest {
+                0 => {}
+                1 => tile::<1, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
+                2 => tile::<2, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
+                3 => tile::<3, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
+                4 => tile::<4, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
+                5 => tile::<5, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
+                6 => tile::<6, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
+                _ => tile::<7, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
+            }
+        }
+
+        /// # Safety
+        /// Requires the instruction set named in `$feat`, and buffers of at least m*k, k*n and
+        /// m*n elements.
+        #[target_feature(enable = $feat)]
+        pub unsafe fn gemm_ab(
+            m: usize,
+            n: usize,
+            k: usize,
+            a: &[f32],
+            b: &[f32],
+            c: &mut [f32],
+            beta: f32,
+        ) {
+            let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+            const WIDTH: usize = 2 * LANES;
+            let full = mask_for(LANES);
+            let mut j = 0;
+            while j + WIDTH <= n {
+                panel::<2, false>(m, n, k, ap, bp, cp, j, full, beta);
+                j += WIDTH;
+            }
+            let rest = n - j;
+            let tail = mask_for(rest % LANES);
+            match (rest / LANES, rest % LANES) {
+                (0, 0) => {}
+                (1, 0) => panel::<1, false>(m, n, k, ap, bp, cp, j, full, beta),
+                (0, _) => panel::<1, true>(m, n, k, ap, bp, cp, j, tail, beta),
+                _ => panel::<2, true>(m, n, k, ap, bp, cp, j, tail, beta),
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    const LANES: usize = 16;
+    /// 8 rows x 2 vectors: 16 accumulators of the 32 registers.
+    const MR_MAX: usize = 8;
+    type Vector = __m512;
+    type Mask = __mmask16;
+
+    #[inline(always)]
+    unsafe fn zero() -> Vector {
+        _mm512_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Vector {
+        _mm512_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Vector {
+        _mm512_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn load_masked(p: *const f32, mask: Mask) -> Vector {
+        _mm512_maskz_loadu_ps(mask, p)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: Vector) {
+        _mm512_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn store_masked(p: *mut f32, v: Vector, mask: Mask) {
+        _mm512_mask_storeu_ps(p, mask, v)
+    }
+    #[inline(always)]
+    unsafe fn fma(a: Vector, b: Vector, c: Vector) -> Vector {
+        _mm512_fmadd_ps(a, b, c)
+    }
+    /// The first `lanes` lanes (all of them for 16).
+    fn mask_for(lanes: usize) -> Mask {
+        ((1u32 << lanes) - 1) as Mask
+    }
+
+    tiled_product!("avx512f");
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    const LANES: usize = 8;
+    /// 6 rows x 2 vectors: 12 accumulators, 2 row segments of B and a broadcast fit the 16
+    /// registers without spilling.
+    const MR_MAX: usize = 6;
+    type Vector = __m256;
+    type Mask = __m256i;
+
+    #[inline(always)]
+    unsafe fn zero() -> Vector {
+        _mm256_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Vector {
+        _mm256_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Vector {
+        _mm256_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn load_masked(p: *const f32, mask: Mask) -> Vector {
+        _mm256_maskload_ps(p, mask)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: Vector) {
+        _mm256_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn store_masked(p: *mut f32, v: Vector, mask: Mask) {
+        _mm256_maskstore_ps(p, mask, v)
+    }
+    #[inline(always)]
+    unsafe fn fma(a: Vector, b: Vector, c: Vector) -> Vector {
+        _mm256_fmadd_ps(a, b, c)
+    }
+    /// The first `lanes` lanes (all of them for 8): lanes whose sign bit is set.
+    #[target_feature(enable = "avx2")]
+    unsafe fn mask_for(lanes: usize) -> Mask {
+        let idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes as i32), idx)
+    }
+
+    tiled_product!("avx2,fma");
+}
+
+/// Row-major transpose: (rows x cols) -> (cols x rows), in square blocks so that both the reads
+/// and the writes stay within a few cache lines at a time.
+pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    const BLOCK: usize = 32;
+    assert!(src.len() >= rows * cols, "transpose: buffer too small");
+    let mut out = vec![0.0f32; rows * cols];
+    for r0 in (0..rows).step_by(BLOCK) {
+        for c0 in (0..cols).step_by(BLOCK) {
+            for r in r0..(r0 + BLOCK).min(rows) {
+                for c in c0..(c0 + BLOCK).min(cols) {
+                    out[c * rows + r] = src[r * cols + c];
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &[f32], beta: f32) -> Vec<f32> {
+        let mut out = vec![0.0f32; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let dot: f32 = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+                out[i * n + j] = dot + beta * c[i * n + j];
+            }
+        }
+        out
+    }
+
+    type Product = fn(usize, usize, usize, &[f32], &[f32], &mut [f32], f32);
+
+    /// Every implementation this processor can run, so the AVX2 path is checked on AVX-512
+    /// machines too.
+    fn implementations() -> Vec<(&'static str, Product)> {
+        let mut out: Vec<(&'static str, Product)> = vec![("dispatched", gemm_ab)];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the processor supports AVX2 and FMA; the test passes sized buffers.
+                out.push(("avx2", |m, n, k, a, b, c, beta| unsafe {
+                    avx2::gemm_ab(m, n, k, a, b, c, beta)
+                }));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn matches_the_naive_product_for_all_edge_shapes() {
+        // Row counts around both tile heights (6, 8); column counts around one and two
+        // vectors of both widths (8, 16), with masked tails; k from 0 up.
+        for &(m, n, k) in &[
+            (1, 1, 1),
+            (3, 5, 9),
+            (8, 32, 64),
+            (7, 6, 77),
+            (13, 130, 67),
+            (6, 16, 3),
+            (5, 24, 128),
+            (9, 17, 200),
+            (16, 33, 32),
+            (32, 48, 5),
+            (4, 7, 0),
+        ] {
+            let a: Vec<f32> = (0..m * k)
+                .map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1)
+                .collect();
+            let b: Vec<f32> = (0..k * n)
+                .map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.1)
+                .collect();
+            for beta in [0.0f32, 1.0, 0.5] {
+                let init: Vec<f32> = (0..m * n).map(|i| i as f32 * 0.01).collect();
+                let want = naive(m, n, k, &a, &b, &init, beta);
+                for (name, product) in implementations() {
+                    // A guard element after C catches masked stores that write past the end.
+                    let mut c = init.clone();
+                    c.push(42.0);
+                    product(m, n, k, &a, &b, &mut c, beta);
+                    assert_eq!(c[m * n], 42.0, "{name} {m}x{n}x{k}: wrote past C");
+                    for (idx, (&got, &w)) in c.iter().zip(&want).enumerate() {
+                        assert!(
+                            (got - w).abs() <= 1e-4 * w.abs().max(1.0),
+                            "{name} {m}x{n}x{k} beta {beta} [{}, {}]: {got} vs {w}",
+                            idx / n,
+                            idx % n
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn transposes_shapes_that_are_not_multiples_of_the_block() {
+        for &(rows, cols) in &[(1, 1), (3, 70), (33, 32), (64, 5)] {
+            let src: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
+            let t = transpose(&src, rows, cols);
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(
+                        t[c * rows + r],
+                        src[r * cols + c],
+                        "{rows}x{cols} [{r}, {c}]"
+                    );
+                }
+            }
+        }
+    }
+}
