@@ -115,18 +115,22 @@ def optim_cases():
          {"lr": 0.05, "momentum": 0.9, "nesterov": True, "maximize": True}),
         ("Adam", {"lr": 0.01}, {"lr": 0.01}),
         ("Adam", {"lr": 0.01, "weight_decay": 0.1}, {"lr": 0.01, "weightDecay": 0.1}),
+        ("Adam", {"lr": 0.01, "maximize": True}, {"lr": 0.01, "maximize": True}),
         ("Adam", {"lr": 0.02, "amsgrad": True, "betas": (0.8, 0.99), "eps": 1e-6},
          {"lr": 0.02, "amsgrad": True, "betas": [0.8, 0.99], "eps": 1e-6}),
         ("AdamW", {"lr": 0.01}, {"lr": 0.01}),
         ("AdamW", {"lr": 0.01, "weight_decay": 0.05, "amsgrad": True}, {"lr": 0.01, "weightDecay": 0.05, "amsgrad": True}),
         ("RMSprop", {"lr": 0.01}, {"lr": 0.01}),
         ("RMSprop", {"lr": 0.01, "momentum": 0.9, "centered": True}, {"lr": 0.01, "momentum": 0.9, "centered": True}),
+        ("RMSprop", {"lr": 0.01, "centered": True}, {"lr": 0.01, "centered": True}),
+        ("RMSprop", {"lr": 0.01, "momentum": 0.5, "maximize": True}, {"lr": 0.01, "momentum": 0.5, "maximize": True}),
         ("RMSprop", {"lr": 0.005, "alpha": 0.9, "weight_decay": 0.1, "eps": 1e-6},
          {"lr": 0.005, "alpha": 0.9, "weightDecay": 0.1, "eps": 1e-6}),
     ]
     cases = []
     for i, (name, torch_kw, ours) in enumerate(settings):
-        params = [f32([3, 4]).requires_grad_(True), f32([4]).requires_grad_(True)]
+        # [5, 7] is long enough for the vectorised update loops' main body, not only their tails.
+        params = [f32([3, 4]).requires_grad_(True), f32([4]).requires_grad_(True), f32([5, 7]).requires_grad_(True)]
         init = [dump(p) for p in params]
         opt = getattr(torch.optim, name)(params, **torch_kw)
         grads, after = [], []

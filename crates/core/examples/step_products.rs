@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use seqtorch_core::kernels::gemm::{sgemm, Transpose};
+use seqtorch_core::kernels::gemm::{sgemm, sgemm_packed, Transpose};
 use seqtorch_core::kernels::gemm_ab::{gemm_ab, transpose};
 
 /// Best GFLOP/s of `f` over a few rounds of about 50 ms.
@@ -49,8 +49,41 @@ fn main() {
         let flop = 2.0 * (m * n * k) as f64;
         let ab = gflops(flop, || gemm_ab(m, n, k, &a, &wt, &mut c, 0.0));
         let packed = gflops(flop, || {
-            sgemm(m, k, n, &a, Transpose::No, &w, Transpose::Yes, &mut c, 0.0)
+            sgemm_packed(m, k, n, &a, Transpose::No, &w, Transpose::Yes, &mut c, 0.0)
         });
         println!("| {m} x {n} x {k} ({what}) | {ab:.1} | {packed:.1} |");
+    }
+
+    // Whole-sequence products of the seed cases (rows = batch x steps), through `sgemm`
+    // (which picks the unpacked kernel at these sizes) and the packed GEMM.
+    println!();
+    println!("| m x k x n, op(A) op(B) (what) | sgemm | packed |");
+    println!("|---|---:|---:|");
+    let (no, yes) = (Transpose::No, Transpose::Yes);
+    let sequence = [
+        (640, 1, 128, no, yes, "sine: input projection"),
+        (640, 128, 1, no, no, "sine: input gradient"),
+        (128, 640, 32, yes, no, "sine: W_hh gradient"),
+        (160, 32, 192, no, yes, "sentiment 1: input projection"),
+        (160, 192, 32, no, no, "sentiment 1: input gradient"),
+        (192, 160, 32, yes, no, "sentiment 1: W_ih gradient"),
+        (192, 160, 64, yes, no, "sentiment: W_hh gradient"),
+        (160, 128, 192, no, yes, "sentiment 2: input projection"),
+        (160, 192, 128, no, no, "sentiment 2: input gradient"),
+        (192, 160, 128, yes, no, "sentiment 2: W_ih gradient"),
+    ];
+    for (m, k, n, ta, tb, what) in sequence {
+        let a: Vec<f32> = (0..m * k).map(|i| (i % 17) as f32 * 0.01).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i % 13) as f32 * 0.01).collect();
+        let mut c = vec![0.0f32; m * n];
+        let flop = 2.0 * (m * n * k) as f64;
+        let unpacked = gflops(flop, || sgemm(m, k, n, &a, ta, &b, tb, &mut c, 0.0));
+        let packed = gflops(flop, || sgemm_packed(m, k, n, &a, ta, &b, tb, &mut c, 0.0));
+        let op = |t| if t == Transpose::Yes { "T" } else { "N" };
+        println!(
+            "| {m} x {k} x {n}, {}{} ({what}) | {unpacked:.1} | {packed:.1} |",
+            op(ta),
+            op(tb)
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! It beat `matrixmultiply` on this project's machines for the small shapes that dominate
 //! recurrent steps and matched it on large ones (numbers in bench/NOTES.md).
 
+use super::gemm_ab::gemm_ab_strided;
 use crate::threads;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,8 +20,47 @@ const PARALLEL_MIN_WORK: usize = 1 << 23;
 
 /// `c = op(a) @ op(b) + beta * c`, where `op(a)` is m x k and `op(b)` is k x n.
 /// `a` holds m x k row-major (or k x m when transposed); likewise `b`.
+///
+/// Products small enough to stay on one thread go to the unpacked broadcast kernel (packing
+/// costs as much as the arithmetic there); larger ones to the packed GEMM, parallel outside
+/// pool threads.
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    ta: Transpose,
+    b: &[f32],
+    tb: Transpose,
+    c: &mut [f32],
+    beta: f32,
+) {
+    assert!(
+        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
+        "sgemm: buffer too small"
+    );
+    // Without packing, large operands would stream from memory once per column panel; a
+    // transposed B would need a copy (as dear as the product at these sizes); and below one
+    // vector of columns, lanes sit idle.
+    if m * n * k < PARALLEL_MIN_WORK && tb == Transpose::No && n >= UNPACKED_MIN_COLS {
+        let a_strides = match ta {
+            Transpose::No => (k, 1),
+            Transpose::Yes => (1, m),
+        };
+        gemm_ab_strided(m, n, k, a, a_strides, b, c, beta);
+        return;
+    }
+    sgemm_packed(m, k, n, a, ta, b, tb, c, beta);
+}
+
+/// Columns below which the packed GEMM beats the broadcast kernel (measured: 37 against
+/// 7 GFLOP/s for a matrix-vector product).
+const UNPACKED_MIN_COLS: usize = 8;
+
+/// `sgemm` always through the packed GEMM (parallel above `PARALLEL_MIN_WORK`).
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm_packed(
     m: usize,
     k: usize,
     n: usize,
@@ -125,16 +165,23 @@ mod tests {
 
     #[test]
     fn all_transpose_combinations_match_naive() {
-        let (m, k, n) = (7, 5, 9);
-        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
-        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
-        for ta in [Transpose::No, Transpose::Yes] {
-            for tb in [Transpose::No, Transpose::Yes] {
-                let mut c = vec![1.0; m * n];
-                sgemm(m, k, n, &a, ta, &b, tb, &mut c, 0.0);
-                let want = naive(m, k, n, &a, ta, &b, tb);
-                for (x, y) in c.iter().zip(&want) {
-                    assert!((x - y).abs() < 1e-4, "{ta:?} {tb:?}: {x} vs {y}");
+        // n = 9 takes the unpacked kernel for a row-major B, n = 1 stays packed.
+        for (m, k, n) in [(7, 5, 9), (2, 5, 9), (1, 3, 1)] {
+            let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+            for ta in [Transpose::No, Transpose::Yes] {
+                for tb in [Transpose::No, Transpose::Yes] {
+                    let want = naive(m, k, n, &a, ta, &b, tb);
+                    for product in [sgemm, sgemm_packed] {
+                        let mut c = vec![1.0; m * n];
+                        product(m, k, n, &a, ta, &b, tb, &mut c, 0.0);
+                        for (x, y) in c.iter().zip(&want) {
+                            assert!(
+                                (x - y).abs() < 1e-4,
+                                "{m}x{k}x{n} {ta:?} {tb:?}: {x} vs {y}"
+                            );
+                        }
+                    }
                 }
             }
         }

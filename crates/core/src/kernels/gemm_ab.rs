@@ -4,15 +4,35 @@
 //! and unpacked: each register tile of C broadcasts one element of A per row and multiplies it
 //! into a row segment of B, so there is no horizontal reduction at any k. A column panel of B
 //! (k x 32 floats) stays in cache while every row tile of A passes over it.
-//! AVX-512 or AVX2+FMA when available, the packed GEMM otherwise.
-
-use super::gemm::{sgemm, Transpose};
+//! AVX-512 or AVX2+FMA when available, plain loops otherwise.
 
 /// `c[i, j] = sum_p a[i, p] * b[p, j] + beta * c[i, j]` with a (m x k), b (k x n), c (m x n),
 /// all row-major and contiguous.
 pub fn gemm_ab(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], beta: f32) {
+    gemm_ab_strided(m, n, k, a, (k, 1), b, c, beta);
+}
+
+/// Like `gemm_ab`, with element (i, p) of A at `a[i * a_strides.0 + p * a_strides.1]`: (k, 1)
+/// for row-major A, (1, m) for A stored transposed (k x m row-major).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_ab_strided(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    a_strides: (usize, usize),
+    b: &[f32],
+    c: &mut [f32],
+    beta: f32,
+) {
+    let (rs, cs) = a_strides;
+    let a_span = if m == 0 || k == 0 {
+        0
+    } else {
+        (m - 1) * rs + (k - 1) * cs + 1
+    };
     assert!(
-        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
+        a.len() >= a_span && b.len() >= k * n && c.len() >= m * n,
         "gemm_ab: buffer too small"
     );
     if m == 0 || n == 0 {
@@ -22,17 +42,45 @@ pub fn gemm_ab(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the processor supports AVX-512F; sizes were checked above.
-            unsafe { avx512::gemm_ab(m, n, k, a, b, c, beta) };
+            unsafe { avx512::gemm_ab(m, n, k, a, a_strides, b, c, beta) };
             return;
         }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the processor supports AVX2 and FMA; sizes were checked above.
-            unsafe { avx2::gemm_ab(m, n, k, a, b, c, beta) };
+            unsafe { avx2::gemm_ab(m, n, k, a, a_strides, b, c, beta) };
             return;
         }
     }
-    sgemm(m, k, n, a, Transpose::No, b, Transpose::No, c, beta);
+    portable(m, n, k, a, a_strides, b, c, beta);
+}
+
+/// The same product in plain loops (processors without AVX2); the compiler vectorises the
+/// inner loop along the row of B.
+#[allow(clippy::too_many_arguments, dead_code)]
+fn portable(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    (rs, cs): (usize, usize),
+    b: &[f32],
+    c: &mut [f32],
+    beta: f32,
+) {
+    for (i, row) in c[..m * n].chunks_exact_mut(n).enumerate() {
+        if beta == 0.0 {
+            row.fill(0.0);
+        } else {
+            row.iter_mut().for_each(|v| *v *= beta);
+        }
+        for p in 0..k {
+            let x = a[i * rs + p * cs];
+            for (o, &w) in row.iter_mut().zip(&b[p * n..(p + 1) * n]) {
+                *o += x * w;
+            }
+        }
+    }
 }
 
 /// The instruction-set-independent part: register tiles of MR rows x NV vectors, and the loops
@@ -48,6 +96,7 @@ macro_rules! tiled_product {
         unsafe fn tile<const MR: usize, const NV: usize, const MASKED: bool>(
             k: usize,
             n: usize,
+            (rs, cs): (usize, usize),
             a: *const f32,
             b: *const f32,
             c: *mut f32,
@@ -58,7 +107,7 @@ macro_rules! tiled_product {
         ) {
             let mut acc = [[zero(); NV]; MR];
             let mut b_row = b.add(j);
-            let mut a_col = a.add(i * k);
+            let mut a_col = a.add(i * rs);
             for _ in 0..k {
                 let mut bv = [zero(); NV];
                 for (v, slot) in bv.iter_mut().enumerate() {
@@ -70,13 +119,13 @@ macro_rules! tiled_product {
                     };
                 }
                 for (ii, row) in acc.iter_mut().enumerate() {
-                    let av = splat(*a_col.add(ii * k));
+                    let av = splat(*a_col.add(ii * rs));
                     for (s, &bw) in row.iter_mut().zip(&bv) {
                         *s = fma(av, bw, *s);
                     }
                 }
                 b_row = b_row.add(n);
-                a_col = a_col.add(1);
+                a_col = a_col.add(cs);
             }
             let betav = splat(beta);
             for (ii, row) in acc.iter().enumerate() {
@@ -106,6 +155,7 @@ macro_rules! tiled_product {
             m: usize,
             n: usize,
             k: usize,
+            strides: (usize, usize),
             a: *const f32,
             b: *const f32,
             c: *mut f32,
@@ -115,32 +165,34 @@ macro_rules! tiled_product {
         ) {
             let mut i = 0;
             while i + MR_MAX <= m {
-                tile::<MR_MAX, NV, MASKED>(k, n, a, b, c, i, j, mask, beta);
+                tile::<MR_MAX, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta);
                 i += MR_MAX;
             }
             // The remainder is below MR_MAX (8 or 6); one instantiation per height.
             let rest = m - i;
             match rest {
                 0 => {}
-                1 => tile::<1, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
-                2 => tile::<2, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
-                3 => tile::<3, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
-                4 => tile::<4, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
-                5 => tile::<5, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
-                6 => tile::<6, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
-                _ => tile::<7, NV, MASKED>(k, n, a, b, c, i, j, mask, beta),
+                1 => tile::<1, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
+                2 => tile::<2, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
+                3 => tile::<3, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
+                4 => tile::<4, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
+                5 => tile::<5, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
+                6 => tile::<6, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
+                _ => tile::<7, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
             }
         }
 
         /// # Safety
-        /// Requires the instruction set named in `$feat`, and buffers of at least m*k, k*n and
-        /// m*n elements.
+        /// Requires the instruction set named in `$feat`, an `a` that covers every element the
+        /// strides reach, and `b`, `c` of at least k*n and m*n elements.
         #[target_feature(enable = $feat)]
+        #[allow(clippy::too_many_arguments)]
         pub unsafe fn gemm_ab(
             m: usize,
             n: usize,
             k: usize,
             a: &[f32],
+            strides: (usize, usize),
             b: &[f32],
             c: &mut [f32],
             beta: f32,
@@ -150,16 +202,16 @@ macro_rules! tiled_product {
             let full = mask_for(LANES);
             let mut j = 0;
             while j + WIDTH <= n {
-                panel::<2, false>(m, n, k, ap, bp, cp, j, full, beta);
+                panel::<2, false>(m, n, k, strides, ap, bp, cp, j, full, beta);
                 j += WIDTH;
             }
             let rest = n - j;
             let tail = mask_for(rest % LANES);
             match (rest / LANES, rest % LANES) {
                 (0, 0) => {}
-                (1, 0) => panel::<1, false>(m, n, k, ap, bp, cp, j, full, beta),
-                (0, _) => panel::<1, true>(m, n, k, ap, bp, cp, j, tail, beta),
-                _ => panel::<2, true>(m, n, k, ap, bp, cp, j, tail, beta),
+                (1, 0) => panel::<1, false>(m, n, k, strides, ap, bp, cp, j, full, beta),
+                (0, _) => panel::<1, true>(m, n, k, strides, ap, bp, cp, j, tail, beta),
+                _ => panel::<2, true>(m, n, k, strides, ap, bp, cp, j, tail, beta),
             }
         }
     };
@@ -293,20 +345,21 @@ mod tests {
         out
     }
 
-    type Product = fn(usize, usize, usize, &[f32], &[f32], &mut [f32], f32);
+    type Product = fn(usize, usize, usize, &[f32], (usize, usize), &[f32], &mut [f32], f32);
 
-    /// Every implementation this processor can run, so the AVX2 path is checked on AVX-512
-    /// machines too.
+    /// Every implementation this processor can run, so the AVX2 and portable paths are checked
+    /// on AVX-512 machines too.
     fn implementations() -> Vec<(&'static str, Product)> {
-        let mut out: Vec<(&'static str, Product)> = vec![("dispatched", gemm_ab)];
+        let mut out: Vec<(&'static str, Product)> =
+            vec![("dispatched", gemm_ab_strided), ("portable", portable)];
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2")
                 && std::arch::is_x86_feature_detected!("fma")
             {
                 // SAFETY: the processor supports AVX2 and FMA; the test passes sized buffers.
-                out.push(("avx2", |m, n, k, a, b, c, beta| unsafe {
-                    avx2::gemm_ab(m, n, k, a, b, c, beta)
+                out.push(("avx2", |m, n, k, a, st, b, c, beta| unsafe {
+                    avx2::gemm_ab(m, n, k, a, st, b, c, beta)
                 }));
             }
         }
@@ -336,19 +389,29 @@ mod tests {
             let b: Vec<f32> = (0..k * n)
                 .map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.1)
                 .collect();
-            for beta in [0.0f32, 1.0, 0.5] {
+            // The same A stored transposed (k x m), read through strides (1, m).
+            let mut a_t = vec![0.0f32; m * k];
+            for i in 0..m {
+                for p in 0..k {
+                    a_t[p * m + i] = a[i * k + p];
+                }
+            }
+            for (beta, (a_in, strides)) in [0.0f32, 1.0, 0.5]
+                .into_iter()
+                .flat_map(|beta| [(beta, (&a, (k, 1))), (beta, (&a_t, (1, m)))])
+            {
                 let init: Vec<f32> = (0..m * n).map(|i| i as f32 * 0.01).collect();
                 let want = naive(m, n, k, &a, &b, &init, beta);
                 for (name, product) in implementations() {
                     // A guard element after C catches masked stores that write past the end.
                     let mut c = init.clone();
                     c.push(42.0);
-                    product(m, n, k, &a, &b, &mut c, beta);
+                    product(m, n, k, a_in, strides, &b, &mut c, beta);
                     assert_eq!(c[m * n], 42.0, "{name} {m}x{n}x{k}: wrote past C");
                     for (idx, (&got, &w)) in c.iter().zip(&want).enumerate() {
                         assert!(
                             (got - w).abs() <= 1e-4 * w.abs().max(1.0),
-                            "{name} {m}x{n}x{k} beta {beta} [{}, {}]: {got} vs {w}",
+                            "{name} {m}x{n}x{k} A strides {strides:?} beta {beta} [{}, {}]: {got} vs {w}",
                             idx / n,
                             idx % n
                         );

@@ -1,5 +1,6 @@
 //! CPU kernels: dense matrix products, vectorisable activations and the parallel helpers they use.
 
 pub mod activation;
+pub(crate) mod dispatch;
 pub mod gemm;
 pub mod gemm_ab;

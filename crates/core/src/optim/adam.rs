@@ -1,6 +1,7 @@
 //! Adam and AdamW (decoupled weight decay), with AMSGrad.
 
 use super::{for_each_param, ParamState};
+use crate::kernels::dispatch::dispatch;
 use crate::{Result, Tensor};
 
 #[derive(Debug, Clone, Copy)]
@@ -36,31 +37,73 @@ pub fn adam_step(cfg: &AdamConfig, params: &[Tensor], states: &mut [ParamState])
             let bc2_sqrt = bc2.sqrt() as f32;
             let mut m = s.buffers.remove("exp_avg").expect("created above");
             let mut v = s.buffers.remove("exp_avg_sq").expect("created above");
-            let mut vmax = s.buffers.remove("max_exp_avg_sq");
-            for i in 0..n {
-                let mut g = if cfg.maximize { -grad[i] } else { grad[i] };
-                if cfg.decoupled {
-                    p[i] *= 1.0 - cfg.lr * cfg.weight_decay;
-                } else {
-                    g += cfg.weight_decay * p[i];
-                }
-                m[i] += (g - m[i]) * (1.0 - cfg.beta1);
-                v[i] = cfg.beta2 * v[i] + (1.0 - cfg.beta2) * g * g;
-                let second = match vmax.as_mut() {
-                    Some(vm) => {
-                        vm[i] = vm[i].max(v[i]);
-                        vm[i]
-                    }
-                    None => v[i],
-                };
-                let denom = second.sqrt() / bc2_sqrt + cfg.eps;
-                p[i] -= step_size * m[i] / denom;
-            }
+            let mut vmax = s.buffers.remove("max_exp_avg_sq").unwrap_or_default();
+            let k = Scalars {
+                cfg: *cfg,
+                step_size,
+                bc2_sqrt,
+            };
+            adam_update(&k, p, grad, &mut m, &mut v, &mut vmax);
             s.buffers.insert("exp_avg".into(), m);
             s.buffers.insert("exp_avg_sq".into(), v);
-            if let Some(vm) = vmax {
-                s.buffers.insert("max_exp_avg_sq".into(), vm);
+            if cfg.amsgrad {
+                s.buffers.insert("max_exp_avg_sq".into(), vmax);
             }
         },
     )
 }
+
+/// The per-step constants of one parameter's update.
+struct Scalars {
+    cfg: AdamConfig,
+    step_size: f32,
+    bc2_sqrt: f32,
+}
+
+/// The moment updates of one element; returns the second moment the step divides by.
+#[inline(always)]
+fn moments(k: &Scalars, p: &mut f32, grad: f32, m: &mut f32, v: &mut f32) -> f32 {
+    let cfg = &k.cfg;
+    let mut g = if cfg.maximize { -grad } else { grad };
+    if cfg.decoupled {
+        *p *= 1.0 - cfg.lr * cfg.weight_decay;
+    } else {
+        g += cfg.weight_decay * *p;
+    }
+    *m += (g - *m) * (1.0 - cfg.beta1);
+    *v = cfg.beta2 * *v + (1.0 - cfg.beta2) * g * g;
+    *v
+}
+
+/// One parameter's update in element-wise loops that vectorise (AMSGrad when `vmax` is not
+/// empty). Plain IEEE arithmetic, so every instruction set gives the same bits.
+#[inline(always)]
+fn adam_update_impl(
+    k: &Scalars,
+    p: &mut [f32],
+    grad: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    vmax: &mut [f32],
+) {
+    let n = p.len();
+    let (grad, m, v) = (&grad[..n], &mut m[..n], &mut v[..n]);
+    let (step_size, bc2_sqrt, eps) = (k.step_size, k.bc2_sqrt, k.cfg.eps);
+    let elements = p.iter_mut().zip(grad).zip(m.iter_mut().zip(v.iter_mut()));
+    if vmax.is_empty() {
+        for ((p, &g), (m, v)) in elements {
+            let second = moments(k, p, g, m, v);
+            *p -= step_size * *m / (second.sqrt() / bc2_sqrt + eps);
+        }
+    } else {
+        for (((p, &g), (m, v)), vm) in elements.zip(vmax[..n].iter_mut()) {
+            let second = moments(k, p, g, m, v);
+            *vm = vm.max(second);
+            *p -= step_size * *m / (vm.sqrt() / bc2_sqrt + eps);
+        }
+    }
+}
+
+dispatch!(
+    fn adam_update(k: &Scalars, p: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32], vmax: &mut [f32]) => adam_update_impl
+);

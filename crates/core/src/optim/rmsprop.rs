@@ -1,6 +1,7 @@
 //! RMSprop, plain or centered, with momentum and weight decay.
 
 use super::{for_each_param, ParamState};
+use crate::kernels::dispatch::dispatch;
 use crate::{Result, Tensor};
 
 #[derive(Debug, Clone, Copy)]
@@ -27,25 +28,15 @@ pub fn rmsprop_step(
             .centered
             .then(|| std::mem::take(s.buffer("grad_avg", n)));
         let mut buf = (cfg.momentum > 0.0).then(|| std::mem::take(s.buffer("momentum_buffer", n)));
-        for i in 0..n {
-            let mut g = if cfg.maximize { -grad[i] } else { grad[i] };
-            g += cfg.weight_decay * p[i];
-            sq[i] = cfg.alpha * sq[i] + (1.0 - cfg.alpha) * g * g;
-            let avg = match ga.as_mut() {
-                Some(ga) => {
-                    ga[i] += (g - ga[i]) * (1.0 - cfg.alpha);
-                    (sq[i] - ga[i] * ga[i]).sqrt() + cfg.eps
-                }
-                None => sq[i].sqrt() + cfg.eps,
-            };
-            match buf.as_mut() {
-                Some(b) => {
-                    b[i] = cfg.momentum * b[i] + g / avg;
-                    p[i] -= cfg.lr * b[i];
-                }
-                None => p[i] -= cfg.lr * g / avg,
-            }
-        }
+        let (mut no_avg, mut no_momentum) = (Vec::new(), Vec::new());
+        rmsprop_update(
+            cfg,
+            p,
+            grad,
+            &mut sq,
+            ga.as_mut().unwrap_or(&mut no_avg),
+            buf.as_mut().unwrap_or(&mut no_momentum),
+        );
         s.buffers.insert("square_avg".into(), sq);
         if let Some(ga) = ga {
             s.buffers.insert("grad_avg".into(), ga);
@@ -55,3 +46,73 @@ pub fn rmsprop_step(
         }
     })
 }
+
+/// One parameter's update in element-wise loops that vectorise; `grad_avg` is empty unless
+/// centered, `momentum` empty without momentum.
+#[inline(always)]
+fn rmsprop_update_impl(
+    cfg: &RmsPropConfig,
+    p: &mut [f32],
+    grad: &[f32],
+    square_avg: &mut [f32],
+    grad_avg: &mut [f32],
+    momentum: &mut [f32],
+) {
+    let n = p.len();
+    let (grad, square_avg) = (&grad[..n], &mut square_avg[..n]);
+    let centered = !grad_avg.is_empty();
+    let mut no_avg = [];
+    let grad_avg: &mut [f32] = if centered {
+        &mut grad_avg[..n]
+    } else {
+        &mut no_avg
+    };
+    // The gradient after sign and weight decay, and the new running average of its square.
+    let g_of = |p: f32, grad: f32, sq: &mut f32| {
+        let mut g = if cfg.maximize { -grad } else { grad };
+        g += cfg.weight_decay * p;
+        *sq = cfg.alpha * *sq + (1.0 - cfg.alpha) * g * g;
+        g
+    };
+    let denom = |sq: f32, ga: Option<&mut f32>, g: f32| match ga {
+        Some(ga) => {
+            *ga += (g - *ga) * (1.0 - cfg.alpha);
+            (sq - *ga * *ga).sqrt() + cfg.eps
+        }
+        None => sq.sqrt() + cfg.eps,
+    };
+    let elements = p.iter_mut().zip(grad).zip(square_avg.iter_mut());
+    match (centered, momentum.is_empty()) {
+        (false, true) => {
+            for ((p, &gr), sq) in elements {
+                let g = g_of(*p, gr, sq);
+                *p -= cfg.lr * g / denom(*sq, None, g);
+            }
+        }
+        (true, true) => {
+            for (((p, &gr), sq), ga) in elements.zip(grad_avg.iter_mut()) {
+                let g = g_of(*p, gr, sq);
+                *p -= cfg.lr * g / denom(*sq, Some(ga), g);
+            }
+        }
+        (false, false) => {
+            for (((p, &gr), sq), b) in elements.zip(momentum[..n].iter_mut()) {
+                let g = g_of(*p, gr, sq);
+                *b = cfg.momentum * *b + g / denom(*sq, None, g);
+                *p -= cfg.lr * *b;
+            }
+        }
+        (true, false) => {
+            let state = grad_avg.iter_mut().zip(momentum[..n].iter_mut());
+            for (((p, &gr), sq), (ga, b)) in elements.zip(state) {
+                let g = g_of(*p, gr, sq);
+                *b = cfg.momentum * *b + g / denom(*sq, Some(ga), g);
+                *p -= cfg.lr * *b;
+            }
+        }
+    }
+}
+
+dispatch!(
+    fn rmsprop_update(cfg: &RmsPropConfig, p: &mut [f32], grad: &[f32], square_avg: &mut [f32], grad_avg: &mut [f32], momentum: &mut [f32]) => rmsprop_update_impl
+);

@@ -1,6 +1,7 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
 
 use super::{for_each_param, ParamState};
+use crate::kernels::dispatch::dispatch;
 use crate::{Result, Tensor};
 
 #[derive(Debug, Clone, Copy)]
@@ -21,33 +22,44 @@ pub fn sgd_step(cfg: &SgdConfig, params: &[Tensor], states: &mut [ParamState]) -
         } else {
             None
         };
-        match buf {
-            Some(buf) => {
-                for i in 0..p.len() {
-                    let mut g = if cfg.maximize { -grad[i] } else { grad[i] };
-                    g += cfg.weight_decay * p[i];
-                    // PyTorch starts the buffer at the first gradient, undamped.
-                    buf[i] = if fresh {
-                        g
-                    } else {
-                        cfg.momentum * buf[i] + (1.0 - cfg.dampening) * g
-                    };
-                    let d = if cfg.nesterov {
-                        g + cfg.momentum * buf[i]
-                    } else {
-                        buf[i]
-                    };
-                    p[i] -= cfg.lr * d;
-                }
-            }
-            None => {
-                for i in 0..p.len() {
-                    let mut g = if cfg.maximize { -grad[i] } else { grad[i] };
-                    g += cfg.weight_decay * p[i];
-                    p[i] -= cfg.lr * g;
-                }
-            }
-        }
+        sgd_update(cfg, fresh, p, grad, buf.map_or(&mut [][..], |b| &mut b[..]));
         s.step += 1.0;
     })
 }
+
+/// One parameter's update in element-wise loops that vectorise; `buf` is the momentum buffer
+/// (empty without momentum), `fresh` when this is its first step.
+#[inline(always)]
+fn sgd_update_impl(cfg: &SgdConfig, fresh: bool, p: &mut [f32], grad: &[f32], buf: &mut [f32]) {
+    let n = p.len();
+    let grad = &grad[..n];
+    let g_of = |p: f32, grad: f32| {
+        let g = if cfg.maximize { -grad } else { grad };
+        g + cfg.weight_decay * p
+    };
+    if buf.is_empty() {
+        for (p, &gr) in p.iter_mut().zip(grad) {
+            *p -= cfg.lr * g_of(*p, gr);
+        }
+        return;
+    }
+    for ((p, &gr), b) in p.iter_mut().zip(grad).zip(buf[..n].iter_mut()) {
+        let g = g_of(*p, gr);
+        // PyTorch starts the buffer at the first gradient, undamped.
+        *b = if fresh {
+            g
+        } else {
+            cfg.momentum * *b + (1.0 - cfg.dampening) * g
+        };
+        let d = if cfg.nesterov {
+            g + cfg.momentum * *b
+        } else {
+            *b
+        };
+        *p -= cfg.lr * d;
+    }
+}
+
+dispatch!(
+    fn sgd_update(cfg: &SgdConfig, fresh: bool, p: &mut [f32], grad: &[f32], buf: &mut [f32]) => sgd_update_impl
+);

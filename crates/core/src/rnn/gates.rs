@@ -7,36 +7,7 @@
 //! processor supports is picked at run time.
 
 use crate::kernels::activation::{sigmoid, tanh};
-
-/// Defines `pub fn $name` that runs `$imp` compiled for the best available instruction set.
-macro_rules! dispatch {
-    ($(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $imp:ident) => {
-        $(#[$meta])*
-        #[allow(clippy::too_many_arguments)]
-        pub fn $name($($arg: $ty),*) {
-            #[cfg(target_arch = "x86_64")]
-            {
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    #[target_feature(enable = "avx512f,avx2,fma")]
-                    unsafe fn wide($($arg: $ty),*) {
-                        $imp($($arg),*)
-                    }
-                    // SAFETY: the processor supports the features `wide` was compiled for.
-                    return unsafe { wide($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                    #[target_feature(enable = "avx2,fma")]
-                    unsafe fn avx2($($arg: $ty),*) {
-                        $imp($($arg),*)
-                    }
-                    // SAFETY: the processor supports the features `avx2` was compiled for.
-                    return unsafe { avx2($($arg),*) };
-                }
-            }
-            $imp($($arg),*)
-        }
-    };
-}
+use crate::kernels::dispatch::dispatch;
 
 /// Splits a row of `k * hidden` values into its `k` gate slices.
 #[inline(always)]
