@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use seqtorch_core::kernels::gemm::{sgemm, sgemm_packed, Transpose};
-use seqtorch_core::kernels::gemm_ab::{gemm_ab, transpose};
+use seqtorch_core::kernels::gemm_ab::{gemm_ab, gemm_ab_blocked, transpose};
 
 /// Best GFLOP/s of `f` over a few rounds of about 50 ms.
 fn gflops(flop: f64, mut f: impl FnMut()) -> f64 {
@@ -85,5 +85,42 @@ fn main() {
             op(ta),
             op(tb)
         );
+    }
+
+    // Whole-sequence products of the larger cases, two threads: blocked broadcast kernel
+    // against the packed GEMM.
+    seqtorch_core::threads::set_num_threads(2).expect("two threads");
+    println!();
+    println!("| m x k x n, op(A) (what), 2 threads | blocked | packed |");
+    println!("|---|---:|---:|");
+    let big = [
+        (3200, 128, 512, no, "small-lstm128: input projection"),
+        (3200, 512, 128, no, "small-lstm128: input gradient"),
+        (512, 3200, 128, yes, "small-lstm128: weight gradients"),
+        (
+            6400,
+            256,
+            1024,
+            no,
+            "mid-lstm256: input projection (layer 2)",
+        ),
+        (6400, 1024, 256, no, "mid-lstm256: input gradient (layer 2)"),
+        (1024, 6400, 256, yes, "mid-lstm256: weight gradients"),
+        (6400, 512, 2048, no, "m-lstm512: input projection"),
+        (6400, 2048, 512, no, "m-lstm512: input gradient"),
+        (2048, 6400, 512, yes, "m-lstm512: weight gradients"),
+    ];
+    for (m, k, n, ta, what) in big {
+        let a: Vec<f32> = (0..m * k).map(|i| (i % 17) as f32 * 0.01).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i % 13) as f32 * 0.01).collect();
+        let mut c = vec![0.0f32; m * n];
+        let flop = 2.0 * (m * n * k) as f64;
+        let strides = if ta == Transpose::Yes { (1, m) } else { (k, 1) };
+        let blocked = gflops(flop, || {
+            gemm_ab_blocked(m, n, k, &a, strides, &b, &mut c, 0.0, true)
+        });
+        let packed = gflops(flop, || sgemm_packed(m, k, n, &a, ta, &b, no, &mut c, 0.0));
+        let op = if ta == Transpose::Yes { "T" } else { "N" };
+        println!("| {m} x {k} x {n}, {op} ({what}) | {blocked:.1} | {packed:.1} |");
     }
 }

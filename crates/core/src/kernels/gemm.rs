@@ -3,7 +3,9 @@
 //! It beat `matrixmultiply` on this project's machines for the small shapes that dominate
 //! recurrent steps and matched it on large ones (numbers in bench/NOTES.md).
 
-use super::gemm_ab::gemm_ab_strided;
+use std::borrow::Cow;
+
+use super::gemm_ab::{gemm_ab_blocked, gemm_ab_strided, has_simd_kernel, transpose};
 use crate::threads;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,9 +23,12 @@ const PARALLEL_MIN_WORK: usize = 1 << 23;
 /// `c = op(a) @ op(b) + beta * c`, where `op(a)` is m x k and `op(b)` is k x n.
 /// `a` holds m x k row-major (or k x m when transposed); likewise `b`.
 ///
-/// Products small enough to stay on one thread go to the unpacked broadcast kernel (packing
-/// costs as much as the arithmetic there); larger ones to the packed GEMM, parallel outside
-/// pool threads.
+/// Most products go to the unpacked broadcast kernel (`gemm_ab`): as is below
+/// `PARALLEL_MIN_WORK` multiply-adds, where packing costs as much as the arithmetic; above it in
+/// cache blocks of C, in parallel outside pool threads, with a transposed B copied to row-major
+/// once (a small cost at these sizes). The packed GEMM takes what remains: products with fewer
+/// columns than a vector, small ones with a transposed B (where the copy would not pay), and
+/// everything on processors without AVX2 (its kernels cover NEON and SSE).
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm(
     m: usize,
@@ -40,18 +45,23 @@ pub fn sgemm(
         a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
         "sgemm: buffer too small"
     );
-    // Without packing, large operands would stream from memory once per column panel; a
-    // transposed B would need a copy (as dear as the product at these sizes); and below one
-    // vector of columns, lanes sit idle.
-    if m * n * k < PARALLEL_MIN_WORK && tb == Transpose::No && n >= UNPACKED_MIN_COLS {
-        let a_strides = match ta {
-            Transpose::No => (k, 1),
-            Transpose::Yes => (1, m),
-        };
+    let a_strides = match ta {
+        Transpose::No => (k, 1),
+        Transpose::Yes => (1, m),
+    };
+    let large = m * n * k >= PARALLEL_MIN_WORK;
+    if n < UNPACKED_MIN_COLS || (!large && tb == Transpose::Yes) || !has_simd_kernel() {
+        sgemm_packed(m, k, n, a, ta, b, tb, c, beta);
+    } else if !large {
         gemm_ab_strided(m, n, k, a, a_strides, b, c, beta);
-        return;
+    } else {
+        let parallel = threads::get_num_threads() > 1 && rayon::current_thread_index().is_none();
+        let b_rows = match tb {
+            Transpose::No => Cow::Borrowed(&b[..k * n]),
+            Transpose::Yes => Cow::Owned(transpose(&b[..n * k], n, k)),
+        };
+        gemm_ab_blocked(m, n, k, a, a_strides, &b_rows, c, beta, parallel);
     }
-    sgemm_packed(m, k, n, a, ta, b, tb, c, beta);
 }
 
 /// Columns below which the packed GEMM beats the broadcast kernel (measured: 37 against
@@ -197,15 +207,26 @@ mod tests {
     }
 
     #[test]
-    fn large_parallel_product_matches_naive() {
-        let (m, k, n) = (96, 80, 72);
-        let a: Vec<f32> = (0..m * k).map(|i| ((i % 13) as f32) * 0.1).collect();
-        let b: Vec<f32> = (0..k * n).map(|i| ((i % 7) as f32) * 0.2).collect();
-        let mut c = vec![0.0; m * n];
-        sgemm(m, k, n, &a, Transpose::No, &b, Transpose::No, &mut c, 0.0);
-        let want = naive(m, k, n, &a, Transpose::No, &b, Transpose::No);
-        for (x, y) in c.iter().zip(&want) {
-            assert!((x - y).abs() < 1e-3 * y.abs().max(1.0));
+    fn large_products_match_naive_for_all_transposes() {
+        // Above PARALLEL_MIN_WORK: the blocked path, with remainders in every blocking
+        // (rows past 128, depth past 256, a masked column tail), and beta accumulating.
+        let (m, k, n) = (300, 600, 50);
+        let a: Vec<f32> = (0..m * k).map(|i| ((i % 13) as f32 - 6.0) * 0.1).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i % 7) as f32 - 3.0) * 0.2).collect();
+        let init: Vec<f32> = (0..m * n).map(|i| (i % 5) as f32).collect();
+        for ta in [Transpose::No, Transpose::Yes] {
+            for tb in [Transpose::No, Transpose::Yes] {
+                let mut c = init.clone();
+                sgemm(m, k, n, &a, ta, &b, tb, &mut c, 0.5);
+                let want = naive(m, k, n, &a, ta, &b, tb);
+                for ((x, y), c0) in c.iter().zip(&want).zip(&init) {
+                    let y = y + 0.5 * c0;
+                    assert!(
+                        (x - y).abs() < 1e-3 * y.abs().max(1.0),
+                        "{ta:?} {tb:?}: {x} vs {y}"
+                    );
+                }
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 //! and unpacked: each register tile of C broadcasts one element of A per row and multiplies it
 //! into a row segment of B, so there is no horizontal reduction at any k. A column panel of B
 //! (k x 32 floats) stays in cache while every row tile of A passes over it.
-//! AVX-512 or AVX2+FMA when available, plain loops otherwise.
+//! AVX-512 or AVX2+FMA when available, the packed GEMM otherwise.
 
 /// `c[i, j] = sum_p a[i, p] * b[p, j] + beta * c[i, j]` with a (m x k), b (k x n), c (m x n),
 /// all row-major and contiguous.
@@ -52,33 +52,110 @@ pub fn gemm_ab_strided(
             return;
         }
     }
-    portable(m, n, k, a, a_strides, b, c, beta);
+    packed_fallback(m, n, k, a, a_strides, b, c, beta);
 }
 
-/// The same product in plain loops (processors without AVX2); the compiler vectorises the
-/// inner loop along the row of B.
-#[allow(clippy::too_many_arguments, dead_code)]
-fn portable(
+/// Whether this processor has one of the kernels above (AVX-512 or AVX2+FMA). Without one,
+/// `gemm_ab` hands its products to the packed GEMM, whose kernels cover other processors.
+pub fn has_simd_kernel() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+            || (std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma"))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The product through the packed GEMM, for processors without the kernels above.
+#[allow(clippy::too_many_arguments)]
+fn packed_fallback(
     m: usize,
     n: usize,
     k: usize,
     a: &[f32],
-    (rs, cs): (usize, usize),
+    a_strides: (usize, usize),
     b: &[f32],
     c: &mut [f32],
     beta: f32,
 ) {
-    for (i, row) in c[..m * n].chunks_exact_mut(n).enumerate() {
-        if beta == 0.0 {
-            row.fill(0.0);
-        } else {
-            row.iter_mut().for_each(|v| *v *= beta);
+    use super::gemm::{sgemm_packed, Transpose};
+    if a_strides == (k, 1) || k <= 1 {
+        sgemm_packed(m, k, n, a, Transpose::No, b, Transpose::No, c, beta);
+    } else if a_strides == (1, m) || m <= 1 {
+        sgemm_packed(m, k, n, a, Transpose::Yes, b, Transpose::No, c, beta);
+    } else {
+        // Other strides: gather A row-major first.
+        let (rs, cs) = a_strides;
+        let dense: Vec<f32> = (0..m * k).map(|x| a[(x / k) * rs + (x % k) * cs]).collect();
+        sgemm_packed(m, k, n, &dense, Transpose::No, b, Transpose::No, c, beta);
+    }
+}
+
+/// Rows of C per cache block: the block's rows of A (up to 256 KB at k = 512) stay in L2
+/// while every column panel of B passes over them.
+const BLOCK_ROWS: usize = 128;
+/// Depth per pass for long products (weight gradients sum over every step of every sequence),
+/// so that one column panel of B and the matching columns of A stay in L2.
+const BLOCK_DEPTH: usize = 256;
+
+/// `gemm_ab_strided` for large products: C in blocks of rows (in parallel on the pool when
+/// `parallel`), each block over k in slices, accumulating.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_ab_blocked(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    a_strides: (usize, usize),
+    b: &[f32],
+    c: &mut [f32],
+    beta: f32,
+    parallel: bool,
+) {
+    use rayon::prelude::*;
+    assert!(
+        c.len() >= m * n && b.len() >= k * n,
+        "gemm_ab: buffer too small"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (rs, cs) = a_strides;
+    let run_rows = |r0: usize, c_rows: &mut [f32]| {
+        let rows = c_rows.len() / n;
+        if k == 0 {
+            c_rows.iter_mut().for_each(|v| *v *= beta);
+            return;
         }
-        for p in 0..k {
-            let x = a[i * rs + p * cs];
-            for (o, &w) in row.iter_mut().zip(&b[p * n..(p + 1) * n]) {
-                *o += x * w;
-            }
+        for p0 in (0..k).step_by(BLOCK_DEPTH) {
+            let depth = (k - p0).min(BLOCK_DEPTH);
+            let block_beta = if p0 == 0 { beta } else { 1.0 };
+            gemm_ab_strided(
+                rows,
+                n,
+                depth,
+                &a[r0 * rs + p0 * cs..],
+                a_strides,
+                &b[p0 * n..],
+                c_rows,
+                block_beta,
+            );
+        }
+    };
+    let c = &mut c[..m * n];
+    if parallel {
+        crate::threads::install(|| {
+            c.par_chunks_mut(BLOCK_ROWS * n)
+                .enumerate()
+                .for_each(|(i, c_rows)| run_rows(i * BLOCK_ROWS, c_rows))
+        });
+    } else {
+        for (i, c_rows) in c.chunks_mut(BLOCK_ROWS * n).enumerate() {
+            run_rows(i * BLOCK_ROWS, c_rows);
         }
     }
 }
@@ -347,11 +424,11 @@ mod tests {
 
     type Product = fn(usize, usize, usize, &[f32], (usize, usize), &[f32], &mut [f32], f32);
 
-    /// Every implementation this processor can run, so the AVX2 and portable paths are checked
+    /// Every implementation this processor can run, so the AVX2 and fallback paths are checked
     /// on AVX-512 machines too.
     fn implementations() -> Vec<(&'static str, Product)> {
         let mut out: Vec<(&'static str, Product)> =
-            vec![("dispatched", gemm_ab_strided), ("portable", portable)];
+            vec![("dispatched", gemm_ab_strided), ("packed", packed_fallback)];
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2")
@@ -432,6 +509,29 @@ mod tests {
                         t[c * rows + r],
                         src[r * cols + c],
                         "{rows}x{cols} [{r}, {c}]"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn blocked_product_matches_the_single_call_serial_and_parallel() {
+        // Rows and depth past one block each, with remainders; A plain and transposed.
+        let (m, n, k) = (BLOCK_ROWS * 2 + 9, 40, BLOCK_DEPTH + 37);
+        let a: Vec<f32> = (0..m * k).map(|i| ((i % 11) as f32 - 5.0) * 0.1).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i % 9) as f32 - 4.0) * 0.1).collect();
+        let init: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
+        for strides in [(k, 1), (1, m)] {
+            let mut want = init.clone();
+            gemm_ab_strided(m, n, k, &a, strides, &b, &mut want, 0.5);
+            for parallel in [false, true] {
+                let mut c = init.clone();
+                gemm_ab_blocked(m, n, k, &a, strides, &b, &mut c, 0.5, parallel);
+                for (x, y) in c.iter().zip(&want) {
+                    assert!(
+                        (x - y).abs() <= 1e-4 * y.abs().max(1.0),
+                        "strides {strides:?} parallel {parallel}: {x} vs {y}"
                     );
                 }
             }
