@@ -3,7 +3,7 @@
 
 import { expect, test } from 'vitest'
 
-import { parseArgs, runBench, table } from '../bench/run.js'
+import { failureReason, parseArgs, runBench, table } from '../bench/run.js'
 
 test('the harness runs a case through seqtorch and TensorFlow.js and reports every column', () => {
   const args = parseArgs(['--case', 'seed-sine-lstm', '--peers', 'seqtorch,tfjs-wasm', '--seconds', '0.2', '--rounds', '1', '--threads', '1', '--no-write'])
@@ -31,4 +31,11 @@ test('bad options are refused', () => {
   expect(() => parseArgs(['--peers', 'jax'])).toThrow('unknown peer jax')
   expect(() => parseArgs(['--threads', '0'])).toThrow('--threads must be a positive integer')
   expect(() => parseArgs(['--frobnicate'])).toThrow('unknown option --frobnicate')
+})
+
+test("a failed peer is reported by its error's own line", () => {
+  const stderr = ['/x/tfjs-backend-wasm.js:9', 'var Module = minified source', '   ^', '', "Error: Kernel 'UnsortedSegmentSum' not registered for backend 'wasm'", '    at f (x.js:1:1)', '', 'Node.js v20.20.2'].join('\n')
+  expect(failureReason(stderr)).toBe("Error: Kernel 'UnsortedSegmentSum' not registered for backend 'wasm'")
+  expect(failureReason('Traceback (most recent call last):\n  File "x.py"\nModuleNotFoundError: No module named torch')).toBe('ModuleNotFoundError: No module named torch')
+  expect(failureReason('killed\nexit 9')).toBe('killed | exit 9')
 })

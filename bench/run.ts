@@ -106,9 +106,16 @@ function runPeer(peer: Peer, caseName: string, args: Args, python: () => string)
   try {
     return JSON.parse(last) as PeerResult
   } catch {
-    const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-3).join(' | ')
-    return { peer, case: caseName, threads: args.threads, train: [], forward: [], peakRssMb: 0, error: why }
+    return { peer, case: caseName, threads: args.threads, train: [], forward: [], peakRssMb: 0, error: failureReason(r.stderr || r.error?.message || `exit ${r.status}`) }
   }
+}
+
+/** The thrown error's own line from a failed peer's output (stack frames and source excerpts
+ * come after it), else its last lines. */
+export function failureReason(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0)
+  const thrown = lines.filter((l) => /^([A-Z]\w*)?Error\b/.test(l)).at(-1)
+  return (thrown ?? lines.slice(-3).join(' | ')).slice(0, 120)
 }
 
 /** The machine's GEMM throughput with seqtorch's kernel: best of several 1024^3 products. */
@@ -188,7 +195,7 @@ export function table(cases: CaseReport[], peakGflops: number): string {
   ]
   for (const c of cases) {
     for (const p of c.peers) {
-      const note = p.error ? ` (failed: ${p.error.slice(0, 60)})` : p.partial ? ' (one step: too slow to time more)' : ''
+      const note = p.error ? ` (failed: ${p.error})` : p.partial ? ' (one step: too slow to time more)' : ''
       lines.push(
         `| ${c.name} | ${p.peer}${note} | ${fmt(p.trainMedianMs)} | ${fmt(p.trainMinMs)} | ${fmt(p.forwardMedianMs)} | ${fmt(p.forwardMinMs)} | ${p.peer === 'seqtorch' ? '1' : fmt(p.ratio ?? NaN)} | ${p.peer === 'seqtorch' ? fmt(c.seqtorchRecurrentGflops, 1) : '-'} | ${fmt(p.peakRssMb, 0)} |`,
       )

@@ -95,11 +95,11 @@ fn packed_fallback(
     }
 }
 
-/// Rows of C per cache block: the block's rows of A (up to 256 KB at k = 512) stay in L2
-/// while every column panel of B passes over them.
+/// Rows of C per cache block, and depth per pass over it: the block of A (128 KB) stays in L2
+/// while every column panel of B (32 KB) passes over it, also for the weight gradients, whose
+/// depth is every step of every sequence. Chosen by timing 64-512 rows x 256-2048 deep on the
+/// suite's large products (bench/NOTES.md).
 const BLOCK_ROWS: usize = 128;
-/// Depth per pass for long products (weight gradients sum over every step of every sequence),
-/// so that one column panel of B and the matching columns of A stay in L2.
 const BLOCK_DEPTH: usize = 256;
 
 /// `gemm_ab_strided` for large products: C in blocks of rows (in parallel on the pool when
