@@ -160,6 +160,7 @@ pub fn gemm_ab_blocked(
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 /// The instruction-set-independent part: register tiles of MR rows x NV vectors, and the loops
 /// that cover C with them. Expects `LANES`, `MR_MAX`, `Vector`, `Mask` and the inline helpers
 /// `zero`, `splat`, `load`, `load_masked`, `store`, `store_masked`, `fma`, `mask_for` in scope.
