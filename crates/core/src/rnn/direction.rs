@@ -155,7 +155,23 @@ pub fn forward(
 
     // Input projections of every step at once, with the biases folded in where PyTorch's
     // formula allows (the GRU's hidden bias of n stays apart: it is scaled by r).
-    let mut xw = vec![0.0f32; n * g];
+    let mut bias = vec![0.0f32; g];
+    if let Some(b) = w.b_ih {
+        bias.iter_mut().zip(b).for_each(|(o, &v)| *o += v);
+    }
+    if let Some(b) = w.b_hh {
+        let folded = if cfg.mode == RnnMode::Gru { 2 * hid } else { g };
+        bias[..folded].iter_mut().zip(b).for_each(|(o, &v)| *o += v);
+    }
+    // The biases seed the buffer and the product accumulates onto them: one serial pass over
+    // the whole-sequence buffer instead of zeroing it and adding the biases afterwards (at
+    // m-lstm512 that was 52 MB of traffic on one thread per layer).
+    let has_bias = w.b_ih.is_some() || w.b_hh.is_some();
+    let mut xw = if has_bias {
+        bias.repeat(n)
+    } else {
+        vec![0.0f32; n * g]
+    };
     sgemm(
         n,
         in_size,
@@ -165,21 +181,8 @@ pub fn forward(
         w.w_ih,
         Transpose::Yes,
         &mut xw,
-        0.0,
+        if has_bias { 1.0 } else { 0.0 },
     );
-    let mut bias = vec![0.0f32; g];
-    if let Some(b) = w.b_ih {
-        bias.iter_mut().zip(b).for_each(|(o, &v)| *o += v);
-    }
-    if let Some(b) = w.b_hh {
-        let folded = if cfg.mode == RnnMode::Gru { 2 * hid } else { g };
-        bias[..folded].iter_mut().zip(b).for_each(|(o, &v)| *o += v);
-    }
-    if w.b_ih.is_some() || w.b_hh.is_some() {
-        for row in xw.chunks_exact_mut(g) {
-            row.iter_mut().zip(&bias).for_each(|(o, &v)| *o += v);
-        }
-    }
     let b_hn = if cfg.mode == RnnMode::Gru {
         w.b_hh.map(|b| &b[2 * hid..])
     } else {
