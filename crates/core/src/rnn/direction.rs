@@ -481,12 +481,19 @@ pub fn backward(
         );
         d
     });
+    // Both biases of LSTM and Elman layers get the same gradient: sum it once.
+    let db_ih = w.b_ih.map(|_| column_sums(&dgi, g));
+    let db_hh = match (&db_ih, w.b_hh) {
+        (_, None) => None,
+        (Some(db), Some(_)) if !gru => Some(db.clone()),
+        (_, Some(_)) => Some(column_sums(dgh_all, g)),
+    };
     DirGrads {
         dx,
         dw_ih,
         dw_hh,
-        db_ih: w.b_ih.map(|_| column_sums(&dgi, g)),
-        db_hh: w.b_hh.map(|_| column_sums(dgh_all, g)),
+        db_ih,
+        db_hh,
         dw_hr,
         dh0: dh,
         dc0: dc,

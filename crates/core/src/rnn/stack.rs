@@ -1,6 +1,7 @@
 //! A whole recurrent stack (layers x directions) as one autograd node with three outputs:
 //! the last layer's outputs, the final hidden states and (LSTM) the final cell states.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::config::{RnnConfig, RnnMode};
@@ -301,15 +302,16 @@ fn concat_directions(dirs: &[&[f32]], rows: usize, out: usize) -> Vec<f32> {
     y
 }
 
-fn split_direction(y: &[f32], rows: usize, d: usize, out: usize, k: usize) -> Vec<f32> {
+/// Direction `k`'s columns of [rows, D * out] (borrowed when there is one direction).
+fn split_direction(y: &[f32], rows: usize, d: usize, out: usize, k: usize) -> Cow<'_, [f32]> {
     if d == 1 {
-        return y.to_vec();
+        return Cow::Borrowed(y);
     }
     let mut v = vec![0.0f32; rows * out];
     for r in 0..rows {
         v[r * out..(r + 1) * out].copy_from_slice(&y[(r * d + k) * out..(r * d + k + 1) * out]);
     }
-    v
+    Cow::Owned(v)
 }
 
 /// Runs the stack. Records one autograd node when grad mode is on and anything requires grad.
@@ -563,10 +565,14 @@ impl CustomBackward for RnnBackward {
             } else {
                 vec![run(0)]
             };
-            let mut dx_l = vec![0.0f32; lay.rows * in_size];
+            let mut dx_l: Vec<f32> = Vec::new();
             for (kd, g) in dirs.into_iter().enumerate() {
                 let i = l * d + kd;
-                dx_l.iter_mut().zip(&g.dx).for_each(|(a, v)| *a += v);
+                if dx_l.is_empty() {
+                    dx_l = g.dx;
+                } else {
+                    dx_l.iter_mut().zip(&g.dx).for_each(|(a, v)| *a += v);
+                }
                 dh0[i * b * out..(i + 1) * b * out].copy_from_slice(&g.dh0);
                 if !dc0.is_empty() {
                     dc0[i * b * hid..(i + 1) * b * hid].copy_from_slice(&g.dc0);
