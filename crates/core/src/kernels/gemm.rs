@@ -26,9 +26,9 @@ const PARALLEL_MIN_WORK: usize = 1 << 23;
 /// Most products go to the unpacked broadcast kernel (`gemm_ab`): as is below
 /// `PARALLEL_MIN_WORK` multiply-adds, where packing costs as much as the arithmetic; above it in
 /// cache blocks of C, in parallel outside pool threads, with a transposed B copied to row-major
-/// once (a small cost at these sizes). The packed GEMM takes what remains: products with fewer
-/// columns than a vector, small ones with a transposed B (where the copy would not pay), and
-/// everything on processors without AVX2 (its kernels cover NEON and SSE).
+/// once when enough rows of A share the copy. The packed GEMM takes what remains: products with
+/// fewer columns than a vector, those with a transposed B and too few rows, and everything on
+/// processors without AVX2 (its kernels cover NEON and SSE).
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm(
     m: usize,
@@ -50,7 +50,9 @@ pub fn sgemm(
         Transpose::Yes => (1, m),
     };
     let large = m * n * k >= PARALLEL_MIN_WORK;
-    if n < UNPACKED_MIN_COLS || (!large && tb == Transpose::Yes) || !has_simd_kernel() {
+    // Copying a transposed B costs about as much as multiplying it by 100 rows of A.
+    let copy_pays = tb == Transpose::No || (large && m >= TRANSPOSED_B_MIN_ROWS);
+    if n < UNPACKED_MIN_COLS || !copy_pays || !has_simd_kernel() {
         sgemm_packed(m, k, n, a, ta, b, tb, c, beta);
     } else if !large {
         gemm_ab_strided(m, n, k, a, a_strides, b, c, beta);
@@ -63,6 +65,10 @@ pub fn sgemm(
         gemm_ab_blocked(m, n, k, a, a_strides, &b_rows, c, beta, parallel);
     }
 }
+
+/// Rows of A from which a large product copies a transposed B to use the broadcast kernel (at
+/// 64 rows, a Linear layer's 4096 x 4096 weight, the copy made it 7x slower than packing).
+const TRANSPOSED_B_MIN_ROWS: usize = 2048;
 
 /// Columns below which the packed GEMM beats the broadcast kernel (measured: 37 against
 /// 7 GFLOP/s for a matrix-vector product).
@@ -208,23 +214,25 @@ mod tests {
 
     #[test]
     fn large_products_match_naive_for_all_transposes() {
-        // Above PARALLEL_MIN_WORK: the blocked path, with remainders in every blocking
-        // (rows past 128, depth past 256, a masked column tail), and beta accumulating.
-        let (m, k, n) = (300, 600, 50);
-        let a: Vec<f32> = (0..m * k).map(|i| ((i % 13) as f32 - 6.0) * 0.1).collect();
-        let b: Vec<f32> = (0..k * n).map(|i| ((i % 7) as f32 - 3.0) * 0.2).collect();
-        let init: Vec<f32> = (0..m * n).map(|i| (i % 5) as f32).collect();
-        for ta in [Transpose::No, Transpose::Yes] {
-            for tb in [Transpose::No, Transpose::Yes] {
-                let mut c = init.clone();
-                sgemm(m, k, n, &a, ta, &b, tb, &mut c, 0.5);
-                let want = naive(m, k, n, &a, ta, &b, tb);
-                for ((x, y), c0) in c.iter().zip(&want).zip(&init) {
-                    let y = y + 0.5 * c0;
-                    assert!(
-                        (x - y).abs() < 1e-3 * y.abs().max(1.0),
-                        "{ta:?} {tb:?}: {x} vs {y}"
-                    );
+        // Above PARALLEL_MIN_WORK: the blocked path, with remainders in every blocking (rows
+        // past 128, depth past 256, a masked column tail) and beta accumulating; 2100 rows also
+        // take it with a transposed B (copied), 300 rows leave that case to the packed GEMM.
+        for (m, k, n) in [(300, 600, 50), (2100, 64, 70)] {
+            let a: Vec<f32> = (0..m * k).map(|i| ((i % 13) as f32 - 6.0) * 0.1).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| ((i % 7) as f32 - 3.0) * 0.2).collect();
+            let init: Vec<f32> = (0..m * n).map(|i| (i % 5) as f32).collect();
+            for ta in [Transpose::No, Transpose::Yes] {
+                for tb in [Transpose::No, Transpose::Yes] {
+                    let mut c = init.clone();
+                    sgemm(m, k, n, &a, ta, &b, tb, &mut c, 0.5);
+                    let want = naive(m, k, n, &a, ta, &b, tb);
+                    for ((x, y), c0) in c.iter().zip(&want).zip(&init) {
+                        let y = y + 0.5 * c0;
+                        assert!(
+                            (x - y).abs() < 1e-3 * y.abs().max(1.0),
+                            "{m}x{k}x{n} {ta:?} {tb:?}: {x} vs {y}"
+                        );
+                    }
                 }
             }
         }

@@ -390,17 +390,19 @@ mod avx2 {
     tiled_product!("avx2,fma");
 }
 
-/// Row-major transpose: (rows x cols) -> (cols x rows), in square blocks so that both the reads
-/// and the writes stay within a few cache lines at a time.
+/// Row-major transpose: (rows x cols) -> (cols x rows). Each output row is written in runs of
+/// 16 contiguous values gathered down a column of the source; square blocks written column-wise
+/// instead sent every store of a block to one cache set (4x slower at 2048 x 512).
 pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    const BLOCK: usize = 32;
+    const RUN: usize = 16;
     assert!(src.len() >= rows * cols, "transpose: buffer too small");
     let mut out = vec![0.0f32; rows * cols];
-    for r0 in (0..rows).step_by(BLOCK) {
-        for c0 in (0..cols).step_by(BLOCK) {
-            for r in r0..(r0 + BLOCK).min(rows) {
-                for c in c0..(c0 + BLOCK).min(cols) {
-                    out[c * rows + r] = src[r * cols + c];
+    for c0 in (0..cols).step_by(RUN) {
+        for r0 in (0..rows).step_by(RUN) {
+            let r1 = (r0 + RUN).min(rows);
+            for c in c0..(c0 + RUN).min(cols) {
+                for (i, o) in out[c * rows + r0..c * rows + r1].iter_mut().enumerate() {
+                    *o = src[(r0 + i) * cols + c];
                 }
             }
         }
