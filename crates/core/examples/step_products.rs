@@ -124,21 +124,43 @@ fn main() {
         println!("| {m} x {k} x {n}, {op} ({what}) | {blocked:.1} | {packed:.1} |");
     }
 
-    // A Linear layer's forward (x W^T) with few rows and a large weight: `sgemm` copies W^T
-    // once, the packed GEMM packs it; both touch it once per call.
+    // A Linear layer with few rows and a large weight, forward (x W^T) and backward (dY W,
+    // dY^T x): `sgemm` against the packed GEMM.
     println!();
-    println!("| m x k x n, NT (what), 2 threads | sgemm | packed |");
+    println!("| m x k x n, op(A) op(B) (what), 2 threads | sgemm | packed |");
     println!("|---|---:|---:|");
-    for (m, k, n, what) in [
-        (64, 4096, 4096, "Linear 4096 -> 4096, batch 64"),
-        (512, 1024, 1024, "Linear 1024 -> 1024, batch 512"),
+    for (m, k, n, ta, tb, what) in [
+        (
+            64,
+            4096,
+            4096,
+            no,
+            yes,
+            "Linear 4096 -> 4096, batch 64: forward",
+        ),
+        (64, 4096, 4096, no, no, "same: input gradient"),
+        (4096, 64, 4096, yes, no, "same: weight gradient"),
+        (
+            512,
+            1024,
+            1024,
+            no,
+            yes,
+            "Linear 1024 -> 1024, batch 512: forward",
+        ),
+        (1024, 512, 1024, yes, no, "same: weight gradient"),
     ] {
         let a: Vec<f32> = (0..m * k).map(|i| (i % 17) as f32 * 0.01).collect();
         let w: Vec<f32> = (0..k * n).map(|i| (i % 13) as f32 * 0.01).collect();
         let mut c = vec![0.0f32; m * n];
         let flop = 2.0 * (m * n * k) as f64;
-        let ours = gflops(flop, || sgemm(m, k, n, &a, no, &w, yes, &mut c, 0.0));
-        let packed = gflops(flop, || sgemm_packed(m, k, n, &a, no, &w, yes, &mut c, 0.0));
-        println!("| {m} x {k} x {n} ({what}) | {ours:.1} | {packed:.1} |");
+        let ours = gflops(flop, || sgemm(m, k, n, &a, ta, &w, tb, &mut c, 0.0));
+        let packed = gflops(flop, || sgemm_packed(m, k, n, &a, ta, &w, tb, &mut c, 0.0));
+        let op = |t| if t == Transpose::Yes { "T" } else { "N" };
+        println!(
+            "| {m} x {k} x {n}, {}{} ({what}) | {ours:.1} | {packed:.1} |",
+            op(ta),
+            op(tb)
+        );
     }
 }

@@ -148,10 +148,14 @@ pub fn gemm_ab_blocked(
     };
     let c = &mut c[..m * n];
     if parallel {
+        // Fewer rows than two blocks per thread still split, in multiples of the tile height,
+        // so that every thread gets work.
+        let threads = crate::threads::get_num_threads();
+        let rows = BLOCK_ROWS.min(m.div_ceil(threads).next_multiple_of(8));
         crate::threads::install(|| {
-            c.par_chunks_mut(BLOCK_ROWS * n)
+            c.par_chunks_mut(rows * n)
                 .enumerate()
-                .for_each(|(i, c_rows)| run_rows(i * BLOCK_ROWS, c_rows))
+                .for_each(|(i, c_rows)| run_rows(i * rows, c_rows))
         });
     } else {
         for (i, c_rows) in c.chunks_mut(BLOCK_ROWS * n).enumerate() {
@@ -520,12 +524,16 @@ mod tests {
 
     #[test]
     fn blocked_product_matches_the_single_call_serial_and_parallel() {
-        // Rows and depth past one block each, with remainders; A plain and transposed.
-        let (m, n, k) = (BLOCK_ROWS * 2 + 9, 40, BLOCK_DEPTH + 37);
-        let a: Vec<f32> = (0..m * k).map(|i| ((i % 11) as f32 - 5.0) * 0.1).collect();
-        let b: Vec<f32> = (0..k * n).map(|i| ((i % 9) as f32 - 4.0) * 0.1).collect();
-        let init: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
-        for strides in [(k, 1), (1, m)] {
+        // Rows and depth past one block each, with remainders; and fewer rows than a block,
+        // split between threads. A plain and transposed.
+        let (n, k) = (40, BLOCK_DEPTH + 37);
+        for (m, strides) in [BLOCK_ROWS * 2 + 9, 40]
+            .into_iter()
+            .flat_map(|m| [(m, (k, 1)), (m, (1, m))])
+        {
+            let a: Vec<f32> = (0..m * k).map(|i| ((i % 11) as f32 - 5.0) * 0.1).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| ((i % 9) as f32 - 4.0) * 0.1).collect();
+            let init: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
             let mut want = init.clone();
             gemm_ab_strided(m, n, k, &a, strides, &b, &mut want, 0.5);
             for parallel in [false, true] {
@@ -534,7 +542,7 @@ mod tests {
                 for (x, y) in c.iter().zip(&want) {
                     assert!(
                         (x - y).abs() <= 1e-4 * y.abs().max(1.0),
-                        "strides {strides:?} parallel {parallel}: {x} vs {y}"
+                        "{m} rows, strides {strides:?}, parallel {parallel}: {x} vs {y}"
                     );
                 }
             }
