@@ -4,6 +4,8 @@
 //! and unpacked: each register tile of C broadcasts one element of A per row and multiplies it
 //! into a row segment of B, so there is no horizontal reduction at any k. A column panel of B
 //! (k x 32 floats) stays in cache while every row tile of A passes over it.
+//! `gemm_ab_blocked` runs the same kernel over large products in cache blocks of C, in
+//! parallel; `sgemm` (kernels/gemm.rs) decides which products come here.
 //! AVX-512 or AVX2+FMA when available, the packed GEMM otherwise.
 
 /// `c[i, j] = sum_p a[i, p] * b[p, j] + beta * c[i, j]` with a (m x k), b (k x n), c (m x n),
