@@ -15,6 +15,7 @@ pub mod dtype;
 pub mod error;
 pub mod io;
 pub mod kernels;
+pub mod memory;
 pub mod nn;
 pub mod ops;
 pub mod optim;

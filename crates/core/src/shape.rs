@@ -66,17 +66,34 @@ fn fmt_f64s(v: &[f64]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-/// Element count, refusing shapes whose size overflows or exceeds what one buffer may hold.
+/// The largest dimension size: JavaScript numbers are exact up to 2^53 - 1, so every size a
+/// tensor can have is reported back exactly.
+pub const MAX_DIM: usize = (1 << 53) - 1;
+
+/// Element count, refusing shapes with a dimension above `MAX_DIM` or whose sizes multiply past
+/// the address space. Zero-sized dimensions do not excuse the others: the product of the
+/// non-zero sizes must fit too, so any permutation or slice of the shape has a valid count.
 pub fn checked_numel(op: &str, shape: &[usize]) -> Result<usize> {
-    const MAX_ELEMENTS: usize = 1 << 34;
-    let mut n: usize = 1;
+    let mut nonzero: usize = 1;
+    let mut has_zero = false;
     for &d in shape {
-        n = match n.checked_mul(d) {
-            Some(v) if v <= MAX_ELEMENTS => v,
+        if d > MAX_DIM {
+            bail!(
+                range,
+                "{op}(): size {} has a dimension above 2^53 - 1",
+                fmt_shape(shape)
+            );
+        }
+        if d == 0 {
+            has_zero = true;
+            continue;
+        }
+        nonzero = match nonzero.checked_mul(d) {
+            Some(v) if v <= isize::MAX as usize => v,
             _ => bail!(range, "{op}(): size {} is too large", fmt_shape(shape)),
         };
     }
-    Ok(n)
+    Ok(if has_zero { 0 } else { nonzero })
 }
 
 /// Resolves a reshape target with at most one -1, PyTorch's messages on mistakes.

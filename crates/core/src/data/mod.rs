@@ -8,7 +8,7 @@ use rand_chacha::rand_core::SeedableRng;
 
 /// A random permutation of `0..n`: from the global generator, or from its own stream when a
 /// seed is given (a DataLoader's generator).
-pub fn randperm(n: usize, seed: Option<u64>) -> Vec<usize> {
+pub fn randperm(n: usize, seed: Option<u64>) -> crate::Result<Vec<u32>> {
     match seed {
         None => crate::ops::random::permutation(n),
         Some(s) => {

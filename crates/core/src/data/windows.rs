@@ -30,26 +30,29 @@ pub fn create_sequences(
     } else {
         1
     };
-    if t < seq_len + horizon {
+    if seq_len.checked_add(horizon).is_none_or(|need| t < need) {
         bail!(
             value,
             "create_sequences(): a series of {t} steps is too short for windows of {seq_len} plus a horizon of {horizon}"
         );
     }
     let n = (t - seq_len - horizon) / stride + 1;
-    let v = series.to_vec_f32();
-    let mut x = Vec::with_capacity(n * seq_len * f);
-    let mut y = Vec::with_capacity(n * horizon * f);
-    for i in 0..n {
-        let s = i * stride;
-        x.extend_from_slice(&v[s * f..(s + seq_len) * f]);
-        y.extend_from_slice(&v[(s + seq_len) * f..(s + seq_len + horizon) * f]);
-    }
     let (xs, ys) = match (series.ndim(), horizon) {
         (1, 1) => (vec![n, seq_len], vec![n]),
         (1, h) => (vec![n, seq_len], vec![n, h]),
         (_, 1) => (vec![n, seq_len, f], vec![n, f]),
         (_, h) => (vec![n, seq_len, f], vec![n, h, f]),
     };
+    // Overlapping windows copy each value up to seq_len times: check before copying.
+    let mut x = crate::memory::with_capacity::<f32>("create_sequences", &xs)?;
+    let mut y = crate::memory::with_capacity::<f32>("create_sequences", &ys)?;
+    let v = series.to_vec_f32();
+    if f > 0 {
+        for i in 0..n {
+            let s = i * stride;
+            x.extend_from_slice(&v[s * f..(s + seq_len) * f]);
+            y.extend_from_slice(&v[(s + seq_len) * f..(s + seq_len + horizon) * f]);
+        }
+    }
     Ok((Tensor::from_f32(x, xs)?, Tensor::from_f32(y, ys)?))
 }

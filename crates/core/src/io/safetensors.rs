@@ -66,6 +66,14 @@ pub fn serialize(
         if !seen.insert(name.as_str()) {
             bail!(value, "save(): the name '{name}' appears twice");
         }
+        // The header keeps its metadata under this key: a tensor of that name would make a
+        // file no reader accepts.
+        if name == "__metadata__" {
+            bail!(
+                value,
+                "save(): '__metadata__' is reserved by the safetensors format and cannot name a tensor"
+            );
+        }
     }
     let owned: Vec<(String, Bytes)> = tensors
         .iter()
@@ -92,9 +100,10 @@ pub fn save(
     let file_name = path
         .file_name()
         .ok_or_else(|| Error::value(format!("save(): '{}' is not a file path", path.display())))?;
+    let prefix = format!(".{}.tmp-", file_name.to_string_lossy());
+    remove_stale_temporaries(&dir, &prefix);
     let temp = dir.join(format!(
-        ".{}.tmp-{}-{}",
-        file_name.to_string_lossy(),
+        "{prefix}{}-{}",
         std::process::id(),
         TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
@@ -117,7 +126,51 @@ pub fn save(
     })
 }
 
+/// Whether process `pid` still runs (a save it started may still be writing).
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists and may be signalled.
+    let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    // No cheap check here: keep the file (a later save by a live process may own it).
+    true
+}
+
+/// Removes `<prefix><pid>-<n>` files left by saves whose process died mid-write (killed, or
+/// out of power), so they do not pile up beside the checkpoint.
+fn remove_stale_temporaries(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest
+            .split_once('-')
+            .and_then(|(pid, n)| n.parse::<u64>().ok().and(pid.parse::<u32>().ok()))
+        else {
+            continue;
+        };
+        if pid != me && !process_alive(pid) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn convert(name: &str, dtype: Dtype, shape: Vec<usize>, data: &[u8]) -> Result<Tensor> {
+    // Widening (bytes to int64, half to float32) can multiply the size: check it first.
+    let elem = match dtype {
+        Dtype::F32 | Dtype::F64 | Dtype::F16 | Dtype::BF16 => 4,
+        _ => 8,
+    };
+    crate::memory::check("load", &shape, elem)?;
     let f32s = |f: fn([u8; 4]) -> f32| {
         data.chunks_exact(4)
             .map(|c| f([c[0], c[1], c[2], c[3]]))
@@ -232,8 +285,29 @@ pub fn deserialize(bytes: &[u8], origin: &str) -> Result<Checkpoint> {
 }
 
 pub fn load(path: &Path) -> Result<Checkpoint> {
-    let bytes = fs::read(path)
-        .map_err(|e| Error::value(format!("load(): cannot read '{}': {e}", path.display())))?;
+    use std::io::Read;
+    let io_err =
+        |e: std::io::Error| Error::value(format!("load(): cannot read '{}': {e}", path.display()));
+    let file = fs::File::open(path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    if !meta.is_file() {
+        // Directories, devices (/dev/zero never ends) and pipes are not checkpoints.
+        bail!(value, "load(): '{}' is not a regular file", path.display());
+    }
+    // The whole file is read at once: check its size like any allocation, and reserve it
+    // fallibly so a huge file is an error, not an abort.
+    let len = meta.len();
+    crate::memory::check_bytes("load", "reading the file", len as u128)?;
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(len as usize).map_err(|_| {
+        Error::range(format!(
+            "load(): out of memory reading '{}' ({})",
+            path.display(),
+            crate::memory::fmt_bytes(len as u128)
+        ))
+    })?;
+    // At most the size seen above, even if the file grows while it is read.
+    file.take(len).read_to_end(&mut bytes).map_err(io_err)?;
     deserialize(&bytes, &path.display().to_string())
 }
 

@@ -49,7 +49,7 @@ pub fn sgemm(
         Transpose::No => (k, 1),
         Transpose::Yes => (1, m),
     };
-    let large = m * n * k >= PARALLEL_MIN_WORK;
+    let large = m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MIN_WORK;
     // Copying a transposed B costs about as much as multiplying it by 100 rows of A.
     let copy_pays = tb == Transpose::No || (large && m >= TRANSPOSED_B_MIN_ROWS);
     if n < UNPACKED_MIN_COLS || !copy_pays || !has_simd_kernel() {

@@ -17,7 +17,7 @@ pub fn dropout(x: &Tensor, p: f64, training: bool) -> Result<Tensor> {
     if !training || p == 0.0 {
         return Ok(x.clone());
     }
-    let mut mask = vec![0.0f32; x.numel()];
+    let mut mask = crate::memory::zeroed::<f32>("dropout", x.shape())?;
     fill_uniform(&mut mask, 0.0, 1.0);
     let scale = if p < 1.0 {
         (1.0 / (1.0 - p)) as f32
@@ -49,6 +49,11 @@ impl CustomBackward for DropoutBackward {
 
     fn inputs(&self) -> Vec<Tensor> {
         vec![self.x.clone()]
+    }
+
+    /// Only the mask is read back.
+    fn saved_tensors(&self) -> Vec<Tensor> {
+        Vec::new()
     }
 
     fn backward(&self, grads: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {

@@ -17,17 +17,25 @@ pub fn embedding(weight: &Tensor, indices: &Tensor, padding_idx: Option<usize>) 
     }
     let (n, dim) = (weight.shape()[0], weight.shape()[1]);
     let idx = indices.to_vec_i64();
-    if idx.iter().any(|&i| i < 0 || i as usize >= n) {
-        bail!(range, "index out of range in self");
-    }
-    let w = weight.to_vec_f32();
-    let mut out = Vec::with_capacity(idx.len() * dim);
-    for &i in &idx {
-        let r = i as usize * dim;
-        out.extend_from_slice(&w[r..r + dim]);
+    if let Some(&bad) = idx.iter().find(|&&i| i < 0 || i as usize >= n) {
+        bail!(
+            range,
+            "embedding(): index {bad} is out of range for a table of {n} rows (index out of range in self)"
+        );
     }
     let mut shape = indices.shape().to_vec();
     shape.push(dim);
+    let mut out = crate::memory::with_capacity::<f32>("embedding", &shape)?;
+    if dim > 0 {
+        let w = weight.storage();
+        let crate::storage::Storage::F32(w) = &*w else {
+            unreachable!("checked float32 above")
+        };
+        for &i in &idx {
+            let r = i as usize * dim;
+            out.extend_from_slice(&w[r..r + dim]);
+        }
+    }
     let node = Node::record_custom(&[weight], || {
         Box::new(EmbeddingBackward {
             weight: weight.clone(),
@@ -51,6 +59,11 @@ impl CustomBackward for EmbeddingBackward {
 
     fn inputs(&self) -> Vec<Tensor> {
         vec![self.weight.clone()]
+    }
+
+    /// Only the indices are read back, and they are copied at forward.
+    fn saved_tensors(&self) -> Vec<Tensor> {
+        Vec::new()
     }
 
     fn backward(&self, grads: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {

@@ -16,7 +16,9 @@ pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
         bail!(value, "linear(): input must have at least 1 dimension");
     }
     let k = x.shape()[x.ndim() - 1];
-    let rows = x.numel() / k.max(1);
+    // The leading sizes, not numel / k: with k = 0 there are still rows (PyTorch returns the
+    // bias for each of them).
+    let rows: usize = x.shape()[..x.ndim() - 1].iter().product();
     if k != in_f {
         bail!(
             value,
@@ -32,12 +34,18 @@ pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
             );
         }
     }
+    let mut shape = x.shape().to_vec();
+    *shape.last_mut().expect("ndim >= 1") = out_f;
+    let mut out = crate::memory::zeroed::<f32>("linear", &shape)?;
+    if let Some(b) = b {
+        let bv = b.to_vec_f32();
+        if out_f > 0 {
+            out.chunks_exact_mut(out_f)
+                .for_each(|row| row.copy_from_slice(&bv));
+        }
+    }
     let xv = x.to_vec_f32();
     let wv = w.to_vec_f32();
-    let mut out = match b {
-        Some(b) => b.to_vec_f32().repeat(rows),
-        None => vec![0.0f32; rows * out_f],
-    };
     sgemm(
         rows,
         in_f,
@@ -49,8 +57,6 @@ pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
         &mut out,
         if b.is_some() { 1.0 } else { 0.0 },
     );
-    let mut shape = x.shape().to_vec();
-    *shape.last_mut().expect("ndim >= 1") = out_f;
     let mut inputs = vec![x, w];
     inputs.extend(b);
     let node = Node::record_custom(&inputs, || {
@@ -80,6 +86,11 @@ impl CustomBackward for LinearBackward {
         let mut v = vec![self.x.clone(), self.w.clone()];
         v.extend(self.b.clone());
         v
+    }
+
+    /// The bias gradient needs no values (as PyTorch's addmm saves only the matrices).
+    fn saved_tensors(&self) -> Vec<Tensor> {
+        vec![self.x.clone(), self.w.clone()]
     }
 
     fn backward(&self, grads: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {

@@ -1,20 +1,21 @@
 //! Tensors made from sizes: zeros, ones, full, arange, linspace.
 
+use crate::memory;
 use crate::storage::Storage;
 use crate::{bail, DType, Result, Tensor};
 
 pub fn full(shape: &[usize], value: f64, dtype: DType) -> Result<Tensor> {
-    let n = crate::shape::checked_numel("full", shape)?;
     let storage = match dtype {
-        DType::F32 => Storage::F32(vec![value as f32; n]),
+        DType::F32 => Storage::F32(memory::filled("full", shape, value as f32)?),
         DType::I64 => {
-            if !value.is_finite() {
+            // PyTorch refuses values an int64 cannot hold instead of saturating.
+            if !value.is_finite() || value < -(2f64.powi(63)) || value >= 2f64.powi(63) {
                 bail!(
-                    value,
-                    "full(): value {value} cannot be converted to int64 without overflow"
+                    range,
+                    "full(): value {value} cannot be converted to type int64 without overflow"
                 );
             }
-            Storage::I64(vec![value as i64; n])
+            Storage::I64(memory::filled("full", shape, value as i64)?)
         }
     };
     Ok(Tensor::from_storage(storage, shape.to_vec()))
@@ -28,18 +29,12 @@ pub fn ones(shape: &[usize], dtype: DType) -> Result<Tensor> {
     full(shape, 1.0, dtype)
 }
 
-pub fn ones_like(t: &Tensor) -> Tensor {
-    Tensor::from_storage(
-        match t.dtype() {
-            DType::F32 => Storage::F32(vec![1.0; t.numel()]),
-            DType::I64 => Storage::I64(vec![1; t.numel()]),
-        },
-        t.shape().to_vec(),
-    )
+pub fn ones_like(t: &Tensor) -> Result<Tensor> {
+    full(t.shape(), 1.0, t.dtype())
 }
 
-pub fn zeros_like(t: &Tensor) -> Tensor {
-    Tensor::from_storage(Storage::zeros(t.dtype(), t.numel()), t.shape().to_vec())
+pub fn zeros_like(t: &Tensor) -> Result<Tensor> {
+    full(t.shape(), 0.0, t.dtype())
 }
 
 /// Values from `start` towards `end` (exclusive) by `step`, with PyTorch's checks.
@@ -60,7 +55,7 @@ pub fn arange(start: f64, end: f64, step: f64, dtype: DType) -> Result<Tensor> {
         );
     }
     let count = ((end - start) / step).ceil().max(0.0);
-    if count > (1u64 << 34) as f64 {
+    if count > crate::shape::MAX_DIM as f64 {
         bail!(
             range,
             "arange(): the range {start} -> {end} with step {step} is too large"
@@ -68,8 +63,16 @@ pub fn arange(start: f64, end: f64, step: f64, dtype: DType) -> Result<Tensor> {
     }
     let n = count as usize;
     let storage = match dtype {
-        DType::F32 => Storage::F32((0..n).map(|i| (start + i as f64 * step) as f32).collect()),
-        DType::I64 => Storage::I64((0..n).map(|i| (start + i as f64 * step) as i64).collect()),
+        DType::F32 => {
+            let mut v = memory::with_capacity::<f32>("arange", &[n])?;
+            v.extend((0..n).map(|i| (start + i as f64 * step) as f32));
+            Storage::F32(v)
+        }
+        DType::I64 => {
+            let mut v = memory::with_capacity::<i64>("arange", &[n])?;
+            v.extend((0..n).map(|i| (start + i as f64 * step) as i64));
+            Storage::I64(v)
+        }
     };
     Ok(Tensor::from_storage(storage, vec![n]))
 }
@@ -82,24 +85,25 @@ pub fn linspace(start: f64, end: f64, steps: f64) -> Result<Tensor> {
             "linspace(): number of steps must be a non-negative integer, got {steps}"
         );
     }
+    if steps > crate::shape::MAX_DIM as f64 {
+        bail!(range, "linspace(): number of steps {steps} is too large");
+    }
     let n = steps as usize;
-    crate::shape::checked_numel("linspace", &[n])?;
-    let data: Vec<f32> = match n {
-        0 => vec![],
-        1 => vec![start as f32],
+    let mut data = memory::with_capacity::<f32>("linspace", &[n])?;
+    match n {
+        0 => {}
+        1 => data.push(start as f32),
         _ => {
             let step = (end - start) / (n - 1) as f64;
             // Fill from both ends like PyTorch, so the last value is exactly `end`.
-            (0..n)
-                .map(|i| {
-                    if i < n / 2 {
-                        (start + step * i as f64) as f32
-                    } else {
-                        (end - step * (n - 1 - i) as f64) as f32
-                    }
-                })
-                .collect()
+            data.extend((0..n).map(|i| {
+                if i < n / 2 {
+                    (start + step * i as f64) as f32
+                } else {
+                    (end - step * (n - 1 - i) as f64) as f32
+                }
+            }));
         }
-    };
+    }
     Tensor::from_f32(data, vec![n])
 }

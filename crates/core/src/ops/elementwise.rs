@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use crate::autograd::{Node, Op};
-use crate::shape::{broadcast_shapes, broadcast_strides, numel};
+use crate::shape::{broadcast_shapes, broadcast_strides};
 use crate::storage::Storage;
 use crate::{threads, DType, Result, Tensor};
 
@@ -21,6 +21,14 @@ enum Binary {
 }
 
 impl Binary {
+    fn name(self) -> &'static str {
+        match self {
+            Binary::Add => "add",
+            Binary::Sub => "sub",
+            Binary::Mul => "mul",
+            Binary::Div => "div",
+        }
+    }
     fn f32(self) -> fn(f32, f32) -> f32 {
         match self {
             Binary::Add => |a, b| a + b,
@@ -41,16 +49,17 @@ impl Binary {
 
 /// `out[i] = f(a[ia], b[ib])` over the broadcast shape. Fast paths for equal shapes and scalar
 /// operands; the general path walks rows of the last dimension.
-fn broadcast_zip<T: Copy + Send + Sync + Default>(
+fn broadcast_zip<T: Copy + Send + Sync + crate::memory::Zeroable>(
+    op: &str,
     a: &[T],
     a_shape: &[usize],
     b: &[T],
     b_shape: &[usize],
     out_shape: &[usize],
     f: fn(T, T) -> T,
-) -> Vec<T> {
-    let n = numel(out_shape);
-    let mut out = vec![T::default(); n];
+) -> Result<Vec<T>> {
+    let mut out = crate::memory::zeroed::<T>(op, out_shape)?;
+    let n = out.len();
     if a.len() == n && b.len() == n && a_shape == b_shape {
         fill_parallel(&mut out, |start, chunk| {
             for (i, o) in chunk.iter_mut().enumerate() {
@@ -97,7 +106,7 @@ fn broadcast_zip<T: Copy + Send + Sync + Default>(
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Fills `out` chunk by chunk, in parallel when it is large enough to pay for the fork.
@@ -122,26 +131,28 @@ fn binary(op: Binary, a: &Tensor, b: &Tensor) -> Result<Tensor> {
             unreachable!()
         };
         Storage::I64(broadcast_zip(
+            op.name(),
             x,
             a.shape(),
             y,
             b.shape(),
             &out_shape,
             op.i64(),
-        ))
+        )?)
     } else {
         let (ga, gb) = (a.storage(), b.storage());
         let (mut ca, mut cb) = (Vec::new(), Vec::new());
         let x = f32_values(&ga, &mut ca);
         let y = f32_values(&gb, &mut cb);
         Storage::F32(broadcast_zip(
+            op.name(),
             x,
             a.shape(),
             y,
             b.shape(),
             &out_shape,
             op.f32(),
-        ))
+        )?)
     };
     let node = Node::record(&[a, b], || match op {
         Binary::Add => Op::Add(a.clone(), b.clone()),
@@ -176,7 +187,7 @@ fn unary_f32(t: &Tensor, f: impl Fn(f32) -> f32 + Sync + Send) -> Result<Tensor>
     let guard = t.storage();
     let mut converted = Vec::new();
     let x = f32_values(&guard, &mut converted);
-    let mut out = vec![0.0f32; x.len()];
+    let mut out = crate::memory::zeroed::<f32>("elementwise", t.shape())?;
     fill_parallel(&mut out, |start, chunk| {
         for (i, o) in chunk.iter_mut().enumerate() {
             *o = f(x[start + i]);
@@ -272,7 +283,8 @@ impl Tensor {
             let v: Vec<i64> = self.to_vec_i64().into_iter().map(|x| x.max(0)).collect();
             return Tensor::from_i64(v, self.shape().to_vec());
         }
-        let out = unary_f32(self, |x| if x > 0.0 { x } else { 0.0 })?;
+        // `x < 0` rather than `max(x, 0)`: NaN passes through (and -0.0 stays), as in PyTorch.
+        let out = unary_f32(self, |x| if x < 0.0 { 0.0 } else { x })?;
         let node = Node::record(&[self], || Op::Relu(self.clone()));
         Ok(out.with_grad_fn(node))
     }

@@ -19,6 +19,25 @@ fn copy_block<T: Copy>(
     }
 }
 
+/// `src` viewed as (outer, size, inner): the rows `picks` of each outer block, in order.
+fn gather_rows<T: Copy>(
+    src: &[T],
+    out_shape: &[usize],
+    outer: usize,
+    size: usize,
+    picks: &[usize],
+    inner: usize,
+) -> Result<Vec<T>> {
+    let mut out = crate::memory::with_capacity("index_select", out_shape)?;
+    for o in 0..outer {
+        for &p in picks {
+            let s = (o * size + p) * inner;
+            out.extend_from_slice(&src[s..s + inner]);
+        }
+    }
+    Ok(out)
+}
+
 impl Tensor {
     /// `length` elements of dimension `dim` starting at `start` (negative start counts from the end).
     pub fn narrow(&self, dim: i64, start: i64, length: i64) -> Result<Tensor> {
@@ -56,15 +75,17 @@ impl Tensor {
         let row = shape[dim] * inner;
         let mut out_shape = shape.to_vec();
         out_shape[dim] = len;
+        // An empty result needs no walk over `outer` (which can be huge beside a 0-size dim).
+        let blocks = if len * inner == 0 { 0 } else { outer };
         let storage = match &*self.storage() {
             Storage::F32(v) => {
-                let mut o = Vec::with_capacity(outer * len * inner);
-                copy_block(v, &mut o, outer, row, start * inner, len * inner);
+                let mut o = crate::memory::with_capacity("narrow", &out_shape)?;
+                copy_block(v, &mut o, blocks, row, start * inner, len * inner);
                 Storage::F32(o)
             }
             Storage::I64(v) => {
-                let mut o = Vec::with_capacity(outer * len * inner);
-                copy_block(v, &mut o, outer, row, start * inner, len * inner);
+                let mut o = crate::memory::with_capacity("narrow", &out_shape)?;
+                copy_block(v, &mut o, blocks, row, start * inner, len * inner);
                 Storage::I64(o)
             }
         };
@@ -130,20 +151,43 @@ impl Tensor {
                 bail!(type, "torch.cat(): expected all tensors to have dtype {dtype}, got {} at position {i}", t.dtype());
             }
         }
-        let outer: usize = first.shape()[..d].iter().product();
         let inner: usize = first.shape()[d + 1..].iter().product();
-        let total: usize = tensors.iter().map(|t| t.shape()[d]).sum();
+        let mut total: usize = 0;
+        for t in tensors {
+            total = match total.checked_add(t.shape()[d]) {
+                Some(v) => v,
+                None => bail!(range, "torch.cat(): the joined size is too large"),
+            };
+        }
         let mut out_shape = first.shape().to_vec();
         out_shape[d] = total;
-        let guards: Vec<_> = tensors.iter().map(|t| t.storage()).collect();
+        crate::shape::checked_numel("cat", &out_shape)?;
+        let outer: usize = if total * inner == 0 {
+            0
+        } else {
+            first.shape()[..d].iter().product()
+        };
+        // One read guard per distinct storage: the same tensor may appear many times, and
+        // read-locking one lock repeatedly can deadlock behind a waiting writer.
+        let mut unique: Vec<&Tensor> = Vec::new();
+        let which: Vec<usize> = tensors
+            .iter()
+            .map(|t| match unique.iter().position(|u| u.same_storage(t)) {
+                Some(i) => i,
+                None => {
+                    unique.push(t);
+                    unique.len() - 1
+                }
+            })
+            .collect();
+        let held: Vec<_> = unique.iter().map(|t| t.storage()).collect();
+        let guards: Vec<&Storage> = which.iter().map(|&i| &*held[i]).collect();
         let storage = match dtype {
             DType::F32 => {
-                let mut out = Vec::with_capacity(outer * total * inner);
+                let mut out = crate::memory::with_capacity("cat", &out_shape)?;
                 for o in 0..outer {
                     for (t, g) in tensors.iter().zip(&guards) {
-                        let Storage::F32(v) = &**g else {
-                            unreachable!()
-                        };
+                        let Storage::F32(v) = g else { unreachable!() };
                         let block = t.shape()[d] * inner;
                         out.extend_from_slice(&v[o * block..(o + 1) * block]);
                     }
@@ -151,12 +195,10 @@ impl Tensor {
                 Storage::F32(out)
             }
             DType::I64 => {
-                let mut out = Vec::with_capacity(outer * total * inner);
+                let mut out = crate::memory::with_capacity("cat", &out_shape)?;
                 for o in 0..outer {
                     for (t, g) in tensors.iter().zip(&guards) {
-                        let Storage::I64(v) = &**g else {
-                            unreachable!()
-                        };
+                        let Storage::I64(v) = g else { unreachable!() };
                         let block = t.shape()[d] * inner;
                         out.extend_from_slice(&v[o * block..(o + 1) * block]);
                     }
@@ -165,6 +207,7 @@ impl Tensor {
             }
         };
         drop(guards);
+        drop(held);
         let refs: Vec<&Tensor> = tensors.iter().collect();
         let node = Node::record(&refs, || Op::Cat {
             inputs: tensors.to_vec(),
@@ -216,33 +259,29 @@ impl Tensor {
         let mut picks = Vec::with_capacity(index.numel());
         for v in index.to_vec_i64() {
             if v < 0 || v as usize >= size {
-                bail!(range, "index out of range in self");
+                bail!(
+                    range,
+                    "index_select(): index {v} is out of range for dimension {d} of size {size} (index out of range in self)"
+                );
             }
             picks.push(v as usize);
         }
-        let outer: usize = self.shape()[..d].iter().product();
         let inner: usize = self.shape()[d + 1..].iter().product();
         let mut out_shape = self.shape().to_vec();
         out_shape[d] = picks.len();
-        let mut starts = Vec::with_capacity(outer * picks.len());
-        for o in 0..outer {
-            for &p in &picks {
-                starts.push((o * size + p) * inner);
-            }
-        }
+        crate::shape::checked_numel("index_select", &out_shape)?;
+        let outer: usize = if picks.len() * inner == 0 {
+            0
+        } else {
+            self.shape()[..d].iter().product()
+        };
         let storage = match &*self.storage() {
-            Storage::F32(v) => Storage::F32(
-                starts
-                    .iter()
-                    .flat_map(|&s| v[s..s + inner].iter().copied())
-                    .collect(),
-            ),
-            Storage::I64(v) => Storage::I64(
-                starts
-                    .iter()
-                    .flat_map(|&s| v[s..s + inner].iter().copied())
-                    .collect(),
-            ),
+            Storage::F32(v) => {
+                Storage::F32(gather_rows(v, &out_shape, outer, size, &picks, inner)?)
+            }
+            Storage::I64(v) => {
+                Storage::I64(gather_rows(v, &out_shape, outer, size, &picks, inner)?)
+            }
         };
         let node = Node::record(&[self], || Op::IndexSelect {
             input: self.clone(),

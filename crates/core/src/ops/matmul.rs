@@ -39,7 +39,7 @@ impl Tensor {
                 "mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {k2}x{n})"
             );
         }
-        let mut out = vec![0.0f32; m * n];
+        let mut out = crate::memory::zeroed::<f32>("matmul", &[m, n])?;
         {
             let (ga, gb) = (self.storage(), other.storage());
             let (Storage::F32(a), Storage::F32(b)) = (&*ga, &*gb) else {
@@ -72,7 +72,7 @@ impl Tensor {
                 other.shape()[1]
             );
         }
-        let mut out = vec![0.0f32; batch * m * n];
+        let mut out = crate::memory::zeroed::<f32>("matmul", &[batch, m, n])?;
         {
             let (ga, gb) = (self.storage(), other.storage());
             let (Storage::F32(a), Storage::F32(b)) = (&*ga, &*gb) else {

@@ -79,30 +79,44 @@ fn bounded(rng: &mut ChaCha8Rng, n: u64) -> u64 {
 }
 
 /// A random permutation of `0..n` (Fisher-Yates) from the global generator, for shuffling.
-pub fn permutation(n: usize) -> Vec<usize> {
-    with_rng(|rng| permutation_with(rng, n))
+pub fn permutation(n: usize) -> Result<Vec<u32>> {
+    let mut p = identity("randperm", n)?;
+    with_rng(|rng| shuffle(rng, &mut p));
+    Ok(p)
 }
 
 /// A random permutation of `0..n` from a given generator.
-pub fn permutation_with(rng: &mut ChaCha8Rng, n: usize) -> Vec<usize> {
-    let mut p: Vec<usize> = (0..n).collect();
-    for i in (1..n).rev() {
+pub fn permutation_with(rng: &mut ChaCha8Rng, n: usize) -> Result<Vec<u32>> {
+    let mut p = identity("randperm", n)?;
+    shuffle(rng, &mut p);
+    Ok(p)
+}
+
+/// `0..n` as 32-bit indices (4 bytes per sample keeps a loader over 10^8 samples affordable).
+fn identity(op: &str, n: usize) -> Result<Vec<u32>> {
+    if n > u32::MAX as usize {
+        bail!(range, "{op}(): n must be at most 2^32 - 1, got {n}");
+    }
+    let mut p = crate::memory::with_capacity::<u32>(op, &[n])?;
+    p.extend(0..n as u32);
+    Ok(p)
+}
+
+fn shuffle(rng: &mut ChaCha8Rng, p: &mut [u32]) {
+    for i in (1..p.len()).rev() {
         let j = bounded(rng, i as u64 + 1) as usize;
         p.swap(i, j);
     }
-    p
 }
 
 pub fn rand(shape: &[usize]) -> Result<Tensor> {
-    let n = crate::shape::checked_numel("rand", shape)?;
-    let mut data = vec![0.0f32; n];
+    let mut data = crate::memory::zeroed::<f32>("rand", shape)?;
     fill_uniform(&mut data, 0.0, 1.0);
     Tensor::from_f32(data, shape.to_vec())
 }
 
 pub fn randn(shape: &[usize]) -> Result<Tensor> {
-    let n = crate::shape::checked_numel("randn", shape)?;
-    let mut data = vec![0.0f32; n];
+    let mut data = crate::memory::zeroed::<f32>("randn", shape)?;
     fill_normal(&mut data, 0.0, 1.0);
     Tensor::from_f32(data, shape.to_vec())
 }
@@ -115,12 +129,12 @@ pub fn randint(low: i64, high: i64, shape: &[usize]) -> Result<Tensor> {
             "random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         );
     }
-    let n = crate::shape::checked_numel("randint", shape)?;
+    let mut data = crate::memory::zeroed::<i64>("randint", shape)?;
     let span = (high as i128 - low as i128) as u64;
-    let data = with_rng(|rng| {
-        (0..n)
-            .map(|_| low.wrapping_add(bounded(rng, span) as i64))
-            .collect()
+    with_rng(|rng| {
+        for v in data.iter_mut() {
+            *v = low.wrapping_add(bounded(rng, span) as i64);
+        }
     });
     Ok(Tensor::from_storage(Storage::I64(data), shape.to_vec()))
 }
@@ -149,8 +163,8 @@ mod tests {
             assert!(r.contains(&v));
         }
         assert!(randint(2, 2, &[1]).is_err());
-        let mut p = permutation(100);
+        let mut p = permutation(100).unwrap();
         p.sort_unstable();
-        assert_eq!(p, (0..100).collect::<Vec<_>>());
+        assert_eq!(p, (0..100).collect::<Vec<u32>>());
     }
 }

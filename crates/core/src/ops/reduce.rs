@@ -13,6 +13,10 @@ fn sum_axis<T: Copy + Default + std::ops::AddAssign>(
     inner: usize,
 ) -> Vec<T> {
     let mut out = vec![T::default(); outer * inner];
+    if out.is_empty() {
+        // Nothing to write; do not walk a huge `outer` beside a zero-size dimension.
+        return out;
+    }
     for o in 0..outer {
         let dst = &mut out[o * inner..(o + 1) * inner];
         for k in 0..n {
@@ -97,16 +101,22 @@ impl Tensor {
             let mut cur = self.storage().clone();
             for &d in dims.iter().rev() {
                 let (outer, n, inner) = split(&shape, d);
-                cur = match &cur {
-                    Storage::F32(v) if inner == 1 => {
-                        Storage::F32(v.chunks(n.max(1)).take(outer).map(sum_run).collect())
+                cur = if n == 0 {
+                    // Summing over an empty dimension: zeros, possibly many more than the
+                    // input had elements (checked like any allocation).
+                    match cur.dtype() {
+                        DType::F32 => Storage::F32(crate::memory::zeroed("sum", &[outer, inner])?),
+                        DType::I64 => Storage::I64(crate::memory::zeroed("sum", &[outer, inner])?),
                     }
-                    Storage::F32(v) => Storage::F32(sum_axis(v, outer, n, inner)),
-                    Storage::I64(v) => Storage::I64(sum_axis(v, outer, n, inner)),
+                } else {
+                    match &cur {
+                        Storage::F32(v) if inner == 1 => {
+                            Storage::F32(v.chunks(n).take(outer).map(sum_run).collect())
+                        }
+                        Storage::F32(v) => Storage::F32(sum_axis(v, outer, n, inner)),
+                        Storage::I64(v) => Storage::I64(sum_axis(v, outer, n, inner)),
+                    }
                 };
-                if n == 0 {
-                    cur = Storage::zeros(cur.dtype(), outer * inner);
-                }
                 shape[d] = 1;
             }
             cur
@@ -206,6 +216,8 @@ impl Tensor {
                 "max(): Expected reduction dim {d} to have non-zero size."
             );
         }
+        // An empty result: skip the walk over `outer` (huge beside a zero-size dimension).
+        let outer = if inner == 0 { 0 } else { outer };
         let mut keep_shape = shape.clone();
         keep_shape[d] = 1;
         let out_shape: Vec<usize> = if keepdim || self.ndim() == 0 {

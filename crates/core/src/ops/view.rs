@@ -8,15 +8,19 @@ use crate::{bail, Result, Tensor};
 
 /// Gathers `src` (contiguous, `src_shape`) read through `read_strides` into a contiguous buffer
 /// of `out_shape`, walking rows of the last dimension.
-fn gather<T: Copy + Default>(src: &[T], read_strides: &[usize], out_shape: &[usize]) -> Vec<T> {
-    let n = numel(out_shape);
-    let mut out = vec![T::default(); n];
-    if n == 0 {
-        return out;
+fn gather<T: crate::memory::Zeroable>(
+    op: &str,
+    src: &[T],
+    read_strides: &[usize],
+    out_shape: &[usize],
+) -> Result<Vec<T>> {
+    let mut out = crate::memory::zeroed::<T>(op, out_shape)?;
+    if out.is_empty() {
+        return Ok(out);
     }
     if out_shape.is_empty() {
         out[0] = src[0];
-        return out;
+        return Ok(out);
     }
     let nd = out_shape.len();
     let last = out_shape[nd - 1];
@@ -39,14 +43,19 @@ fn gather<T: Copy + Default>(src: &[T], read_strides: &[usize], out_shape: &[usi
             index[d] = 0;
         }
     }
-    out
+    Ok(out)
 }
 
-fn gather_storage(s: &Storage, read_strides: &[usize], out_shape: &[usize]) -> Storage {
-    match s {
-        Storage::F32(v) => Storage::F32(gather(v, read_strides, out_shape)),
-        Storage::I64(v) => Storage::I64(gather(v, read_strides, out_shape)),
-    }
+fn gather_storage(
+    op: &str,
+    s: &Storage,
+    read_strides: &[usize],
+    out_shape: &[usize],
+) -> Result<Storage> {
+    Ok(match s {
+        Storage::F32(v) => Storage::F32(gather(op, v, read_strides, out_shape)?),
+        Storage::I64(v) => Storage::I64(gather(op, v, read_strides, out_shape)?),
+    })
 }
 
 impl Tensor {
@@ -136,7 +145,7 @@ impl Tensor {
         let in_strides = strides(self.shape());
         let out_shape: Vec<usize> = dims.iter().map(|&d| self.shape()[d]).collect();
         let read: Vec<usize> = dims.iter().map(|&d| in_strides[d]).collect();
-        let storage = gather_storage(&self.storage(), &read, &out_shape);
+        let storage = gather_storage("permute", &self.storage(), &read, &out_shape)?;
         let node = Node::record(&[self], || Op::Permute {
             input: self.clone(),
             dims: dims.to_vec(),
@@ -164,8 +173,9 @@ impl Tensor {
         if shape == self.shape() {
             return Ok(self.clone());
         }
+        crate::shape::checked_numel("expand", shape)?;
         let read = broadcast_strides(self.shape(), shape);
-        let storage = gather_storage(&self.storage(), &read, shape);
+        let storage = gather_storage("expand", &self.storage(), &read, shape)?;
         let node = Node::record(&[self], || Op::Expand(self.clone()));
         Ok(Tensor::from_storage(storage, shape.to_vec()).with_grad_fn(node))
     }

@@ -29,18 +29,11 @@ fn gather_rows(src: &[f32], map: &[usize], inner: usize) -> Vec<f32> {
     out
 }
 
-fn scatter_rows(
-    src: &[f32],
-    map: &[usize],
-    inner: usize,
-    total_rows: usize,
-    fill: f32,
-) -> Vec<f32> {
-    let mut out = vec![fill; total_rows * inner];
+/// Writes row `i` of `src` to row `map[i]` of `out` (already filled with padding).
+fn scatter_rows(src: &[f32], map: &[usize], inner: usize, out: &mut [f32]) {
     for (i, &r) in map.iter().enumerate() {
         out[r * inner..(r + 1) * inner].copy_from_slice(&src[i * inner..(i + 1) * inner]);
     }
-    out
 }
 
 fn float_data(t: &Tensor, op: &str) -> Result<Vec<f32>> {
@@ -128,7 +121,16 @@ pub fn pad_packed(
     padding_value: f32,
     total_length: Option<usize>,
 ) -> Result<Tensor> {
-    if data.ndim() < 1 || data.shape()[0] != batch_sizes.iter().sum::<usize>() {
+    if batch_sizes.contains(&0) || batch_sizes.windows(2).any(|w| w[1] > w[0]) {
+        bail!(
+            value,
+            "pad_packed_sequence(): batch_sizes must be positive and non-increasing"
+        );
+    }
+    let rows = batch_sizes
+        .iter()
+        .try_fold(0usize, |a, &b| a.checked_add(b));
+    if data.ndim() < 1 || Some(data.shape()[0]) != rows {
         bail!(
             value,
             "pad_packed_sequence(): data rows do not match batch_sizes"
@@ -145,20 +147,21 @@ pub fn pad_packed(
     };
     let batch = batch_sizes.first().copied().unwrap_or(0);
     let inner: usize = data.shape()[1..].iter().product();
-    let map = row_map(batch_sizes, steps, batch, batch_first);
-    let out = scatter_rows(
-        &float_data(data, "pad_packed_sequence()")?,
-        &map,
-        inner,
-        steps * batch,
-        padding_value,
-    );
     let mut shape = if batch_first {
         vec![batch, steps]
     } else {
         vec![steps, batch]
     };
     shape.extend_from_slice(&data.shape()[1..]);
+    // `total_length` sizes the result: check it before building anything.
+    let mut out = crate::memory::filled::<f32>("pad_packed_sequence", &shape, padding_value)?;
+    let map = row_map(batch_sizes, steps, batch, batch_first);
+    scatter_rows(
+        &float_data(data, "pad_packed_sequence()")?,
+        &map,
+        inner,
+        &mut out,
+    );
     let node = Node::record_custom(&[data], || {
         Box::new(PadBackward {
             data: data.clone(),
@@ -182,13 +185,19 @@ impl CustomBackward for PackBackward {
     fn inputs(&self) -> Vec<Tensor> {
         vec![self.input.clone()]
     }
+
+    /// A pure rearrangement: no values are read back.
+    fn saved_tensors(&self) -> Vec<Tensor> {
+        Vec::new()
+    }
+
     fn backward(&self, grads: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
         let g = grads[0]
             .as_ref()
             .expect("called with a gradient")
             .to_vec_f32();
-        let rows = self.input.numel() / self.inner.max(1);
-        let out = scatter_rows(&g, &self.map, self.inner, rows, 0.0);
+        let mut out = vec![0.0f32; self.input.numel()];
+        scatter_rows(&g, &self.map, self.inner, &mut out);
         Ok(vec![Some(Tensor::from_f32(
             out,
             self.input.shape().to_vec(),
@@ -209,6 +218,12 @@ impl CustomBackward for PadBackward {
     fn inputs(&self) -> Vec<Tensor> {
         vec![self.data.clone()]
     }
+
+    /// A pure rearrangement: no values are read back.
+    fn saved_tensors(&self) -> Vec<Tensor> {
+        Vec::new()
+    }
+
     fn backward(&self, grads: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
         let g = grads[0]
             .as_ref()

@@ -101,11 +101,12 @@ fn input_shape(cfg: &RnnConfig, inp: &RnnInput) -> Result<(Shape, Vec<usize>)> {
                 "{name}: batch_sizes must be positive and non-increasing"
             );
         }
-        if bs.iter().sum::<usize>() != x.shape()[0] {
+        let total = bs.iter().try_fold(0usize, |a, &b| a.checked_add(b));
+        if total != Some(x.shape()[0]) {
             bail!(
                 value,
                 "{name}: batch_sizes add up to {} rows, but the data has {}",
-                bs.iter().sum::<usize>(),
+                total.map_or("more than 2^64".to_string(), |t| t.to_string()),
                 x.shape()[0]
             );
         }
@@ -149,7 +150,36 @@ fn input_shape(cfg: &RnnConfig, inp: &RnnInput) -> Result<(Shape, Vec<usize>)> {
             packed: false,
         }
     };
-    Ok((shape, vec![shape.batch; shape.steps]))
+    if shape.steps == 0 {
+        bail!(value, "Expected sequence length to be larger than 0 in RNN");
+    }
+    if shape.batch == 0 {
+        // Nothing to run; the caller returns empty outputs (no per-step layout needed).
+        return Ok((shape, Vec::new()));
+    }
+    let batch_sizes = crate::memory::filled(name, &[shape.steps], shape.batch)?;
+    Ok((shape, batch_sizes))
+}
+
+/// Refuses, before anything is allocated, a forward (and backward) whose workspaces exceed the
+/// memory ceiling: their size grows with the hidden size and sequence, not with the input.
+fn check_workspace(cfg: &RnnConfig, rows: usize, needs_grad: bool) -> Result<()> {
+    let (hid, out, d) = (
+        cfg.hidden_size as u128,
+        cfg.output_size() as u128,
+        cfg.directions() as u128,
+    );
+    let g = cfg.mode.gates() as u128 * hid;
+    let in_max = (cfg.input_size as u128).max(d * out);
+    // Per row and direction: projections and activations (2 g), outputs and saved states.
+    let per_row = 2 * g + 3 * out + 4 * hid + in_max;
+    let layers = if needs_grad {
+        cfg.num_layers as u128
+    } else {
+        1
+    };
+    let floats = rows as u128 * per_row * d * layers * if needs_grad { 2 } else { 1 };
+    crate::memory::check_bytes(cfg.mode.name(), "the recurrent workspace", floats * 4)
 }
 
 fn check_feature(cfg: &RnnConfig, x: &Tensor) -> Result<()> {
@@ -315,11 +345,32 @@ fn split_direction(y: &[f32], rows: usize, d: usize, out: usize, k: usize) -> Co
 }
 
 /// Runs the stack. Records one autograd node when grad mode is on and anything requires grad.
+/// A batch of zero sequences: outputs with a zero-size batch dimension, as PyTorch returns.
+fn empty_output(cfg: &RnnConfig, shape: Shape, inp: &RnnInput) -> Result<RnnOutput> {
+    let (d, out, hid) = (cfg.directions(), cfg.output_size(), cfg.hidden_size);
+    let s = inp.input.shape();
+    let mut out_shape = s.to_vec();
+    *out_shape.last_mut().expect("2-D or 3-D input") = d * out;
+    let state = |size: usize| vec![cfg.num_layers * d, shape.batch, size];
+    Ok(RnnOutput {
+        output: Tensor::zeros_f32(cfg.mode.name(), &out_shape)?,
+        h_n: Tensor::zeros_f32(cfg.mode.name(), &state(out))?,
+        c_n: if cfg.mode == RnnMode::Lstm {
+            Some(Tensor::zeros_f32(cfg.mode.name(), &state(hid))?)
+        } else {
+            None
+        },
+    })
+}
+
 pub fn rnn_forward(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
     cfg.validate()?;
     check_weights(cfg, inp.weights)?;
     let (shape, batch_sizes) = input_shape(cfg, &inp)?;
     let (h0, c0) = initial_states(cfg, shape, &inp)?;
+    if shape.batch == 0 {
+        return empty_output(cfg, shape, &inp);
+    }
     let lay = StepLayout::new(batch_sizes);
 
     let mut inputs: Vec<Tensor> = vec![inp.input.clone()];
@@ -327,6 +378,7 @@ pub fn rnn_forward(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
     inputs.extend(inp.cx.cloned());
     inputs.extend(inp.weights.iter().cloned());
     let needs_grad = is_grad_enabled() && inputs.iter().any(|t| t.requires_grad());
+    check_workspace(cfg, lay.rows, needs_grad)?;
 
     let raw = f32_data(inp.input, "input")?;
     let x0 = if cfg.batch_first && !shape.unbatched && !shape.packed {
