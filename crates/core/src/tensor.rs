@@ -1,9 +1,12 @@
 //! The tensor handle: shared, contiguous storage plus shape, and the autograd links.
 //!
 //! Cloning a `Tensor` clones a handle (an `Arc`), never the data. Views that keep the data
-//! contiguous (reshape, squeeze, unsqueeze, detach) share the storage like PyTorch's views do.
+//! contiguous (reshape, squeeze, unsqueeze, detach) share the storage like PyTorch's views do,
+//! and with it the version counter that every in-place write bumps (PyTorch's `_version`):
+//! backward compares it with the version a node saved, so a tensor changed in place after a
+//! forward used it is an error instead of a wrong gradient.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::autograd::Node;
@@ -14,6 +17,8 @@ use crate::{bail, Result};
 
 pub(crate) struct TensorImpl {
     pub(crate) storage: Arc<RwLock<Storage>>,
+    /// Shared by every tensor over `storage`; bumped by each in-place write.
+    version: Arc<AtomicU64>,
     pub(crate) shape: Vec<usize>,
     pub(crate) dtype: DType,
     requires_grad: AtomicBool,
@@ -43,6 +48,7 @@ impl Tensor {
         let dtype = storage.dtype();
         Tensor(Arc::new(TensorImpl {
             storage: Arc::new(RwLock::new(storage)),
+            version: Arc::new(AtomicU64::new(0)),
             shape,
             dtype,
             requires_grad: AtomicBool::new(false),
@@ -57,6 +63,7 @@ impl Tensor {
         debug_assert_eq!(numel(&shape), self.numel());
         Tensor(Arc::new(TensorImpl {
             storage: self.0.storage.clone(),
+            version: self.0.version.clone(),
             shape,
             dtype: self.0.dtype,
             requires_grad: AtomicBool::new(false),
@@ -79,6 +86,7 @@ impl Tensor {
             // Another handle exists: make a fresh one over the same storage.
             Err(shared) => TensorImpl {
                 storage: shared.storage.clone(),
+                version: shared.version.clone(),
                 shape: shared.shape.clone(),
                 dtype: shared.dtype,
                 requires_grad: AtomicBool::new(false),
@@ -118,6 +126,14 @@ impl Tensor {
             );
         }
         Ok(())
+    }
+
+    /// A float32 tensor whose buffer is allocated through the checked path (see `memory`).
+    pub fn zeros_f32(op: &str, shape: &[usize]) -> Result<Tensor> {
+        Ok(Tensor::from_storage(
+            Storage::F32(crate::memory::zeroed(op, shape)?),
+            shape.to_vec(),
+        ))
     }
 
     pub fn scalar(value: f32) -> Tensor {
@@ -163,8 +179,16 @@ impl Tensor {
     }
 
     /// Write access to the data, for in-place updates (optimizers, gradient accumulation, init).
+    /// Counts as an in-place write: the version goes up.
     pub fn storage_mut(&self) -> RwLockWriteGuard<'_, Storage> {
-        self.0.storage.write().unwrap_or_else(|e| e.into_inner())
+        let guard = self.0.storage.write().unwrap_or_else(|e| e.into_inner());
+        self.0.version.fetch_add(1, Ordering::Relaxed);
+        guard
+    }
+
+    /// How many in-place writes the data has seen (shared with every view of it).
+    pub fn version(&self) -> u64 {
+        self.0.version.load(Ordering::Relaxed)
     }
 
     /// Copies the values out as float32 (int64 converted).
@@ -282,6 +306,27 @@ impl Tensor {
 }
 
 impl Tensor {
+    /// `copy_` as users call it: PyTorch's checks, then `copy_from`. seqtorch's copy records no
+    /// history, so where PyTorch would record one (grad mode on, and the destination or the
+    /// source in a graph) it refuses instead of giving gradients that ignore the copy.
+    pub fn copy_(&self, src: &Tensor) -> Result<()> {
+        if crate::autograd::is_grad_enabled() {
+            if self.is_leaf() && self.requires_grad() {
+                bail!(
+                    value,
+                    "a leaf Variable that requires grad is being used in an in-place operation."
+                );
+            }
+            if self.requires_grad() || src.requires_grad() {
+                bail!(
+                    value,
+                    "copy_(): seqtorch records no history for in-place copies, so copying into or from a tensor that requires grad is refused while grad mode is on. Wrap the copy in noGrad(), or copy from src.detach() into a tensor outside the graph."
+                );
+            }
+        }
+        self.copy_from(src)
+    }
+
     /// Overwrites this tensor's values with `src`'s (same shape), recording no history:
     /// loading a state dict, or an optimizer writing parameters.
     pub fn copy_from(&self, src: &Tensor) -> Result<()> {
@@ -294,6 +339,8 @@ impl Tensor {
             );
         }
         if self.same_storage(src) {
+            // Still an in-place write as far as saved versions are concerned.
+            self.0.version.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
         let values = src.storage().clone();

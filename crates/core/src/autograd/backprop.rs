@@ -49,7 +49,8 @@ pub(crate) fn input_gradients(op: &Op, grads: &[Option<Tensor>]) -> Result<Vec<O
         Op::Relu(input) => vec![Some(zip_f32(
             g,
             input,
-            |g, x| if x > 0.0 { g } else { 0.0 },
+            // PyTorch's threshold_backward: zero where x <= 0, so a NaN input passes g.
+            |g, x| if x <= 0.0 { 0.0 } else { g },
         )?)],
         Op::Sin(input) => vec![Some(zip_f32(g, input, |g, x| g * x.cos())?)],
         Op::Cos(input) => vec![Some(zip_f32(g, input, |g, x| -g * x.sin())?)],
@@ -113,7 +114,7 @@ pub(crate) fn input_gradients(op: &Op, grads: &[Option<Tensor>]) -> Result<Vec<O
             let g = g.reshape_to(keep_shape)?.to_vec_f32();
             let shape = input.shape();
             let n = shape[*dim];
-            let inner: usize = shape[dim + 1..].iter().product();
+            let inner: usize = shape[dim + 1..].iter().product::<usize>().max(1);
             let mut out = vec![0.0f32; input.numel()];
             for (pos, (&gi, &k)) in g.iter().zip(indices).enumerate() {
                 let (o, i) = (pos / inner, pos % inner);
@@ -132,8 +133,12 @@ pub(crate) fn input_gradients(op: &Op, grads: &[Option<Tensor>]) -> Result<Vec<O
         Op::Narrow { input, dim, start } => vec![Some(pad_into(g, input.shape(), *dim, *start)?)],
         Op::IndexSelect { input, dim, index } => {
             let shape = input.shape();
-            let outer: usize = shape[..*dim].iter().product();
             let inner: usize = shape[dim + 1..].iter().product();
+            let outer: usize = if inner * index.len() == 0 {
+                0
+            } else {
+                shape[..*dim].iter().product()
+            };
             let gv = g.to_vec_f32();
             let mut out = vec![0.0f32; input.numel()];
             for o in 0..outer {
@@ -233,10 +238,14 @@ fn pad_into(g: &Tensor, shape: &[usize], dim: usize, start: usize) -> Result<Ten
         let (Storage::F32(s), Storage::F32(d)) = (&*src, &mut *dst) else {
             unreachable!("gradients are float32")
         };
-        let outer: usize = shape[..dim].iter().product();
         let inner: usize = shape[dim + 1..].iter().product();
         let len = g.shape()[dim];
         let block = len * inner;
+        let outer: usize = if block == 0 {
+            0
+        } else {
+            shape[..dim].iter().product()
+        };
         for o in 0..outer {
             let dst_off = (o * shape[dim] + start) * inner;
             d[dst_off..dst_off + block].copy_from_slice(&s[o * block..(o + 1) * block]);

@@ -53,7 +53,7 @@ pub fn backward(root: &Tensor, gradient: Option<&Tensor>, retain_graph: bool) ->
                     "grad can be implicitly created only for scalar outputs"
                 );
             }
-            crate::ops::creation::ones_like(root)
+            crate::ops::creation::ones_like(root)?
         }
     };
 
@@ -75,6 +75,7 @@ pub fn backward(root: &Tensor, gradient: Option<&Tensor>, retain_graph: bool) ->
         let (inputs, grads) = {
             let guard = node.op();
             let op = guard.as_ref().expect("checked by topological_order");
+            node.check_saved_versions(op)?;
             (op.inputs(), input_gradients(op, &grads_out)?)
         };
         for (input, g) in inputs.iter().zip(grads) {
@@ -159,9 +160,19 @@ fn accumulate_leaf(leaf: &Tensor, g: &Tensor) -> Result<()> {
     match slot.as_ref() {
         None => *slot = Some(g.deep_copy()),
         Some(existing) => {
-            let src = g.storage();
+            // `w.backward(w.grad)` hands in the accumulated gradient itself: read it before
+            // taking the write lock on the same storage, or the two locks deadlock.
+            let owned;
+            let src_guard;
+            let src: &Storage = if existing.same_storage(&g) {
+                owned = g.storage().clone();
+                &owned
+            } else {
+                src_guard = g.storage();
+                &src_guard
+            };
             let mut dst = existing.storage_mut();
-            match (&mut *dst, &*src) {
+            match (&mut *dst, src) {
                 (Storage::F32(d), Storage::F32(s)) => {
                     d.iter_mut().zip(s).for_each(|(d, s)| *d += s)
                 }

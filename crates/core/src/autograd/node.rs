@@ -1,5 +1,6 @@
 //! A recorded operation: what it was, the inputs it reads gradients back into, and what it saved.
 
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::grad_mode::is_grad_enabled;
@@ -13,6 +14,12 @@ pub trait CustomBackward: Send + Sync {
     fn inputs(&self) -> Vec<Tensor>;
     fn num_outputs(&self) -> usize {
         1
+    }
+    /// The inputs whose values `backward` reads (PyTorch's saved variables): an in-place
+    /// change to one of them between forward and backward is an error. All inputs unless an
+    /// op says otherwise.
+    fn saved_tensors(&self) -> Vec<Tensor> {
+        self.inputs()
     }
     fn backward(&self, grad_outputs: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>>;
 }
@@ -164,11 +171,45 @@ impl Op {
     }
 }
 
+impl Op {
+    /// The tensors whose values the gradient rule reads; their versions are checked before
+    /// backward uses them. Ops that only need shapes (add, reshape, sum...) save none, as in
+    /// PyTorch, so changing their inputs in place afterwards is allowed.
+    pub fn saved(&self) -> Vec<Tensor> {
+        match self {
+            Op::Mul(a, b) | Op::Div(a, b) | Op::Mm(a, b) | Op::Bmm(a, b) => {
+                vec![a.clone(), b.clone()]
+            }
+            Op::Pow { input, .. } | Op::MaxAll { input, .. } => vec![input.clone()],
+            Op::Log(a) | Op::Relu(a) | Op::Sin(a) | Op::Cos(a) | Op::Abs(a) => vec![a.clone()],
+            Op::Exp { output, .. } | Op::Sigmoid { output, .. } | Op::Tanh { output, .. } => {
+                vec![output.clone()]
+            }
+            Op::Custom(c) => c.saved_tensors(),
+            Op::Add(..)
+            | Op::Sub(..)
+            | Op::Neg(..)
+            | Op::Sum { .. }
+            | Op::Mean { .. }
+            | Op::Expand(..)
+            | Op::MaxDim { .. }
+            | Op::Reshape(..)
+            | Op::Permute { .. }
+            | Op::Narrow { .. }
+            | Op::IndexSelect { .. }
+            | Op::Cat { .. }
+            | Op::Clone(..) => Vec::new(),
+        }
+    }
+}
+
 pub struct Node {
     name: &'static str,
     num_outputs: usize,
     /// `None` once the graph was freed by a backward pass without `retain_graph`.
     op: Mutex<Option<Op>>,
+    /// Version of each of `op.saved()` when the node was recorded.
+    saved_versions: Vec<u64>,
 }
 
 impl Node {
@@ -186,10 +227,12 @@ impl Node {
             Op::Custom(c) => c.num_outputs(),
             _ => 1,
         };
+        let saved_versions = op.saved().iter().map(Tensor::version).collect();
         Arc::new(Node {
             name: op.name(),
             num_outputs,
             op: Mutex::new(Some(op)),
+            saved_versions,
         })
     }
 
@@ -213,7 +256,71 @@ impl Node {
         self.op.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// PyTorch's error when a saved tensor changed in place after this node was recorded.
+    pub(crate) fn check_saved_versions(&self, op: &Op) -> Result<()> {
+        for (t, &expected) in op.saved().iter().zip(&self.saved_versions) {
+            let now = t.version();
+            if now != expected {
+                let origin = match t.grad_fn() {
+                    Some(n) => format!(", which is output {} of {},", t.output_nr(), n.name()),
+                    None => String::new(),
+                };
+                crate::bail!(
+                    value,
+                    "one of the variables needed for gradient computation has been modified by an inplace operation: [torch.{}Tensor {}]{origin} is at version {now}; expected version {expected} instead. Hint: the variable was changed in place (copy_(), an optimizer step, loadStateDict or an init function) after {} used it; run backward() before changing it, or change a clone().",
+                    t.dtype().torch_name(),
+                    crate::shape::fmt_shape(t.shape()),
+                    self.name
+                );
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn release(&self) {
-        *self.op() = None;
+        let op = self.op().take();
+        drop(op);
+    }
+}
+
+// Dropping a long graph must not recurse once per node: a chain of a million ops (or an
+// unrolled cell over 100,000 steps) would overflow the stack. The outermost node being
+// dropped on a thread drains a queue; nodes whose last handle goes while it runs hand their
+// op to that queue instead of dropping it in place, so the depth stays constant.
+thread_local! {
+    static DROPPING: Cell<bool> = const { Cell::new(false) };
+    static DEFERRED: RefCell<Vec<Op>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Resets the flag even if dropping an op panics, so later drops still work.
+struct DrainGuard;
+
+impl Drop for DrainGuard {
+    fn drop(&mut self) {
+        let _ = DROPPING.try_with(|d| d.set(false));
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let Some(op) = self.op.get_mut().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
+        let nested = DROPPING.try_with(|d| d.replace(true)).unwrap_or(false);
+        if nested {
+            // An outer drop on this thread is draining: queue the op for it.
+            // (At thread exit the queue may be gone; the op is then dropped in place.)
+            let _ = DEFERRED.try_with(move |q| q.borrow_mut().push(op));
+            return;
+        }
+        let _guard = DrainGuard;
+        drop(op);
+        loop {
+            let next = DEFERRED.try_with(|q| q.borrow_mut().pop()).ok().flatten();
+            match next {
+                Some(op) => drop(op),
+                None => break,
+            }
+        }
     }
 }
