@@ -34,6 +34,22 @@ struct Items {
     norm: f64,
     /// Shape of the unreduced output.
     item_shape: Vec<usize>,
+    /// Gradient entries that are zero by construction, whatever the incoming gradient.
+    zeros: StructuralZeros,
+}
+
+/// Which gradient entries PyTorch never writes (so they stay 0 even when the incoming
+/// gradient is infinite or NaN, e.g. a mean over a zero total weight).
+#[derive(Clone, Default)]
+enum StructuralZeros {
+    #[default]
+    None,
+    /// Classification: items whose target is `ignore_index`; with `targets`, also every
+    /// entry but the target class of its item (NLL writes only that one).
+    Classes {
+        ignored: Vec<bool>,
+        targets: Option<Vec<i64>>,
+    },
 }
 
 fn finish(
@@ -64,6 +80,7 @@ fn finish(
             group: items.group,
             norm: items.norm,
             reduction,
+            zeros: items.zeros,
         })
     });
     Ok(out.with_grad_fn_output(node, 0))
@@ -78,21 +95,35 @@ struct LossBackward {
     group: usize,
     norm: f64,
     reduction: Reduction,
+    zeros: StructuralZeros,
 }
 
 impl LossBackward {
     fn scale(&self, d: &[f32], g: &[f32], shape: &[usize]) -> Result<Tensor> {
-        let v = match self.reduction {
-            Reduction::None => d
+        let factor = |e: usize| match self.reduction {
+            Reduction::None => g[e / self.group],
+            Reduction::Sum => g[0],
+            // All targets ignored (or a zero total weight) divides by zero: the loss is NaN
+            // as in PyTorch, and the structural zeros below keep ignored items' gradients 0.
+            Reduction::Mean => (g[0] as f64 / self.norm) as f32,
+        };
+        let v = match &self.zeros {
+            StructuralZeros::None => d.iter().enumerate().map(|(e, &x)| x * factor(e)).collect(),
+            StructuralZeros::Classes { ignored, targets } => d
                 .iter()
                 .enumerate()
-                .map(|(e, &x)| x * g[e / self.group])
+                .map(|(e, &x)| {
+                    let item = e / self.group;
+                    let off_target = targets
+                        .as_ref()
+                        .is_some_and(|t| t[item] != (e % self.group) as i64);
+                    if ignored[item] || off_target {
+                        0.0
+                    } else {
+                        x * factor(e)
+                    }
+                })
                 .collect(),
-            Reduction::Sum => d.iter().map(|&x| x * g[0]).collect(),
-            Reduction::Mean => {
-                let s = (g[0] as f64 / self.norm) as f32;
-                d.iter().map(|&x| x * s).collect()
-            }
         };
         Tensor::from_f32(v, shape.to_vec())
     }
@@ -160,6 +191,7 @@ fn pointwise(
         loss,
         d_input: dx,
         d_target: Some(dt),
+        zeros: StructuralZeros::None,
         group: 1,
         norm: n as f64,
         item_shape: input.shape().to_vec(),
@@ -311,6 +343,7 @@ fn class_shapes(
 /// Shared loop of the classification losses: for every sample whose target is not ignored,
 /// `item(row, target, row_grad)` returns its loss and fills its input-gradient row. Checks the
 /// targets and sums the target classes' weights (the divisor of the mean).
+#[allow(clippy::too_many_arguments)]
 fn class_items(
     name: &'static str,
     input: &Tensor,
@@ -318,14 +351,16 @@ fn class_items(
     weight: Option<&[f32]>,
     ignore_index: i64,
     reduction: Reduction,
+    target_only: bool,
     mut item: impl FnMut(&[f32], usize, &mut [f32]) -> f32,
 ) -> Result<Tensor> {
     let (n, c, y) = class_shapes(name, input, target, weight)?;
     let x = input.to_vec_f32();
     let (mut loss, mut d) = (vec![0.0f32; n], vec![0.0f32; n * c]);
     let mut norm = 0.0f64;
+    let ignored: Vec<bool> = y.iter().map(|&yi| yi == ignore_index).collect();
     for (i, &yi) in y.iter().enumerate() {
-        if yi == ignore_index {
+        if ignored[i] {
             continue;
         }
         if yi < 0 || yi as usize >= c {
@@ -343,6 +378,10 @@ fn class_items(
         group: c,
         norm,
         item_shape,
+        zeros: StructuralZeros::Classes {
+            ignored,
+            targets: target_only.then_some(y),
+        },
     };
     finish("NllLossBackward0", input, target, items, reduction)
 }
@@ -371,6 +410,7 @@ pub fn cross_entropy(
         weight,
         ignore_index,
         reduction,
+        false,
         |row, yi, d| {
             let c = row.len();
             let w_total: f32 = (0..c).map(w).sum();
@@ -406,6 +446,7 @@ pub fn nll(
         weight,
         ignore_index,
         reduction,
+        true,
         |row, yi, d| {
             d[yi] = -w(yi);
             -w(yi) * row[yi]

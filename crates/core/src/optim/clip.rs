@@ -11,17 +11,32 @@ pub fn clip_grad_norm(
     norm_type: f64,
     error_if_nonfinite: bool,
 ) -> Result<f64> {
+    if norm_type.is_nan() {
+        bail!(
+            value,
+            "clip_grad_norm_: norm_type must be a number, got NaN"
+        );
+    }
     let grads: Vec<Tensor> = params.iter().filter_map(|p| p.grad()).collect();
     if grads.is_empty() {
         return Ok(0.0);
     }
+    let mut per_grad = Vec::with_capacity(grads.len());
     let mut total = 0.0f64;
     for g in &grads {
         let s = g.storage();
         let Storage::F32(v) = &*s else {
             bail!(type, "clip_grad_norm_: gradients must be float32")
         };
-        if norm_type.is_infinite() {
+        if norm_type == 0.0 || norm_type == f64::NEG_INFINITY {
+            // PyTorch takes each gradient's norm, then the same norm over those norms; for
+            // these two orders that differs from one norm over all elements.
+            per_grad.push(if norm_type == 0.0 {
+                v.iter().filter(|&&x| x != 0.0).count() as f64
+            } else {
+                v.iter().fold(f64::INFINITY, |m, &x| m.min(x.abs() as f64))
+            });
+        } else if norm_type == f64::INFINITY {
             total = v.iter().fold(total, |m, &x| m.max(x.abs() as f64));
         } else {
             total += v
@@ -30,7 +45,11 @@ pub fn clip_grad_norm(
                 .sum::<f64>();
         }
     }
-    let norm = if norm_type.is_infinite() {
+    let norm = if norm_type == 0.0 {
+        per_grad.iter().filter(|&&n| n != 0.0).count() as f64
+    } else if norm_type == f64::NEG_INFINITY {
+        per_grad.iter().fold(f64::INFINITY, |m, &n| m.min(n))
+    } else if norm_type == f64::INFINITY {
         total
     } else {
         total.powf(1.0 / norm_type)
@@ -42,7 +61,8 @@ pub fn clip_grad_norm(
         );
     }
     let coef = max_norm / (norm + 1e-6);
-    if coef < 1.0 {
+    // Not `coef < 1.0`: a NaN norm scales by NaN, as PyTorch does without error_if_nonfinite.
+    if coef < 1.0 || coef.is_nan() {
         for g in &grads {
             if let Storage::F32(v) = &mut *g.storage_mut() {
                 v.iter_mut().for_each(|x| *x = (*x as f64 * coef) as f32);
@@ -54,6 +74,12 @@ pub fn clip_grad_norm(
 
 /// Clamps every gradient element to [-clip_value, clip_value].
 pub fn clip_grad_value(params: &[Tensor], clip_value: f32) -> Result<()> {
+    if clip_value < 0.0 || clip_value.is_nan() {
+        bail!(
+            value,
+            "clip_grad_value_: clip_value must be a non-negative number, got {clip_value}"
+        );
+    }
     for p in params {
         if let Some(g) = p.grad() {
             if let Storage::F32(v) = &mut *g.storage_mut() {

@@ -32,6 +32,26 @@ pub(crate) fn for_each_param(
             states.len()
         );
     }
+    // Check everything first, so a bad state leaves every parameter untouched.
+    for (i, (p, s)) in params.iter().zip(states.iter()).enumerate() {
+        for (name, buf) in &s.buffers {
+            if buf.len() != p.numel() {
+                bail!(
+                    value,
+                    "{op}: state '{name}' of parameter {i} has {} values, but the parameter has {}",
+                    buf.len(),
+                    p.numel()
+                );
+            }
+        }
+        if !(s.step.is_finite() && s.step >= 0.0) {
+            bail!(
+                value,
+                "{op}: step of parameter {i} must be a non-negative number, got {}",
+                s.step
+            );
+        }
+    }
     for (p, s) in params.iter().zip(states.iter_mut()) {
         let Some(g) = p.grad() else { continue };
         if p.same_storage(&g) {

@@ -24,6 +24,12 @@ fn check_2d(op: &str, x: &Tensor) -> Result<(usize, usize)> {
 
 pub fn column_stats(x: &Tensor) -> Result<ColumnStats> {
     let (n, f) = check_2d("fit", x)?;
+    if f == 0 {
+        bail!(
+            value,
+            "fit: Found array with 0 feature(s) (shape=({n}, 0)) while a minimum of 1 is required."
+        );
+    }
     if n == 0 {
         bail!(
             value,
@@ -62,6 +68,14 @@ pub fn column_stats(x: &Tensor) -> Result<ColumnStats> {
 
 /// `(x - sub) / div` per column (standardising, or inverting a min-max map).
 pub fn columns_sub_div(x: &Tensor, sub: &[f64], div: &[f64]) -> Result<Tensor> {
+    if sub.len() != div.len() {
+        bail!(
+            value,
+            "transform: the scaler's parameters disagree ({} and {} features)",
+            sub.len(),
+            div.len()
+        );
+    }
     map_columns(
         "transform",
         x,
@@ -78,6 +92,19 @@ pub fn columns_mul_add(
     add: &[f64],
     clip: Option<(f64, f64)>,
 ) -> Result<Tensor> {
+    if mul.len() != add.len() {
+        bail!(
+            value,
+            "transform: the scaler's parameters disagree ({} and {} features)",
+            mul.len(),
+            add.len()
+        );
+    }
+    if let Some((lo, hi)) = clip {
+        if lo > hi || lo.is_nan() || hi.is_nan() {
+            bail!(value, "transform: clip range [{lo}, {hi}] is not ordered");
+        }
+    }
     map_columns("transform", x, mul.len(), |j, v| v * mul[j] + add[j], clip)
 }
 

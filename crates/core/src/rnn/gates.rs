@@ -30,7 +30,9 @@ fn elman_forward_impl(relu: bool, xw: &[f32], hw: &[f32], h: &mut [f32]) {
     let (xw, hw) = (&xw[..h.len()], &hw[..h.len()]);
     if relu {
         for ((o, &a), &b) in h.iter_mut().zip(xw).zip(hw) {
-            *o = (a + b).max(0.0);
+            let v = a + b;
+            // Not `max(0.0)`, which turns NaN into 0: PyTorch's relu keeps it.
+            *o = if v < 0.0 { 0.0 } else { v };
         }
     } else {
         for ((o, &a), &b) in h.iter_mut().zip(xw).zip(hw) {
@@ -44,7 +46,7 @@ fn elman_backward_impl(relu: bool, h: &[f32], dh: &[f32], da: &mut [f32]) {
     let (h, dh) = (&h[..da.len()], &dh[..da.len()]);
     if relu {
         for ((d, &y), &g) in da.iter_mut().zip(h).zip(dh) {
-            *d = if y > 0.0 { g } else { 0.0 };
+            *d = if y <= 0.0 { 0.0 } else { g };
         }
     } else {
         for ((d, &y), &g) in da.iter_mut().zip(h).zip(dh) {
