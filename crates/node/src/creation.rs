@@ -39,6 +39,18 @@ pub fn tensor_from_int64(env: Env, data: &[f64], shape: Vec<f64>) -> Result<Nati
     })
 }
 
+/// int64 data from a BigInt64Array: every value exactly.
+#[napi]
+pub fn tensor_from_big_int64(
+    env: Env,
+    data: BigInt64Array,
+    shape: Vec<f64>,
+) -> Result<NativeTensor> {
+    made(&env, || {
+        Tensor::from_i64(data.to_vec(), sizes("tensor", &shape)?)
+    })
+}
+
 #[napi]
 pub fn full(
     env: Env,
@@ -48,7 +60,7 @@ pub fn full(
 ) -> Result<NativeTensor> {
     made(&env, || {
         let dt = dtype(dtype_name)?;
-        if dt == DType::I64 && (!value.is_finite() || value.fract() != 0.0) {
+        if dt == DType::I64 && value.is_finite() && value.fract() != 0.0 {
             bail!(
                 type,
                 "full(): value {value} is not an integer, but dtype is int64"
@@ -94,6 +106,28 @@ pub fn randint(env: Env, low: f64, high: f64, shape: Vec<f64>) -> Result<NativeT
             int("randint", "high", high)?,
             &sizes("randint", &shape)?,
         )
+    })
+}
+
+/// The per-allocation memory ceiling in bytes (see `seqtorch_core::memory`).
+#[napi]
+pub fn get_memory_limit() -> f64 {
+    seqtorch_core::memory::memory_limit() as f64
+}
+
+/// Sets the per-allocation memory ceiling in bytes; 0 restores the default.
+#[napi]
+pub fn set_memory_limit(env: Env, bytes: f64) -> Result<()> {
+    guard(&env, || {
+        let n = int("setMemoryLimit", "bytes", bytes)?;
+        if n < 0 {
+            bail!(
+                range,
+                "setMemoryLimit(): bytes must be non-negative, got {n}"
+            );
+        }
+        seqtorch_core::memory::set_memory_limit(n as usize);
+        Ok(())
     })
 }
 

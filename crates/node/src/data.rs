@@ -41,16 +41,16 @@ pub fn create_sequences(
 
 /// A permutation of 0..n: from the global generator, or a stream of its own for `seed`.
 #[napi]
-pub fn randperm(env: Env, n: f64, seed: Option<f64>) -> Result<Vec<u32>> {
+pub fn randperm(env: Env, n: f64, seed: Option<f64>) -> Result<Uint32Array> {
     guard(&env, || {
         let n = int("randperm", "n", n)?;
         if !(0..=u32::MAX as i64).contains(&n) {
             seqtorch_core::bail!(range, "randperm(): n must be between 0 and 2^32-1, got {n}");
         }
         let seed = seed.map(|s| int("randperm", "seed", s)).transpose()?;
-        Ok(data::randperm(n as usize, seed.map(|s| s as u64))
-            .into_iter()
-            .map(|i| i as u32)
-            .collect())
+        Ok(Uint32Array::new(data::randperm(
+            n as usize,
+            seed.map(|s| s as u64),
+        )?))
     })
 }

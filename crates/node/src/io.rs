@@ -47,9 +47,13 @@ pub fn save_safetensors(
     names: Vec<String>,
     tensors: Vec<&NativeTensor>,
     path: String,
-    metadata: Option<HashMap<String, String>>,
+    metadata_keys: Vec<String>,
+    metadata_values: Vec<String>,
 ) -> Result<AsyncTask<SaveTask>> {
     let pairs = guard(&env, || {
+        if metadata_keys.len() != metadata_values.len() {
+            seqtorch_core::bail!(value, "save(): metadata keys and values differ in count");
+        }
         if names.len() != tensors.len() {
             seqtorch_core::bail!(
                 value,
@@ -64,9 +68,11 @@ pub fn save_safetensors(
             .map(|(n, t)| Ok((n, t.get()?.clone())))
             .collect()
     })?;
+    let metadata: HashMap<String, String> =
+        metadata_keys.into_iter().zip(metadata_values).collect();
     Ok(AsyncTask::new(SaveTask {
         tensors: pairs,
-        metadata,
+        metadata: Some(metadata),
         path: PathBuf::from(path),
     }))
 }
@@ -75,11 +81,14 @@ pub struct LoadTask {
     path: PathBuf,
 }
 
+/// Names and metadata keys travel as arrays (not object keys), so a name such as
+/// `__proto__` stays data on the JavaScript side.
 #[napi(object, object_from_js = false)]
 pub struct LoadedCheckpoint {
     pub names: Vec<String>,
     pub tensors: Vec<NativeTensor>,
-    pub metadata: HashMap<String, String>,
+    pub metadata_keys: Vec<String>,
+    pub metadata_values: Vec<String>,
 }
 
 impl Task for LoadTask {
@@ -101,10 +110,12 @@ impl Task for LoadTask {
             names.push(n);
             tensors.push(NativeTensor::wrap(&env, t)?);
         }
+        let (metadata_keys, metadata_values) = ck.metadata.into_iter().unzip();
         Ok(LoadedCheckpoint {
             names,
             tensors,
-            metadata: ck.metadata,
+            metadata_keys,
+            metadata_values,
         })
     }
 }

@@ -43,6 +43,12 @@ impl NativeOptimizerState {
     pub fn set_step_count(&mut self, env: Env, i: u32, step: f64) -> Result<()> {
         guard(&env, || {
             self.at(i)?;
+            if !(step.is_finite() && step >= 0.0 && step.fract() == 0.0) {
+                bail!(
+                    value,
+                    "optimizer state: step must be a non-negative integer, got {step}"
+                );
+            }
             self.states[i as usize].step = step;
             Ok(())
         })

@@ -43,6 +43,16 @@ impl NativeTensor {
     }
 }
 
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+fn safe_integer(x: i64) -> bool {
+    (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&x)
+}
+
+fn unsafe_int64_message(v: i64) -> String {
+    format!("int64 value {v} is outside the range a JavaScript number holds exactly (+-(2^53 - 1)); read it with toBigInt64Array()")
+}
+
 /// Runs a core op that yields a tensor and wraps the result.
 fn op(env: &Env, f: impl FnOnce() -> seqtorch_core::Result<Tensor>) -> Result<NativeTensor> {
     let t = guard(env, f)?;
@@ -53,10 +63,11 @@ fn op(env: &Env, f: impl FnOnce() -> seqtorch_core::Result<Tensor>) -> Result<Na
 impl NativeTensor {
     // ----- metadata and data -----
 
+    /// Sizes as doubles: exact, since no dimension exceeds 2^53 - 1.
     #[napi(getter)]
-    pub fn shape(&self, env: Env) -> Result<Vec<u32>> {
+    pub fn shape(&self, env: Env) -> Result<Vec<f64>> {
         guard(&env, || {
-            Ok(self.get()?.shape().iter().map(|&d| d as u32).collect())
+            Ok(self.get()?.shape().iter().map(|&d| d as f64).collect())
         })
     }
 
@@ -81,22 +92,59 @@ impl NativeTensor {
         guard(&env, || Ok(Float32Array::new(self.get()?.to_vec_f32())))
     }
 
-    /// int64 data as doubles (exact up to 2^53).
+    /// int64 data as doubles. Refuses values beyond 2^53 instead of rounding them: those
+    /// come back exactly through `to_big_int64_array`.
     #[napi]
     pub fn to_float64_array(&self, env: Env) -> Result<Float64Array> {
         guard(&env, || {
             let t = self.get()?;
             let v: Vec<f64> = match t.dtype() {
-                DType::I64 => t.to_vec_i64().into_iter().map(|x| x as f64).collect(),
+                DType::I64 => {
+                    let ints = t.to_vec_i64();
+                    if let Some(&bad) = ints.iter().find(|&&x| !safe_integer(x)) {
+                        bail!(range, "{}", unsafe_int64_message(bad));
+                    }
+                    ints.into_iter().map(|x| x as f64).collect()
+                }
                 DType::F32 => t.to_vec_f32().into_iter().map(|x| x as f64).collect(),
             };
             Ok(Float64Array::new(v))
         })
     }
 
+    /// int64 data exactly, as a BigInt64Array (float32 data is truncated toward zero).
+    #[napi]
+    pub fn to_big_int64_array(&self, env: Env) -> Result<BigInt64Array> {
+        guard(&env, || Ok(BigInt64Array::new(self.get()?.to_vec_i64())))
+    }
+
+    /// Whether any int64 element lies outside the range a double holds exactly.
+    #[napi]
+    pub fn has_unsafe_integers(&self, env: Env) -> Result<bool> {
+        guard(&env, || {
+            let t = self.get()?;
+            Ok(t.dtype() == DType::I64 && t.to_vec_i64().iter().any(|&x| !safe_integer(x)))
+        })
+    }
+
     #[napi]
     pub fn item(&self, env: Env) -> Result<f64> {
-        guard(&env, || self.get()?.item())
+        guard(&env, || {
+            let t = self.get()?;
+            if t.dtype() == DType::I64 && t.numel() == 1 {
+                let v = t.to_vec_i64()[0];
+                if !safe_integer(v) {
+                    bail!(range, "{}", unsafe_int64_message(v));
+                }
+            }
+            t.item()
+        })
+    }
+
+    /// PyTorch's `_version`: how many in-place writes this tensor's data has seen.
+    #[napi(getter)]
+    pub fn version(&self, env: Env) -> Result<f64> {
+        guard(&env, || Ok(self.get()?.version() as f64))
     }
 
     /// Frees the native data now; later use of this handle throws.
@@ -383,9 +431,10 @@ impl NativeTensor {
         })
     }
 
-    /// Copies `src` into this tensor's storage in place (no history), as `copy_` under no_grad.
+    /// `copy_`: copies `src` into this tensor's storage in place. Records no history, so it
+    /// refuses (PyTorch's checks) where grad mode would need one.
     #[napi]
     pub fn copy_from(&self, env: Env, src: &NativeTensor) -> Result<()> {
-        guard(&env, || self.get()?.copy_from(src.get()?))
+        guard(&env, || self.get()?.copy_(src.get()?))
     }
 }
