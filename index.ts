@@ -20,6 +20,7 @@ export type { DType, NestedArray, TypedData, TensorOptions, TensorDataOptions, B
 export { noGrad, enableGrad, isGradEnabled } from './src/autograd.js'
 export { manualSeed } from './src/random.js'
 export { setNumThreads, getNumThreads } from './src/threads.js'
+export { setMemoryLimit, getMemoryLimit } from './src/memory.js'
 export { save, load, loadMetadata } from './src/io/safetensors.js'
 export type { TensorDict } from './src/io/safetensors.js'
 export { fit } from './src/training/index.js'

@@ -7,7 +7,7 @@ describe('clear errors with PyTorch wording', () => {
     expect(() => tensor([[1, 2], [3]])).toThrow(RangeError)
     expect(() => tensor([[1, 2], [3]])).toThrow('expected sequence of length 2 at dim 1 (got 1)')
     expect(() => tensor([1, 'a' as never])).toThrow(TypeError)
-    expect(() => tensor([1, 'a' as never])).toThrow('tensor(): expected numbers, got string at [1]')
+    expect(() => tensor([1, 'a' as never])).toThrow('tensor(): expected numbers, got a string ("a") at [1]')
     expect(() => tensor([1, 2, 3], { shape: [2, 2] })).toThrow('shape [2, 2] needs 4 elements, but 3 were given')
     expect(() => tensor([1.5], { dtype: 'int64' })).toThrow(TypeError)
   })
@@ -49,7 +49,7 @@ describe('clear errors with PyTorch wording', () => {
     const i = tensor([1, 2], { dtype: 'int64' })
     expect(() => i.matmul(i)).toThrow(TypeError)
     expect(() => i.mean()).toThrow('mean(): could not infer output dtype')
-    expect(() => ones(2).add('1' as never)).toThrow('add(): other must be a Tensor or a number, got string')
+    expect(() => ones(2).add('1' as never)).toThrow('add(): other must be a Tensor or a number, got a string ("1")')
     expect(() => zeros(2, { dtype: 'float16' as never })).toThrow(TypeError)
   })
 

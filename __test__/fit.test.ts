@@ -35,7 +35,8 @@ describe('fit', () => {
     const batchLogs: number[] = []
     const epochs: number[] = []
     try {
-      const result = await fit(s.model, { ...s, epochs: 6, onBatchEnd: (b) => void batchLogs.push(b.loss), onEpochEnd: (e) => void epochs.push(e.epoch) })
+      const { model: _m, ...opts } = s
+      const result = await fit(s.model, { ...opts, epochs: 6, onBatchEnd: (b) => void batchLogs.push(b.loss), onEpochEnd: (e) => void epochs.push(e.epoch) })
       expect(result.stoppedBy).toBe('epochs')
       expect(result.history).toHaveLength(6)
       expect(epochs).toEqual([1, 2, 3, 4, 5, 6])
@@ -52,7 +53,8 @@ describe('fit', () => {
   test('an AbortSignal stops cleanly between batches', async () => {
     const s = setup()
     const controller = new AbortController()
-    const result = await fit(s.model, { ...s, epochs: 50, signal: controller.signal, onBatchEnd: (b) => (b.batch === 3 ? controller.abort() : undefined) })
+    const { model: _m, ...opts } = s
+    const result = await fit(s.model, { ...opts, epochs: 50, signal: controller.signal, onBatchEnd: (b) => (b.batch === 3 ? controller.abort() : undefined) })
     expect(result.stoppedBy).toBe('abort')
     expect(result.history).toHaveLength(0)
     // The model is still usable.
@@ -63,7 +65,8 @@ describe('fit', () => {
     const s = setup()
     // A learning rate this high makes validation loss bounce, so patience runs out.
     s.optimizer.paramGroups[0]!.lr = 0.3
-    const result = await fit(s.model, { ...s, epochs: 60, earlyStopping: { patience: 2 } })
+    const { model: _m, ...opts } = s
+    const result = await fit(s.model, { ...opts, epochs: 60, earlyStopping: { patience: 2 } })
     expect(result.stoppedBy).toBe('earlyStopping')
     expect(result.history.length).toBeLessThan(60)
     const best = Math.min(...result.history.map((h) => h.valLoss!))

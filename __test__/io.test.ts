@@ -19,7 +19,7 @@ describe('safetensors checkpoints', () => {
       cN: Dumped
     }
     const o = ref.options
-    const lstm = new nn.LSTM(o.inputSize, o.hiddenSize, o)
+    const lstm = new nn.LSTM(o.inputSize, o.hiddenSize, { numLayers: o.numLayers, batchFirst: o.batchFirst, bidirectional: o.bidirectional })
     lstm.loadStateDict(await load(fixture('lstm.safetensors')))
     const [out, [h, c]] = lstm.forward(tensor(ref.input.data, { shape: ref.input.shape }))
     expectClose(out, ref.output, 'output', 1e-5, 1e-4)

@@ -5,6 +5,7 @@ import { inspect } from 'node:util'
 
 import { native, type NativeTensor } from './native.js'
 import { formatTensor } from './tensor_format.js'
+import * as v from './validate.js'
 
 export type DType = 'float32' | 'int64'
 
@@ -23,55 +24,50 @@ export interface BackwardOptions {
   retainGraph?: boolean
 }
 
-const DTYPES: readonly string[] = ['float32', 'int64']
-
-function describe(v: unknown): string {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  if (v instanceof Tensor) return 'a Tensor'
-  return typeof v
-}
+const DTYPES: readonly DType[] = ['float32', 'int64']
+const dtypeCheck = v.oneOf(DTYPES, { error: 'type' })
+const TENSOR_OPTIONS = { dtype: dtypeCheck, requiresGrad: v.bool }
+const FLOAT_OPTIONS = { dtype: v.oneOf(['float32'] as const, { error: 'type' }), requiresGrad: v.bool }
 
 function checkDtype(op: string, dtype: unknown): DType | undefined {
-  if (dtype === undefined) return undefined
-  if (typeof dtype !== 'string' || !DTYPES.includes(dtype)) {
-    throw new TypeError(`${op}(): dtype must be 'float32' or 'int64', got ${String(dtype)}`)
-  }
-  return dtype as DType
+  return dtype === undefined ? undefined : dtypeCheck(dtype, `${op}(): dtype`)
 }
 
-function checkInt(op: string, what: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw new TypeError(`${op}(): ${what} must be an integer, got ${typeof v === 'number' ? v : describe(v)}`)
-  }
-  return v
+function checkInt(op: string, what: string, value: unknown): number {
+  return v.int()(value, `${op}(): ${what}`)
 }
 
-function checkNumber(op: string, what: string, v: unknown): number {
-  if (typeof v !== 'number') throw new TypeError(`${op}(): ${what} must be a number, got ${describe(v)}`)
-  return v
+function checkNumber(op: string, what: string, value: unknown): number {
+  if (typeof value !== 'number') throw new TypeError(`${op}(): ${what} must be a number, got ${v.describe(value)}`)
+  return value
 }
 
-function checkTensor(op: string, what: string, v: unknown): Tensor {
-  if (!(v instanceof Tensor)) throw new TypeError(`${op}(): ${what} must be a Tensor, got ${describe(v)}`)
-  return v
+function checkBool(op: string, what: string, value: unknown): boolean {
+  return v.bool(value, `${op}(): ${what}`)
+}
+
+function checkTensor(op: string, what: string, value: unknown): Tensor {
+  if (!(value instanceof Tensor)) throw new TypeError(`${op}(): ${what} must be a Tensor, got ${v.describe(value)}`)
+  return value
 }
 
 /** Accepts `f(2, 3)` and `f([2, 3])` the way PyTorch accepts `f(2, 3)` and `f((2, 3))`. */
 function sizeArgs(op: string, args: readonly unknown[]): number[] {
   const list = args.length === 1 && Array.isArray(args[0]) ? (args[0] as unknown[]) : args
+  if (list.length > 64) throw new RangeError(`${op}(): at most 64 dimensions are supported, got ${list.length}`)
   return list.map((d, i) => {
     if (typeof d !== 'number' || !Number.isInteger(d)) {
-      throw new TypeError(`${op}(): size must be integers, got ${typeof d === 'number' ? d : describe(d)} at position ${i}`)
+      throw new TypeError(`${op}(): size must be integers, got ${v.describe(d)} at position ${i}`)
     }
+    if (!Number.isSafeInteger(d)) throw new RangeError(`${op}(): size ${d} at position ${i} is beyond 2^53 - 1`)
     return d
   })
 }
 
-function dimList(op: string, dim: number | readonly number[] | undefined): number[] | undefined {
-  if (dim === undefined) return undefined
+function dimList(op: string, dim: number | readonly number[] | undefined | null): number[] | undefined {
+  if (dim === undefined || dim === null) return undefined
   const list = typeof dim === 'number' ? [dim] : dim
-  if (!Array.isArray(list)) throw new TypeError(`${op}(): dim must be an integer or an array of integers`)
+  if (!Array.isArray(list)) throw new TypeError(`${op}(): dim must be an integer or an array of integers, got ${v.describe(dim)}`)
   return list.map((d) => checkInt(op, 'dim', d))
 }
 
@@ -88,6 +84,11 @@ export class Tensor {
 
   get shape(): number[] {
     return this._h.shape
+  }
+
+  /** How many in-place writes this tensor's data has seen (PyTorch's `_version`). */
+  get version(): number {
+    return this._h.version
   }
 
   get dtype(): DType {
@@ -123,9 +124,17 @@ export class Tensor {
     return nest(this.data(), this.shape)
   }
 
-  /** The values as a flat typed array copy: Float32Array for float32, Float64Array for int64. */
+  /**
+   * The values as a flat typed array copy: Float32Array for float32, Float64Array for int64.
+   * int64 values beyond 2^53 throw instead of rounding; `toBigInt64Array()` reads them exactly.
+   */
   data(): Float32Array | Float64Array {
     return this.dtype === 'int64' ? this._h.toFloat64Array() : this._h.toFloat32Array()
+  }
+
+  /** Every value exactly as a BigInt64Array (float32 values are truncated toward zero). */
+  toBigInt64Array(): BigInt64Array {
+    return this._h.toBigInt64Array()
   }
 
   /** The value of a one-element tensor. */
@@ -140,12 +149,12 @@ export class Tensor {
   }
 
   set requiresGrad(flag: boolean) {
-    this._h.setRequiresGrad(Boolean(flag))
+    this._h.setRequiresGrad(checkBool('requiresGrad', 'value', flag))
   }
 
   /** Sets `requiresGrad` in place and returns this tensor (PyTorch's `requires_grad_()`). */
   requiresGrad_(flag = true): this {
-    this._h.setRequiresGrad(Boolean(flag))
+    this._h.setRequiresGrad(checkBool('requiresGrad_', 'requires_grad', flag))
     return this
   }
 
@@ -173,13 +182,15 @@ export class Tensor {
    * Computes gradients of this tensor with respect to every leaf that requires grad.
    * `backward()`, `backward(gradient)`, `backward(gradient, { retainGraph })` or `backward({ retainGraph })`.
    */
-  backward(gradient?: Tensor | BackwardOptions | null, options: BackwardOptions = {}): void {
+  backward(gradient?: Tensor | BackwardOptions | null, options?: BackwardOptions): void {
     if (gradient !== undefined && gradient !== null && !(gradient instanceof Tensor)) {
-      if (typeof gradient !== 'object' || Array.isArray(gradient)) checkTensor('backward', 'gradient', gradient)
-      options = gradient
+      if (!v.isPlainObject(gradient)) checkTensor('backward', 'gradient', gradient)
+      if (options !== undefined) throw new TypeError('backward(): options were given twice')
+      options = gradient as BackwardOptions
       gradient = null
     }
-    this._h.backward(gradient ? gradient._h : null, Boolean(options.retainGraph))
+    const o = v.options('backward', options, { retainGraph: v.bool })
+    this._h.backward(gradient ? gradient._h : null, o.retainGraph ?? false)
   }
 
   /** This tensor in another dtype (itself when already that dtype), like PyTorch's `.to(dtype)`. */
@@ -251,7 +262,7 @@ export class Tensor {
       }
     }
     if (!(other instanceof Tensor)) {
-      throw new TypeError(`${op}(): other must be a Tensor or a number, got ${describe(other)}`)
+      throw new TypeError(`${op}(): other must be a Tensor or a number, got ${v.describe(other)}`)
     }
     return new Tensor(this._h[op](other._h))
   }
@@ -309,12 +320,12 @@ export class Tensor {
   }
 
   /** Sum of all elements, or over `dim` (one or several), keeping them as size 1 if `keepdim`. */
-  sum(dim?: number | readonly number[], keepdim = false): Tensor {
-    return new Tensor(this._h.sum(dimList('sum', dim) ?? null, Boolean(keepdim)))
+  sum(dim?: number | readonly number[] | null, keepdim = false): Tensor {
+    return new Tensor(this._h.sum(dimList('sum', dim) ?? null, checkBool('sum', 'keepdim', keepdim)))
   }
 
-  mean(dim?: number | readonly number[], keepdim = false): Tensor {
-    return new Tensor(this._h.mean(dimList('mean', dim) ?? null, Boolean(keepdim)))
+  mean(dim?: number | readonly number[] | null, keepdim = false): Tensor {
+    return new Tensor(this._h.mean(dimList('mean', dim) ?? null, checkBool('mean', 'keepdim', keepdim)))
   }
 
   /** `max()` is the largest element; `max(dim)` gives `[values, indices]` along `dim`. */
@@ -322,14 +333,14 @@ export class Tensor {
   max(dim: number, keepdim?: boolean): [Tensor, Tensor]
   max(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
     if (dim === undefined) return new Tensor(this._h.maxAll())
-    const [v, i] = this._h.maxDim(checkInt('max', 'dim', dim), Boolean(keepdim))
-    return [new Tensor(v as NativeTensor), new Tensor(i as NativeTensor)]
+    const [values, i] = this._h.maxDim(checkInt('max', 'dim', dim), checkBool('max', 'keepdim', keepdim))
+    return [new Tensor(values as NativeTensor), new Tensor(i as NativeTensor)]
   }
 
   /** int64 index of the maximum over everything, or along `dim`. */
   argmax(dim?: number, keepdim = false): Tensor {
     const d = dim === undefined ? null : checkInt('argmax', 'dim', dim)
-    return new Tensor(this._h.argmax(d, Boolean(keepdim)))
+    return new Tensor(this._h.argmax(d, checkBool('argmax', 'keepdim', keepdim)))
   }
 
   // ----- shape and indexing -----
@@ -398,7 +409,8 @@ export class Tensor {
 
   toString(): string {
     if (this.disposed) return 'tensor(<disposed>)'
-    return formatTensor(this.data(), this.shape, this.dtype, this.suffix())
+    const values = this.dtype === 'int64' && this._h.hasUnsafeIntegers() ? this.toBigInt64Array() : this.data()
+    return formatTensor(values, this.shape, this.dtype, this.suffix())
   }
 
   private suffix(): string {
@@ -434,27 +446,29 @@ function flattenNested(data: NestedArray): { values: number[]; shape: number[] }
   const shape: number[] = []
   let probe: NestedArray = data
   while (Array.isArray(probe)) {
+    // Also stops an array that contains itself.
+    if (shape.length === 64) throw new RangeError('tensor(): data is nested more than 64 levels deep')
     shape.push(probe.length)
     if (probe.length === 0) break
     probe = probe[0] as NestedArray
   }
   const values: number[] = []
-  const walk = (v: NestedArray, d: number, path: number[]): void => {
+  const walk = (value: NestedArray, d: number, path: number[]): void => {
     if (d === shape.length) {
-      if (typeof v !== 'number') {
+      if (typeof value !== 'number') {
         const where = path.length ? ` at [${path.join(', ')}]` : ''
-        throw new TypeError(`tensor(): expected numbers, got ${describe(v)}${where}`)
+        throw new TypeError(`tensor(): expected numbers, got ${v.describe(value)}${where}`)
       }
-      values.push(v)
+      values.push(value)
       return
     }
-    if (!Array.isArray(v)) {
-      throw new TypeError(`tensor(): expected sequence of length ${shape[d]} at dim ${d}, got ${describe(v)}`)
+    if (!Array.isArray(value)) {
+      throw new TypeError(`tensor(): expected sequence of length ${shape[d]} at dim ${d}, got ${v.describe(value)}`)
     }
-    if (v.length !== shape[d]) {
-      throw new RangeError(`tensor(): expected sequence of length ${shape[d]} at dim ${d} (got ${v.length})`)
+    if (value.length !== shape[d]) {
+      throw new RangeError(`tensor(): expected sequence of length ${shape[d]} at dim ${d} (got ${value.length})`)
     }
-    for (let i = 0; i < v.length; i++) walk(v[i] as NestedArray, d + 1, [...path, i])
+    for (let i = 0; i < value.length; i++) walk(value[i] as NestedArray, d + 1, [...path, i])
   }
   walk(data, 0, [])
   return { values, shape }
@@ -479,23 +493,23 @@ export interface TensorDataOptions extends TensorOptions {
   shape?: readonly number[]
 }
 
+const DATA_OPTIONS = { ...TENSOR_OPTIONS, shape: v.array(v.int({ min: 0 })) }
+
 /**
  * Makes a tensor from numbers, nested arrays, or a typed array.
  * float32 by default; int64 from `Int32Array`/`BigInt64Array` or `{ dtype: 'int64' }`.
+ * A BigInt64Array keeps every int64 value exactly.
  */
-export function tensor(data: NestedArray | TypedData, options: TensorDataOptions = {}): Tensor {
-  if (options === null || typeof options !== 'object') throw new TypeError('tensor(): options must be an object')
-  let dtype = checkDtype('tensor', options.dtype)
+export function tensor(data: NestedArray | TypedData, options?: TensorDataOptions): Tensor {
+  const o = v.options('tensor', options, DATA_OPTIONS)
+  let dtype = o.dtype
   let values: ArrayLike<number>
   let shape: number[]
   if (data instanceof BigInt64Array) {
-    values = Float64Array.from(data, (b) => {
-      const n = Number(b)
-      if (!Number.isSafeInteger(n)) throw new RangeError(`tensor(): int64 value ${b} is outside the safe integer range`)
-      return n
-    })
+    const size = o.shape ?? [data.length]
+    if (dtype === undefined || dtype === 'int64') return finish(new Tensor(native.tensorFromBigInt64(data, size)), o)
+    values = Float64Array.from(data, (b) => Number(b))
     shape = [data.length]
-    dtype ??= 'int64'
   } else if (data instanceof Int32Array) {
     values = data
     shape = [data.length]
@@ -508,54 +522,59 @@ export function tensor(data: NestedArray | TypedData, options: TensorDataOptions
     values = flat.values
     shape = flat.shape
   } else {
-    throw new TypeError(`tensor(): data must be a number, a nested array or a typed array, got ${describe(data)}`)
+    throw new TypeError(`tensor(): data must be a number, a nested array or a typed array, got ${v.describe(data)}`)
   }
-  if (options.shape !== undefined) shape = sizeArgs('tensor', [options.shape])
-  return finish(fromValues(values, shape, dtype ?? 'float32'), options)
+  if (o.shape !== undefined) shape = o.shape
+  return finish(fromValues(values, shape, dtype ?? 'float32'), o)
 }
 
 type SizeAndOptions = [readonly number[], TensorOptions?] | number[] | [...number[], TensorOptions]
 
 /** Splits `(2, 3)`, `([2, 3])` or `([2, 3], { dtype })` into size and options. */
-function sizeAndOptions(op: string, args: readonly unknown[]): [number[], TensorOptions] {
+function sizeAndOptions(op: string, args: readonly unknown[], schema: v.Schema = TENSOR_OPTIONS): [number[], TensorOptions] {
   const last = args[args.length - 1]
   const hasOptions = last !== null && typeof last === 'object' && !Array.isArray(last)
   const sizes = hasOptions ? args.slice(0, -1) : args
-  return [sizeArgs(op, sizes), (hasOptions ? last : {}) as TensorOptions]
+  if (hasOptions && sizes.length === 0) throw new TypeError(`${op}(): expected a size before the options`)
+  const options = v.options(op, hasOptions ? last : undefined, schema) as TensorOptions
+  return [sizeArgs(op, sizes), options]
 }
 
 export function zeros(...args: SizeAndOptions): Tensor {
   const [size, options] = sizeAndOptions('zeros', args)
-  return finish(new Tensor(native.full(size, 0, checkDtype('zeros', options.dtype))), options)
+  return finish(new Tensor(native.full(size, 0, options.dtype)), options)
 }
 
 export function ones(...args: SizeAndOptions): Tensor {
   const [size, options] = sizeAndOptions('ones', args)
-  return finish(new Tensor(native.full(size, 1, checkDtype('ones', options.dtype))), options)
+  return finish(new Tensor(native.full(size, 1, options.dtype)), options)
 }
 
-export function full(size: readonly number[], value: number, options: TensorOptions = {}): Tensor {
+export function full(size: readonly number[], value: number, options?: TensorOptions): Tensor {
+  const o = v.options('full', options, TENSOR_OPTIONS)
   checkNumber('full', 'fill value', value)
-  return finish(new Tensor(native.full(sizeArgs('full', [size]), value, checkDtype('full', options.dtype))), options)
+  return finish(new Tensor(native.full(sizeArgs('full', [size]), value, o.dtype)), o)
 }
 
-export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
-  return zeros(checkTensor('zerosLike', 'input', t).shape, { dtype: t.dtype, ...options })
+export function zerosLike(t: Tensor, options?: TensorOptions): Tensor {
+  const o = v.options('zerosLike', options, TENSOR_OPTIONS)
+  return zeros(checkTensor('zerosLike', 'input', t).shape, { dtype: t.dtype, ...o })
 }
 
-export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
-  return ones(checkTensor('onesLike', 'input', t).shape, { dtype: t.dtype, ...options })
+export function onesLike(t: Tensor, options?: TensorOptions): Tensor {
+  const o = v.options('onesLike', options, TENSOR_OPTIONS)
+  return ones(checkTensor('onesLike', 'input', t).shape, { dtype: t.dtype, ...o })
 }
 
 /** Standard normal float32 values. */
 export function randn(...args: SizeAndOptions): Tensor {
-  const [size, options] = sizeAndOptions('randn', args)
+  const [size, options] = sizeAndOptions('randn', args, FLOAT_OPTIONS)
   return finish(new Tensor(native.randn(size)), options)
 }
 
 /** Uniform float32 values in [0, 1). */
 export function rand(...args: SizeAndOptions): Tensor {
-  const [size, options] = sizeAndOptions('rand', args)
+  const [size, options] = sizeAndOptions('rand', args, FLOAT_OPTIONS)
   return finish(new Tensor(native.rand(size)), options)
 }
 
@@ -565,6 +584,7 @@ export function randint(low: number, high: number, size: readonly number[]): Ten
 export function randint(a: number, b: number | readonly number[], c?: readonly number[]): Tensor {
   const [low, high, size] = Array.isArray(b) ? [0, a, b as readonly number[]] : [a, b as number, c]
   if (size === undefined) throw new TypeError('randint(): size is required, e.g. randint(0, 10, [4, 5])')
+  if (!Array.isArray(size)) throw new TypeError(`randint(): size must be an array of integers, got ${v.describe(size)}`)
   return new Tensor(native.randint(checkInt('randint', 'low', low), checkInt('randint', 'high', high), sizeArgs('randint', [size])))
 }
 
@@ -577,23 +597,24 @@ export function arange(start: number, end: number, options?: TensorOptions): Ten
 export function arange(start: number, end: number, step: number, options?: TensorOptions): Tensor
 export function arange(...args: (number | TensorOptions | undefined)[]): Tensor {
   const last = args[args.length - 1]
-  const options: TensorOptions = last !== undefined && typeof last === 'object' ? (args.pop() as TensorOptions) : {}
+  const options = v.options('arange', last !== null && typeof last === 'object' ? args.pop() : undefined, TENSOR_OPTIONS) as TensorOptions
   const nums = args.filter((a) => a !== undefined).map((a, i) => checkNumber('arange', `argument ${i}`, a))
   if (nums.length < 1 || nums.length > 3) throw new TypeError('arange(): expected 1 to 3 numbers')
   const [start, end, step] = nums.length === 1 ? [0, nums[0] as number, 1] : [nums[0] as number, nums[1] as number, nums[2] ?? 1]
-  const dtype = checkDtype('arange', options.dtype) ?? (nums.every(Number.isInteger) ? 'int64' : 'float32')
+  const dtype = options.dtype ?? (nums.every(Number.isInteger) ? 'int64' : 'float32')
   return finish(new Tensor(native.arange(start, end, step, dtype)), options)
 }
 
 /** `steps` evenly spaced float32 values from `start` to `end`, both included. */
-export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+export function linspace(start: number, end: number, steps: number, options?: TensorOptions): Tensor {
+  const o = v.options('linspace', options, FLOAT_OPTIONS)
   checkNumber('linspace', 'start', start)
   checkNumber('linspace', 'end', end)
-  return finish(new Tensor(native.linspace(start, end, checkInt('linspace', 'steps', steps))), options)
+  return finish(new Tensor(native.linspace(start, end, checkInt('linspace', 'steps', steps))), o)
 }
 
 function tensorList(op: string, tensors: readonly Tensor[]): NativeTensor[] {
-  if (!Array.isArray(tensors)) throw new TypeError(`${op}(): expected an array of Tensors, got ${describe(tensors)}`)
+  if (!Array.isArray(tensors)) throw new TypeError(`${op}(): expected an array of Tensors, got ${v.describe(tensors)}`)
   return tensors.map((t, i) => checkTensor(op, `tensors[${i}]`, t)._h)
 }
 

@@ -45,26 +45,28 @@ function shownIndices(n: number, summarise: boolean): number[] {
   return [...head, -1, ...tail]
 }
 
-export function formatTensor(values: ArrayLike<number>, shape: readonly number[], dtype: string, suffix: string): string {
+/** `values` may be a BigInt64Array for int64 data beyond 2^53 (printed exactly). */
+export function formatTensor(values: ArrayLike<number | bigint>, shape: readonly number[], dtype: string, suffix: string): string {
   const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1))
   const summarise = values.length > SUMMARY_THRESHOLD
 
   // The number format and the column width come from the shown elements only, as in PyTorch.
-  const shown: number[] = []
+  const shown: (number | bigint)[] = []
   const visit = (d: number, offset: number): void => {
     if (d === shape.length) {
-      shown.push(values[offset] as number)
+      shown.push(values[offset] as number | bigint)
       return
     }
     for (const i of shownIndices(shape[d] as number, summarise)) if (i >= 0) visit(d + 1, offset + i * (strides[d] as number))
   }
   if (values.length > 0) visit(0, 0)
-  const fmt = dtype === 'int64' ? (v: number) => String(v) : floatFormatter(shown)
-  const width = shown.reduce((w, v) => Math.max(w, fmt(v).length), 0)
+  const fmt: (v: number | bigint) => string =
+    dtype === 'int64' ? (x) => String(x) : (floatFormatter(shown as number[]) as (v: number | bigint) => string)
+  const width = shown.reduce<number>((w, x) => Math.max(w, fmt(x).length), 0)
 
   const prefix = 'tensor('
   const render = (d: number, offset: number, indent: number): string => {
-    if (d === shape.length) return fmt(values[offset] as number).padStart(width)
+    if (d === shape.length) return fmt(values[offset] as number | bigint).padStart(width)
     // PyTorch pads the ellipsis of the innermost dimension by one space.
     const ellipsis = d === shape.length - 1 ? ' ...' : '...'
     const parts = shownIndices(shape[d] as number, summarise).map((i) =>

@@ -93,7 +93,8 @@ export function randomBadCalls(count: number, seed: number): BadCall[] {
     () => {
       const v = pick(rng, [2, -3, 9, ...notInt.filter((n) => n !== undefined && !Array.isArray(n))])
       const op = pick(rng, ['sum', 'mean', 'argmax', 'unsqueeze'] as const)
-      const bad = op === 'unsqueeze' ? (v === 2 ? 3 : v === -3 ? -4 : v) : v
+      // dim=None is valid for the reductions (PyTorch's sum(dim=None)).
+      const bad = op === 'unsqueeze' ? (v === 2 ? 3 : v === -3 ? -4 : v) : v === null && op !== 'argmax' ? 9 : v
       return { name: `${op}(${String(bad)})`, call: () => (x[op] as (d: unknown) => unknown)(bad) }
     },
     () => {

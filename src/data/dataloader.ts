@@ -2,7 +2,8 @@
 
 import { native } from '../native.js'
 import { stack, Tensor } from '../tensor.js'
-import type { Dataset } from './dataset.js'
+import * as v from '../validate.js'
+import { checkDataset, type Dataset } from './dataset.js'
 
 export interface DataLoaderOptions {
   batchSize?: number
@@ -13,6 +14,22 @@ export interface DataLoaderOptions {
   generator?: number
 }
 
+/** PyTorch's message for a bad batch size. */
+const batchSize: v.Check<number> = (value, where) => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    const fail = typeof value === 'number' ? RangeError : TypeError
+    throw new fail(`batch_size should be a positive integer value, but got batch_size=${typeof value === 'number' ? value : v.describe(value)} (${where})`)
+  }
+  return value
+}
+
+const OPTIONS = {
+  batchSize,
+  shuffle: v.bool,
+  dropLast: v.bool,
+  generator: v.int(),
+}
+
 export class DataLoader implements Iterable<Tensor[]> {
   readonly dataset: Dataset
   readonly batchSize: number
@@ -21,36 +38,31 @@ export class DataLoader implements Iterable<Tensor[]> {
   readonly generator: number | null
   private epoch = 0
 
-  constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
-    if (!dataset || typeof dataset.get !== 'function' || typeof dataset.length !== 'number') {
-      throw new TypeError('DataLoader(): dataset must have a length and get(index)')
-    }
-    this.dataset = dataset
-    this.batchSize = options.batchSize ?? 1
-    if (!Number.isInteger(this.batchSize) || this.batchSize <= 0) {
-      throw new RangeError(`batch_size should be a positive integer value, but got batch_size=${String(options.batchSize)}`)
-    }
-    this.shuffle = options.shuffle ?? false
-    this.dropLast = options.dropLast ?? false
-    this.generator = options.generator ?? null
-    if (this.generator !== null && !Number.isSafeInteger(this.generator)) throw new TypeError('generator must be an integer seed')
+  constructor(dataset: Dataset, options?: DataLoaderOptions) {
+    this.dataset = checkDataset('DataLoader', dataset)
+    const o = v.options('DataLoader', options, OPTIONS)
+    this.batchSize = o.batchSize ?? 1
+    this.shuffle = o.shuffle ?? false
+    this.dropLast = o.dropLast ?? false
+    this.generator = o.generator ?? null
   }
 
   /** Number of batches per epoch. */
   get length(): number {
-    const n = this.dataset.length
+    const n = checkDataset('DataLoader', this.dataset).length
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize)
   }
 
   *[Symbol.iterator](): Iterator<Tensor[]> {
-    const n = this.dataset.length
-    const order = this.shuffle
-      ? native.randperm(n, this.generator === null ? null : this.generator + this.epoch)
-      : Array.from({ length: n }, (_, i) => i)
+    const n = checkDataset('DataLoader', this.dataset).length
+    // A shuffled order is one 4-byte index per sample (native memory, not the JS heap); the
+    // sequential order is never materialised.
+    const order = this.shuffle ? native.randperm(n, this.generator === null ? null : this.generator + this.epoch) : null
     this.epoch++
     for (let start = 0; start < n; start += this.batchSize) {
-      const idx = order.slice(start, start + this.batchSize)
-      if (idx.length < this.batchSize && this.dropLast) return
+      const end = Math.min(n, start + this.batchSize)
+      if (end - start < this.batchSize && this.dropLast) return
+      const idx = order ? Array.from(order.subarray(start, end)) : Array.from({ length: end - start }, (_, i) => start + i)
       yield this.collate(idx)
     }
   }
@@ -58,6 +70,11 @@ export class DataLoader implements Iterable<Tensor[]> {
   private collate(idx: number[]): Tensor[] {
     if (this.dataset.getBatch) return this.dataset.getBatch(idx)
     const samples = idx.map((i) => this.dataset.get(i))
+    samples.forEach((s, k) => {
+      if (!Array.isArray(s) || !s.every((t) => t instanceof Tensor)) {
+        throw new TypeError(`DataLoader: dataset.get(${idx[k]}) must return an array of Tensors, got ${v.describe(s)}`)
+      }
+    })
     return (samples[0] ?? []).map((_, k) => stack(samples.map((s) => s[k] as Tensor)))
   }
 }

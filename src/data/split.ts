@@ -2,23 +2,27 @@
 
 import { native } from '../native.js'
 import { tensor, Tensor } from '../tensor.js'
-import { Subset, type Dataset } from './dataset.js'
+import * as v from '../validate.js'
+import { checkDataset, Subset, type Dataset } from './dataset.js'
 
 /** Random, non-overlapping subsets of the given sizes (or fractions summing to 1). */
-export function randomSplit(dataset: Dataset, lengths: readonly number[], options: { generator?: number } = {}): Subset[] {
-  const n = dataset.length
-  let sizes = [...lengths]
-  if (sizes.every((l) => l >= 0 && l <= 1) && Math.abs(sizes.reduce((a, b) => a + b, 0) - 1) < 1e-9 && sizes.some((l) => !Number.isInteger(l))) {
+export function randomSplit(dataset: Dataset, lengths: readonly number[], options?: { generator?: number }): Subset[] {
+  const d = checkDataset('randomSplit', dataset)
+  const o = v.options('randomSplit', options, { generator: v.int() })
+  const n = d.length
+  let sizes = v.arg('randomSplit', 'lengths', lengths, v.array(v.number({ min: 0 }), { minLength: 1 }))
+  if (sizes.every((l) => l <= 1) && Math.abs(sizes.reduce((a, b) => a + b, 0) - 1) < 1e-9 && sizes.some((l) => !Number.isInteger(l))) {
     sizes = sizes.map((f) => Math.floor(n * f))
     // Distribute the remainder round-robin, like PyTorch.
     for (let i = 0; sizes.reduce((a, b) => a + b, 0) < n; i++) sizes[i % sizes.length]! += 1
   }
+  if (!sizes.every(Number.isInteger)) throw new RangeError(`randomSplit(): lengths must be counts, or fractions that sum to 1, got [${sizes.join(', ')}]`)
   if (sizes.reduce((a, b) => a + b, 0) !== n) throw new Error('Sum of input lengths does not equal the length of the input dataset!')
-  const order = native.randperm(n, options.generator ?? null)
+  const order = native.randperm(n, o.generator ?? null)
   const out: Subset[] = []
   let offset = 0
   for (const len of sizes) {
-    out.push(new Subset(dataset, order.slice(offset, offset + len)))
+    out.push(new Subset(d, order.slice(offset, offset + len)))
     offset += len
   }
   return out
@@ -32,21 +36,27 @@ export interface TrainTestOptions {
   seed?: number
 }
 
+const TRAIN_TEST_OPTIONS = { testSize: v.number({ gt: 0 }), shuffle: v.bool, seed: v.int() }
+
 /** `[XTrain, XTest, yTrain, yTest]` along dim 0; keeps time order unless `shuffle`. */
-export function trainTestSplit(x: Tensor, y: Tensor, options: TrainTestOptions = {}): [Tensor, Tensor, Tensor, Tensor] {
+export function trainTestSplit(x: Tensor, y: Tensor, options?: TrainTestOptions): [Tensor, Tensor, Tensor, Tensor] {
+  v.arg('trainTestSplit', 'x', x, v.instance(Tensor, 'a Tensor'))
+  v.arg('trainTestSplit', 'y', y, v.instance(Tensor, 'a Tensor'))
+  const o = v.options('trainTestSplit', options, TRAIN_TEST_OPTIONS)
+  if (x.ndim === 0 || y.ndim === 0) throw new Error('trainTestSplit(): x and y need at least one dimension')
   const n = x.shape[0] as number
   if (y.shape[0] !== n) throw new Error(`Found input variables with inconsistent numbers of samples: [${n}, ${y.shape[0]}]`)
-  const t = options.testSize ?? 0.25
-  const nTest = t > 0 && t < 1 ? Math.ceil(t * n) : t
+  const t = o.testSize ?? 0.25
+  const nTest = t < 1 ? Math.ceil(t * n) : t
   if (!Number.isInteger(nTest) || nTest <= 0 || nTest >= n) {
     throw new RangeError(`test_size=${t} should be either positive and smaller than the number of samples ${n} or a float in the (0, 1) range`)
   }
   const nTrain = n - nTest
-  if (!options.shuffle) {
+  if (!o.shuffle) {
     return [x.narrow(0, 0, nTrain), x.narrow(0, nTrain, nTest), y.narrow(0, 0, nTrain), y.narrow(0, nTrain, nTest)]
   }
-  const order = native.randperm(n, options.seed ?? null)
-  const train = tensor(order.slice(0, nTrain), { dtype: 'int64' })
-  const test = tensor(order.slice(nTrain), { dtype: 'int64' })
+  const order = Float64Array.from(native.randperm(n, o.seed ?? null))
+  const train = tensor(order.subarray(0, nTrain), { dtype: 'int64' })
+  const test = tensor(order.subarray(nTrain), { dtype: 'int64' })
   return [x.indexSelect(0, train), x.indexSelect(0, test), y.indexSelect(0, train), y.indexSelect(0, test)]
 }

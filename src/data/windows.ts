@@ -2,6 +2,7 @@
 
 import { native } from '../native.js'
 import { tensor, Tensor } from '../tensor.js'
+import * as v from '../validate.js'
 
 export interface SequenceOptions {
   /** Steps to predict after each window (default 1). */
@@ -10,12 +11,19 @@ export interface SequenceOptions {
   stride?: number
 }
 
+const OPTIONS = { horizon: v.int({ min: 1 }), stride: v.int({ min: 1 }) }
+
 /**
  * `[X, y]` from a (T) series: X (N, seqLength), y (N) — or (N, horizon);
  * from a (T, F) series: X (N, seqLength, F), y (N, F) — or (N, horizon, F).
  */
-export function createSequences(series: Tensor | readonly number[], seqLength: number, options: SequenceOptions = {}): [Tensor, Tensor] {
+export function createSequences(series: Tensor | readonly number[], seqLength: number, options?: SequenceOptions): [Tensor, Tensor] {
+  if (!(series instanceof Tensor) && !Array.isArray(series)) {
+    throw new TypeError(`createSequences(): series must be a Tensor or an array of numbers, got ${v.describe(series)}`)
+  }
+  const length = v.arg('createSequences', 'seqLength', seqLength, v.int({ min: 1 }))
+  const o = v.options('createSequences', options, OPTIONS)
   const s = series instanceof Tensor ? series : tensor(series as number[])
-  const [x, y] = native.createSequences(s._h, seqLength, options.horizon ?? 1, options.stride ?? 1)
+  const [x, y] = native.createSequences(s._h, length, o.horizon ?? 1, o.stride ?? 1)
   return [new Tensor(x!), new Tensor(y!)]
 }

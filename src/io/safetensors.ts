@@ -1,34 +1,55 @@
 // Checkpoints in safetensors, the format PyTorch users exchange. Saving is atomic; loading
-// validates the file and rejects truncated or hostile ones with a clear error.
+// validates the file and rejects truncated or hostile ones with a clear error. Loaded tensors
+// come back in a null-prototype object, so any name (even `__proto__`) is just a key.
 
 import { native } from '../native.js'
 import { Tensor } from '../tensor.js'
+import * as v from '../validate.js'
 
 export type TensorDict = Record<string, Tensor>
 
+const SAVE_OPTIONS = { metadata: v.record(v.string()) }
+
+function checkPath(op: string, path: unknown): string {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError(`${op}(): path must be a non-empty string, got ${v.describe(path)}`)
+  if (path.includes('\0')) throw new TypeError(`${op}(): path must not contain NUL characters`)
+  return path
+}
+
 /** Writes `tensors` to `path` (header metadata defaults to `{ format: 'pt' }`, as PyTorch writes). */
-export async function save(tensors: TensorDict, path: string, options: { metadata?: Record<string, string> } = {}): Promise<void> {
-  if (tensors === null || typeof tensors !== 'object') throw new TypeError('save(): expected an object of Tensors, e.g. model.stateDict()')
-  if (typeof path !== 'string' || path.length === 0) throw new TypeError('save(): path must be a non-empty string')
+export async function save(tensors: TensorDict, path: string, options?: { metadata?: Record<string, string> }): Promise<void> {
+  if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors) || tensors instanceof Tensor) {
+    throw new TypeError(`save(): expected an object of Tensors, e.g. model.stateDict(), got ${v.describe(tensors)}`)
+  }
+  checkPath('save', path)
+  const o = v.options('save', options, SAVE_OPTIONS)
   const names = Object.keys(tensors)
   const handles = names.map((n) => {
     const t = tensors[n]
-    if (!(t instanceof Tensor)) throw new TypeError(`save(): '${n}' is not a Tensor`)
+    if (n === '__metadata__') throw new RangeError("save(): '__metadata__' is reserved by the safetensors format and cannot name a tensor")
+    if (!(t instanceof Tensor)) throw new TypeError(`save(): '${n}' is not a Tensor, got ${v.describe(t)}`)
+    if (t.disposed) throw new Error(`save(): '${n}' was disposed`)
     return t._h
   })
-  await native.saveSafetensors(names, handles, path, options.metadata ?? { format: 'pt' })
+  const metadata = o.metadata ?? { format: 'pt' }
+  const keys = Object.keys(metadata)
+  await native.saveSafetensors(names, handles, path, keys, keys.map((k) => metadata[k] as string))
 }
 
 /** Reads a safetensors file into tensors by name (float16/bfloat16/float64 become float32; integers int64). */
 export async function load(path: string): Promise<TensorDict> {
-  if (typeof path !== 'string' || path.length === 0) throw new TypeError('load(): path must be a non-empty string')
+  checkPath('load', path)
   const ck = await native.loadSafetensors(path)
-  const out: TensorDict = {}
+  const out: TensorDict = Object.create(null) as TensorDict
   ck.names.forEach((n, i) => (out[n] = new Tensor(ck.tensors[i]!)))
   return out
 }
 
 /** The header's string metadata. */
 export async function loadMetadata(path: string): Promise<Record<string, string>> {
-  return (await native.loadSafetensors(path)).metadata
+  checkPath('loadMetadata', path)
+  const ck = await native.loadSafetensors(path)
+  const out = Object.create(null) as Record<string, string>
+  ck.metadataKeys.forEach((k, i) => (out[k] = ck.metadataValues[i] as string))
+  return out
 }

@@ -5,15 +5,18 @@ import { native } from '../native.js'
 import { randn, Tensor } from '../tensor.js'
 import { Module } from './module.js'
 import { Parameter } from './parameter.js'
+import * as v from '../validate.js'
 
 export interface EmbeddingOptions {
   /** This row starts at zero and never receives a gradient (padding tokens). Negative counts from the end. */
   paddingIdx?: number | null
 }
 
+const OPTIONS = { paddingIdx: v.nullable(v.int()) }
+const PRETRAINED_OPTIONS = { ...OPTIONS, freeze: v.bool }
+
 function checkPadding(paddingIdx: number | null | undefined, n: number): number | null {
   if (paddingIdx === null || paddingIdx === undefined) return null
-  if (!Number.isInteger(paddingIdx)) throw new TypeError('padding_idx must be an integer')
   if (paddingIdx >= n || paddingIdx < -n) throw new RangeError('Padding_idx must be within num_embeddings')
   return paddingIdx < 0 ? paddingIdx + n : paddingIdx
 }
@@ -25,31 +28,30 @@ export class Embedding extends Module {
   weight: Parameter
 
   /** Weight [numEmbeddings, embeddingDim] from N(0, 1), with the padding row zeroed. */
-  constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {
+  constructor(numEmbeddings: number, embeddingDim: number, options?: EmbeddingOptions) {
     super()
-    for (const [name, v] of [['num_embeddings', numEmbeddings], ['embedding_dim', embeddingDim]] as const) {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new TypeError(`${name} must be a positive integer, got ${String(v)}`)
-    }
-    this.numEmbeddings = numEmbeddings
-    this.embeddingDim = embeddingDim
-    this.paddingIdx = checkPadding(options.paddingIdx, numEmbeddings)
+    this.numEmbeddings = v.arg('Embedding', 'num_embeddings', numEmbeddings, v.int({ min: 1 }))
+    this.embeddingDim = v.arg('Embedding', 'embedding_dim', embeddingDim, v.int({ min: 1 }))
+    this.paddingIdx = checkPadding(v.options('Embedding', options, OPTIONS).paddingIdx, numEmbeddings)
     this.weight = new Parameter(randn(numEmbeddings, embeddingDim))
     this.zeroPaddingRow()
   }
 
   private zeroPaddingRow(): void {
     if (this.paddingIdx === null) return
-    const w = Array.from(this.weight.data())
+    const w = this.weight.data() as Float32Array
     w.fill(0, this.paddingIdx * this.embeddingDim, (this.paddingIdx + 1) * this.embeddingDim)
-    noGrad(() => this.weight.copy_(new Tensor(native.tensorFromFloat32(Float32Array.from(w), this.weight.shape))))
+    noGrad(() => this.weight.copy_(new Tensor(native.tensorFromFloat32(w, this.weight.shape))))
   }
 
   /** Builds an embedding from a [num, dim] weight; `freeze` (default true) stops its training. */
-  static fromPretrained(embeddings: Tensor, options: EmbeddingOptions & { freeze?: boolean } = {}): Embedding {
+  static fromPretrained(embeddings: Tensor, options?: EmbeddingOptions & { freeze?: boolean }): Embedding {
+    const o = v.options('Embedding.fromPretrained', options, PRETRAINED_OPTIONS)
     if (!(embeddings instanceof Tensor) || embeddings.ndim !== 2) throw new Error('Embeddings parameter is expected to be 2-dimensional')
+    if (embeddings.dtype !== 'float32') throw new TypeError(`Embedding.fromPretrained(): embeddings must be float32, got ${embeddings.dtype}`)
     const [n, d] = embeddings.shape as [number, number]
-    const e = new Embedding(n, d, { paddingIdx: options.paddingIdx ?? null })
-    e.weight = new Parameter(embeddings.clone().detach(), !(options.freeze ?? true))
+    const e = new Embedding(n, d, { paddingIdx: o.paddingIdx ?? null })
+    e.weight = new Parameter(embeddings.clone().detach(), !(o.freeze ?? true))
     return e
   }
 

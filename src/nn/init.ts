@@ -3,17 +3,24 @@
 import { noGrad } from '../autograd.js'
 import { native } from '../native.js'
 import { full, rand, randn, Tensor } from '../tensor.js'
+import * as v from '../validate.js'
 
 type Nonlinearity = 'linear' | 'conv1d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu'
 type FanMode = 'fan_in' | 'fan_out'
 
 function check(op: string, t: unknown): Tensor {
-  if (!(t instanceof Tensor)) throw new TypeError(`${op}(): expected a Tensor`)
+  if (!(t instanceof Tensor)) throw new TypeError(`${op}(): expected a Tensor, got ${v.describe(t)}`)
+  if (t.dtype !== 'float32') throw new TypeError(`${op}(): expected a float32 tensor, got ${t.dtype}`)
   return t
 }
 
+const finite = v.number()
+const NONLINEARITIES = ['linear', 'conv1d', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu'] as const
+const KAIMING_OPTIONS = { a: finite, mode: v.oneOf(['fan_in', 'fan_out'] as const), nonlinearity: v.oneOf(NONLINEARITIES) }
+
 /** PyTorch's recommended gain for a nonlinearity. */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
+  if (param !== undefined) v.arg('calculateGain', 'param', param, finite)
   switch (nonlinearity) {
     case 'linear':
     case 'conv1d':
@@ -30,8 +37,15 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
     case 'selu':
       return 3 / 4
     default:
-      throw new Error(`Unsupported nonlinearity ${String(nonlinearity)}`)
+      throw new RangeError(`Unsupported nonlinearity ${v.describe(nonlinearity)}`)
   }
+}
+
+/** PyTorch leaves zero-element tensors alone (with a warning) instead of dividing by a zero fan. */
+function isEmpty(t: Tensor): boolean {
+  if (t.numel() > 0) return false
+  process.emitWarning('Initializing zero-element tensors is a no-op', 'UserWarning')
+  return true
 }
 
 function fans(t: Tensor): [number, number] {
@@ -43,21 +57,24 @@ function fans(t: Tensor): [number, number] {
 /** Fills with U(a, b). */
 export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
   check('uniform_', t)
-  if (!(typeof a === 'number' && typeof b === 'number') || !(a <= b)) {
-    throw new RangeError(`uniform_ expects to return a [from, to) range, but found from=${a} > to=${b}`)
-  }
+  v.arg('uniform_', 'a', a, finite)
+  v.arg('uniform_', 'b', b, finite)
+  if (!(a <= b)) throw new RangeError(`uniform_ expects to return a [from, to) range, but found from=${a} > to=${b}`)
   return noGrad(() => t.copy_(rand(t.shape).mul(b - a).add(a)))
 }
 
 /** Fills with N(mean, std). */
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   check('normal_', t)
+  v.arg('normal_', 'mean', mean, finite)
+  v.arg('normal_', 'std', std, finite)
   if (!(std >= 0)) throw new RangeError(`normal expects std >= 0.0, but found std ${std}`)
   return noGrad(() => t.copy_(randn(t.shape).mul(std).add(mean)))
 }
 
 export function constant_(t: Tensor, value: number): Tensor {
-  check('constant_', t)
+  if (!(t instanceof Tensor)) throw new TypeError(`constant_(): expected a Tensor, got ${v.describe(t)}`)
+  v.arg('constant_', 'val', value, v.number({ infinite: true }))
   return noGrad(() => t.copy_(full(t.shape, value, { dtype: t.dtype })))
 }
 
@@ -71,14 +88,18 @@ export function ones_(t: Tensor): Tensor {
 
 /** Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)). */
 export function xavierUniform_(t: Tensor, gain = 1): Tensor {
+  v.arg('xavierUniform_', 'gain', gain, finite)
   const [fanIn, fanOut] = fans(check('xavierUniform_', t))
+  if (isEmpty(t)) return t
   const a = gain * Math.sqrt(6 / (fanIn + fanOut))
   return uniform_(t, -a, a)
 }
 
 /** Glorot normal: N(0, gain^2 * 2 / (fan_in + fan_out)). */
 export function xavierNormal_(t: Tensor, gain = 1): Tensor {
+  v.arg('xavierNormal_', 'gain', gain, finite)
   const [fanIn, fanOut] = fans(check('xavierNormal_', t))
+  if (isEmpty(t)) return t
   return normal_(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)))
 }
 
@@ -89,16 +110,20 @@ export interface KaimingOptions {
 }
 
 /** He uniform: U(-b, b), b = gain * sqrt(3 / fan). Defaults as PyTorch (a=0, fan_in, leaky_relu). */
-export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
+export function kaimingUniform_(t: Tensor, options?: KaimingOptions): Tensor {
+  options = v.options('kaimingUniform_', options, KAIMING_OPTIONS)
   const [fanIn, fanOut] = fans(check('kaimingUniform_', t))
+  if (isEmpty(t)) return t
   const fan = (options.mode ?? 'fan_in') === 'fan_in' ? fanIn : fanOut
   const gain = calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0)
   const bound = Math.sqrt(3) * (gain / Math.sqrt(fan))
   return uniform_(t, -bound, bound)
 }
 
-export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
+export function kaimingNormal_(t: Tensor, options?: KaimingOptions): Tensor {
+  options = v.options('kaimingNormal_', options, KAIMING_OPTIONS)
   const [fanIn, fanOut] = fans(check('kaimingNormal_', t))
+  if (isEmpty(t)) return t
   const fan = (options.mode ?? 'fan_in') === 'fan_in' ? fanIn : fanOut
   const gain = calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0)
   return normal_(t, 0, gain / Math.sqrt(fan))
@@ -107,7 +132,9 @@ export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor 
 /** A (semi-)orthogonal matrix scaled by `gain`, over the tensor viewed as [shape[0], rest]. */
 export function orthogonal_(t: Tensor, gain = 1): Tensor {
   check('orthogonal_', t)
+  v.arg('orthogonal_', 'gain', gain, finite)
   if (t.ndim < 2) throw new Error('Only tensors with 2 or more dimensions are supported')
+  if (isEmpty(t)) return t
   const rows = t.shape[0] as number
   const q = new Tensor(native.orthogonal(rows, t.numel() / rows, gain))
   return noGrad(() => t.copy_(q.reshape(t.shape)))

@@ -5,13 +5,7 @@ import { Tensor, zeros } from '../tensor.js'
 import { uniform_ } from './init.js'
 import { Module } from './module.js'
 import { Parameter } from './parameter.js'
-
-function positiveInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new TypeError(`${name} must be a non-negative integer, got ${String(v)}`)
-  }
-  return v
-}
+import * as v from '../validate.js'
 
 export class Linear extends Module {
   readonly inFeatures: number
@@ -20,13 +14,14 @@ export class Linear extends Module {
   bias: Parameter | null
 
   /** Weight [outFeatures, inFeatures] and bias [outFeatures], both U(-1/sqrt(in), 1/sqrt(in)) as in PyTorch. */
-  constructor(inFeatures: number, outFeatures: number, options: { bias?: boolean } = {}) {
+  constructor(inFeatures: number, outFeatures: number, options?: { bias?: boolean }) {
     super()
-    this.inFeatures = positiveInt('in_features', inFeatures)
-    this.outFeatures = positiveInt('out_features', outFeatures)
+    this.inFeatures = v.arg('Linear', 'in_features', inFeatures, v.int({ min: 0 }))
+    this.outFeatures = v.arg('Linear', 'out_features', outFeatures, v.int({ min: 0 }))
+    const o = v.options('Linear', options, { bias: v.bool })
     const bound = inFeatures > 0 ? 1 / Math.sqrt(inFeatures) : 0
     this.weight = new Parameter(uniform_(zeros(outFeatures, inFeatures), -bound, bound))
-    this.bias = options.bias === false ? null : new Parameter(uniform_(zeros(outFeatures), -bound, bound))
+    this.bias = o.bias === false ? null : new Parameter(uniform_(zeros(outFeatures), -bound, bound))
   }
 
   forward(input: Tensor): Tensor {

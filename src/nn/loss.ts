@@ -4,6 +4,7 @@
 import { native } from '../native.js'
 import { Tensor } from '../tensor.js'
 import { Module } from './module.js'
+import * as v from '../validate.js'
 
 export type Reduction = 'mean' | 'sum' | 'none'
 
@@ -12,25 +13,36 @@ function torchSize(shape: readonly number[]): string {
 }
 
 function checkReduction(r: unknown): Reduction {
-  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new Error(`${String(r)} is not a valid value for reduction`)
+  if (r === undefined) return 'mean'
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new RangeError(`${typeof r === 'string' ? r : v.describe(r)} is not a valid value for reduction`)
   return r
 }
+
+const tensorCheck = v.instance(Tensor, 'a Tensor')
+const REDUCTION = { reduction: checkReduction as v.Check<Reduction> }
+const WEIGHTED = { ...REDUCTION, weight: tensorCheck }
+const CLASS_OPTIONS = { ...WEIGHTED, ignoreIndex: v.int() }
 
 function checkPair(name: string, input: unknown, target: unknown): [Tensor, Tensor] {
   if (!(input instanceof Tensor) || !(target instanceof Tensor)) throw new TypeError(`${name}.forward(): input and target must be Tensors`)
   return [input, target]
 }
 
+function floatData(name: string, w: Tensor): Float32Array {
+  if (w.dtype !== 'float32') throw new TypeError(`${name} must be a float32 tensor, got ${w.dtype}`)
+  return w.data() as Float32Array
+}
+
 /** Per-element weights broadcast to the input's shape, as the flat array the kernel wants. */
-function broadcastData(w: Tensor | null, shape: readonly number[]): Float32Array | undefined {
+function broadcastData(name: string, w: Tensor | null, shape: readonly number[]): Float32Array | undefined {
   if (!w) return undefined
-  return w.expand(shape as number[]).data() as Float32Array
+  return floatData(name, w.expand(shape as number[]))
 }
 
 abstract class Loss extends Module {
   readonly reduction: Reduction
 
-  constructor(reduction: Reduction = 'mean') {
+  constructor(reduction: Reduction | undefined) {
     super()
     this.reduction = checkReduction(reduction)
   }
@@ -73,8 +85,8 @@ function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
 
 /** Mean squared error. */
 export class MSELoss extends Loss {
-  constructor(options: { reduction?: Reduction } = {}) {
-    super(options.reduction)
+  constructor(options?: { reduction?: Reduction }) {
+    super(v.options('MSELoss', options, REDUCTION).reduction)
   }
   forward(input: Tensor, target: Tensor): Tensor {
     const [x, y] = this.aligned(...checkPair('MSELoss', input, target))
@@ -84,8 +96,8 @@ export class MSELoss extends Loss {
 
 /** Mean absolute error. */
 export class L1Loss extends Loss {
-  constructor(options: { reduction?: Reduction } = {}) {
-    super(options.reduction)
+  constructor(options?: { reduction?: Reduction }) {
+    super(v.options('L1Loss', options, REDUCTION).reduction)
   }
   forward(input: Tensor, target: Tensor): Tensor {
     const [x, y] = this.aligned(...checkPair('L1Loss', input, target))
@@ -96,9 +108,11 @@ export class L1Loss extends Loss {
 /** Quadratic below `delta`, linear above (default delta 1). */
 export class HuberLoss extends Loss {
   readonly delta: number
-  constructor(options: { reduction?: Reduction; delta?: number } = {}) {
-    super(options.reduction)
-    this.delta = options.delta ?? 1
+  constructor(options?: { reduction?: Reduction; delta?: number }) {
+    const o = v.options('HuberLoss', options, { ...REDUCTION, delta: v.number({ infinite: true }) })
+    super(o.reduction)
+    this.delta = o.delta ?? 1
+    if (!(this.delta > 0)) throw new RangeError('huber_loss does not support non-positive values for delta.')
   }
   forward(input: Tensor, target: Tensor): Tensor {
     const [x, y] = this.aligned(...checkPair('HuberLoss', input, target))
@@ -109,9 +123,10 @@ export class HuberLoss extends Loss {
 /** Binary cross-entropy on probabilities in [0, 1]; logs clamped at -100 like PyTorch. */
 export class BCELoss extends Loss {
   readonly weight: Tensor | null
-  constructor(options: { reduction?: Reduction; weight?: Tensor } = {}) {
-    super(options.reduction)
-    this.weight = options.weight ?? null
+  constructor(options?: { reduction?: Reduction; weight?: Tensor }) {
+    const o = v.options('BCELoss', options, WEIGHTED)
+    super(o.reduction)
+    this.weight = o.weight ?? null
   }
   forward(input: Tensor, target: Tensor): Tensor {
     const [x, y] = checkPair('BCELoss', input, target)
@@ -120,7 +135,7 @@ export class BCELoss extends Loss {
         `Using a target size (${torchSize(y.shape)}) that is different to the input size (${torchSize(x.shape)}) is deprecated. Please ensure they have the same size.`,
       )
     }
-    return this.call('bce', x, y, { weight: broadcastData(this.weight, x.shape) })
+    return this.call('bce', x, y, { weight: broadcastData('BCELoss weight', this.weight, x.shape) })
   }
 }
 
@@ -128,10 +143,11 @@ export class BCELoss extends Loss {
 export class BCEWithLogitsLoss extends Loss {
   readonly weight: Tensor | null
   readonly posWeight: Tensor | null
-  constructor(options: { reduction?: Reduction; weight?: Tensor; posWeight?: Tensor } = {}) {
-    super(options.reduction)
-    this.weight = options.weight ?? null
-    this.posWeight = options.posWeight ?? null
+  constructor(options?: { reduction?: Reduction; weight?: Tensor; posWeight?: Tensor }) {
+    const o = v.options('BCEWithLogitsLoss', options, { ...WEIGHTED, posWeight: tensorCheck })
+    super(o.reduction)
+    this.weight = o.weight ?? null
+    this.posWeight = o.posWeight ?? null
   }
   forward(input: Tensor, target: Tensor): Tensor {
     const [x, y] = checkPair('BCEWithLogitsLoss', input, target)
@@ -139,8 +155,8 @@ export class BCEWithLogitsLoss extends Loss {
       throw new Error(`Target size (${torchSize(y.shape)}) must be the same as input size (${torchSize(x.shape)})`)
     }
     return this.call('bce_with_logits', x, y, {
-      weight: broadcastData(this.weight, x.shape),
-      posWeight: broadcastData(this.posWeight, x.shape),
+      weight: broadcastData('BCEWithLogitsLoss weight', this.weight, x.shape),
+      posWeight: broadcastData('BCEWithLogitsLoss pos_weight', this.posWeight, x.shape),
     })
   }
 }
@@ -158,16 +174,20 @@ export class CrossEntropyLoss extends Loss {
   readonly weight: Tensor | null
   readonly ignoreIndex: number
   readonly labelSmoothing: number
-  constructor(options: ClassLossOptions & { labelSmoothing?: number } = {}) {
-    super(options.reduction)
-    this.weight = options.weight ?? null
-    this.ignoreIndex = options.ignoreIndex ?? -100
-    this.labelSmoothing = options.labelSmoothing ?? 0
+  constructor(options?: ClassLossOptions & { labelSmoothing?: number }) {
+    const o = v.options('CrossEntropyLoss', options, { ...CLASS_OPTIONS, labelSmoothing: v.number() })
+    super(o.reduction)
+    this.weight = o.weight ?? null
+    this.ignoreIndex = o.ignoreIndex ?? -100
+    this.labelSmoothing = o.labelSmoothing ?? 0
+    if (!(this.labelSmoothing >= 0 && this.labelSmoothing <= 1)) {
+      throw new RangeError(`label_smoothing must be between 0.0 and 1.0. Got: ${this.labelSmoothing}`)
+    }
   }
   forward(input: Tensor, target: Tensor): Tensor {
     const [x, y] = checkPair('CrossEntropyLoss', input, target)
     return this.call('cross_entropy', x, y, {
-      weight: this.weight ? (this.weight.data() as Float32Array) : undefined,
+      weight: this.weight ? floatData('CrossEntropyLoss weight', this.weight) : undefined,
       ignoreIndex: this.ignoreIndex,
       labelSmoothing: this.labelSmoothing,
     })
@@ -178,15 +198,16 @@ export class CrossEntropyLoss extends Loss {
 export class NLLLoss extends Loss {
   readonly weight: Tensor | null
   readonly ignoreIndex: number
-  constructor(options: ClassLossOptions = {}) {
-    super(options.reduction)
-    this.weight = options.weight ?? null
-    this.ignoreIndex = options.ignoreIndex ?? -100
+  constructor(options?: ClassLossOptions) {
+    const o = v.options('NLLLoss', options, CLASS_OPTIONS)
+    super(o.reduction)
+    this.weight = o.weight ?? null
+    this.ignoreIndex = o.ignoreIndex ?? -100
   }
   forward(input: Tensor, target: Tensor): Tensor {
     const [x, y] = checkPair('NLLLoss', input, target)
     return this.call('nll', x, y, {
-      weight: this.weight ? (this.weight.data() as Float32Array) : undefined,
+      weight: this.weight ? floatData('NLLLoss weight', this.weight) : undefined,
       ignoreIndex: this.ignoreIndex,
     })
   }

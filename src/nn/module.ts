@@ -7,6 +7,7 @@ import { inspect } from 'node:util'
 import { noGrad } from '../autograd.js'
 import { Tensor } from '../tensor.js'
 import { Parameter } from './parameter.js'
+import * as v from '../validate.js'
 
 export type StateDict = Record<string, Tensor>
 
@@ -77,6 +78,7 @@ export abstract class Module {
 
   /** Sets training mode here and in every descendant. */
   train(mode = true): this {
+    v.arg('train', 'mode', mode, v.bool)
     for (const m of this.modules()) m.training = mode
     return this
   }
@@ -102,22 +104,25 @@ export abstract class Module {
    * missing and unexpected keys are an error; shape mismatches always are. Nothing is written
    * unless every check passes.
    */
-  loadStateDict(stateDict: StateDict, options: LoadStateDictOptions = {}): LoadStateDictResult {
-    const strict = options.strict ?? true
-    if (stateDict === null || typeof stateDict !== 'object') {
-      throw new TypeError(`Expected state_dict to be dict-like, got ${typeof stateDict}.`)
+  loadStateDict(stateDict: StateDict, options?: LoadStateDictOptions): LoadStateDictResult {
+    const strict = v.options('loadStateDict', options, { strict: v.bool }).strict ?? true
+    if (stateDict === null || typeof stateDict !== 'object' || Array.isArray(stateDict)) {
+      throw new TypeError(`Expected state_dict to be dict-like, got ${v.describe(stateDict)}.`)
     }
     const own = new Map(this.namedParameters())
-    const missingKeys = [...own.keys()].filter((k) => !(k in stateDict))
+    // Own keys only: 'constructor' or '__proto__' must not be found on a prototype.
+    const missingKeys = [...own.keys()].filter((k) => !Object.hasOwn(stateDict, k))
     const unexpectedKeys = Object.keys(stateDict).filter((k) => !own.has(k))
     const problems: string[] = []
     if (strict && unexpectedKeys.length) problems.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}. `)
     if (strict && missingKeys.length) problems.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}. `)
     for (const [name, p] of own) {
-      const src = stateDict[name]
+      const src = Object.hasOwn(stateDict, name) ? stateDict[name] : undefined
       if (src === undefined) continue
       if (!(src instanceof Tensor)) {
-        problems.push(`While copying the parameter named "${name}", expected a Tensor, got ${typeof src}. `)
+        problems.push(`While copying the parameter named "${name}", expected a Tensor, got ${v.describe(src)}. `)
+      } else if (src.disposed) {
+        problems.push(`While copying the parameter named "${name}", the tensor was disposed. `)
       } else if (src.shape.join() !== p.shape.join()) {
         problems.push(
           `size mismatch for ${name}: copying a param with shape [${src.shape.join(', ')}] from checkpoint, the shape in current model is [${p.shape.join(', ')}].`,
@@ -129,7 +134,7 @@ export abstract class Module {
     }
     noGrad(() => {
       for (const [name, p] of own) {
-        const src = stateDict[name]
+        const src = Object.hasOwn(stateDict, name) ? stateDict[name] : undefined
         if (src !== undefined) p.copy_(src)
       }
     })

@@ -7,6 +7,7 @@ import { uniform_ } from './init.js'
 import { Module } from './module.js'
 import { Parameter } from './parameter.js'
 import { PackedSequence } from './utils/rnn.js'
+import * as v from '../validate.js'
 
 type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU'
 
@@ -43,11 +44,28 @@ function checkSize(name: string, v: unknown, allowZero = false): number {
   return v
 }
 
-function checkOptions(options: unknown): void {
-  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-    throw new TypeError('options must be an object, e.g. { numLayers: 2, batchFirst: true }')
-  }
+const BASE_OPTIONS = {
+  numLayers: v.int(),
+  bias: v.bool,
+  batchFirst: v.bool,
+  dropout: v.number({ infinite: true }),
+  bidirectional: v.bool,
 }
+const nonlinearity = v.oneOf(['tanh', 'relu'] as const, {
+  message: (x) => `Unknown nonlinearity '${String(x)}'. Select from 'tanh' or 'relu'.`,
+})
+const RNN_OPTIONS = { ...BASE_OPTIONS, nonlinearity }
+
+/** PyTorch's message for proj_size on the layers without projections. */
+function noProjection(options: unknown): unknown {
+  if (v.isPlainObject(options) && options.projSize !== undefined) {
+    throw new Error('proj_size argument is only supported for LSTM, not RNN or GRU')
+  }
+  return options
+}
+const LSTM_OPTIONS = { ...BASE_OPTIONS, projSize: v.int() }
+const CELL_OPTIONS = { bias: v.bool }
+const RNN_CELL_OPTIONS = { bias: v.bool, nonlinearity }
 
 /** Shared machinery of RNN, LSTM and GRU. */
 abstract class RNNBase extends Module {
@@ -63,9 +81,8 @@ abstract class RNNBase extends Module {
   readonly bidirectional: boolean
   readonly projSize: number
 
-  protected constructor(mode: Mode, inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
+  protected constructor(mode: Mode, inputSize: number, hiddenSize: number, options: LSTMOptions) {
     super()
-    checkOptions(options)
     this.mode = mode
     this.inputSize = checkSize('input_size', inputSize)
     this.hiddenSize = checkSize('hidden_size', hiddenSize)
@@ -75,7 +92,9 @@ abstract class RNNBase extends Module {
     this.bidirectional = options.bidirectional ?? false
     this.projSize = checkSize('proj_size', options.projSize ?? 0, true)
     const dropout = options.dropout ?? 0
-    if (typeof dropout !== 'number') throw new TypeError('dropout should be a number')
+    if (!(dropout >= 0 && dropout <= 1)) {
+      throw new RangeError('dropout should be a number in range [0, 1] representing the probability of an element being zeroed')
+    }
     this.dropout = dropout
     native.rnnCheckOptions(this.nativeOptions())
     if (dropout > 0 && this.numLayers === 1) {
@@ -188,12 +207,10 @@ abstract class RNNBase extends Module {
 export class RNN extends RNNBase {
   readonly nonlinearity: 'tanh' | 'relu'
 
-  constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
-    checkOptions(options)
-    const nonlinearity = options.nonlinearity ?? 'tanh'
-    if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new Error(`Unknown nonlinearity '${String(nonlinearity)}'. Select from 'tanh' or 'relu'.`)
-    if ((options as LSTMOptions).projSize) throw new Error('proj_size argument is only supported for LSTM, not RNN or GRU')
-    super(nonlinearity === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, options)
+  constructor(inputSize: number, hiddenSize: number, options?: RNNOptions) {
+    const o = v.options('RNN', noProjection(options), RNN_OPTIONS)
+    const nonlinearity = o.nonlinearity ?? 'tanh'
+    super(nonlinearity === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, o)
     this.nonlinearity = nonlinearity
   }
 
@@ -216,8 +233,8 @@ export class RNN extends RNNBase {
  * P features and cN keeps hiddenSize.
  */
 export class LSTM extends RNNBase {
-  constructor(inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
-    super('LSTM', inputSize, hiddenSize, options)
+  constructor(inputSize: number, hiddenSize: number, options?: LSTMOptions) {
+    super('LSTM', inputSize, hiddenSize, v.options('LSTM', options, LSTM_OPTIONS))
   }
 
   forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]]
@@ -236,10 +253,8 @@ export class LSTM extends RNNBase {
  * `forward(input, h0?)` returns `[output, hN]`.
  */
 export class GRU extends RNNBase {
-  constructor(inputSize: number, hiddenSize: number, options: RNNBaseOptions = {}) {
-    checkOptions(options)
-    if ((options as LSTMOptions).projSize) throw new Error('proj_size argument is only supported for LSTM, not RNN or GRU')
-    super('GRU', inputSize, hiddenSize, options)
+  constructor(inputSize: number, hiddenSize: number, options?: RNNBaseOptions) {
+    super('GRU', inputSize, hiddenSize, v.options('GRU', noProjection(options), BASE_OPTIONS))
   }
 
   forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor]
@@ -351,11 +366,10 @@ abstract class RNNCellBase extends Module {
 export class RNNCell extends RNNCellBase {
   readonly nonlinearity: 'tanh' | 'relu'
 
-  constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
-    checkOptions(options)
-    const nonlinearity = options.nonlinearity ?? 'tanh'
-    if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new Error(`Unknown nonlinearity: ${String(nonlinearity)}`)
-    super(nonlinearity === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, options.bias ?? true)
+  constructor(inputSize: number, hiddenSize: number, options?: RNNCellOptions) {
+    const o = v.options('RNNCell', options, RNN_CELL_OPTIONS)
+    const nonlinearity = o.nonlinearity ?? 'tanh'
+    super(nonlinearity === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, o.bias ?? true)
     this.nonlinearity = nonlinearity
   }
 
@@ -371,9 +385,8 @@ export class RNNCell extends RNNCellBase {
 
 /** One LSTM step: `forward(input, [h, c]?)` returns `[h', c']`. */
 export class LSTMCell extends RNNCellBase {
-  constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean } = {}) {
-    checkOptions(options)
-    super('LSTM', inputSize, hiddenSize, options.bias ?? true)
+  constructor(inputSize: number, hiddenSize: number, options?: { bias?: boolean }) {
+    super('LSTM', inputSize, hiddenSize, v.options('LSTMCell', options, CELL_OPTIONS).bias ?? true)
   }
 
   forward(input: Tensor, hx: readonly [Tensor, Tensor] | null = null): [Tensor, Tensor] {
@@ -385,9 +398,8 @@ export class LSTMCell extends RNNCellBase {
 
 /** One GRU step: `forward(input, hx?)` returns h'. */
 export class GRUCell extends RNNCellBase {
-  constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean } = {}) {
-    checkOptions(options)
-    super('GRU', inputSize, hiddenSize, options.bias ?? true)
+  constructor(inputSize: number, hiddenSize: number, options?: { bias?: boolean }) {
+    super('GRU', inputSize, hiddenSize, v.options('GRUCell', options, CELL_OPTIONS).bias ?? true)
   }
 
   forward(input: Tensor, hx: Tensor | null = null): Tensor {

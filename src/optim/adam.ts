@@ -1,7 +1,8 @@
 // Adam and AdamW.
 
 import { native } from '../native.js'
-import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js'
+import * as v from '../validate.js'
+import { Optimizer, type OptimizerSpec, type ParamGroup, type ParamsArg } from './optimizer.js'
 
 export interface AdamOptions {
   lr: number
@@ -10,6 +11,19 @@ export interface AdamOptions {
   weightDecay: number
   amsgrad: boolean
   maximize: boolean
+}
+
+const SCHEMA = {
+  lr: v.number({ infinite: true }),
+  betas: v.array(v.number(), { length: 2 }) as v.Check<[number, number]>,
+  eps: v.number({ infinite: true }),
+  weightDecay: v.number({ infinite: true }),
+  amsgrad: v.bool,
+  maximize: v.bool,
+}
+
+function spec(name: string): OptimizerSpec<AdamOptions> {
+  return { name, schema: SCHEMA, buffers: ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] }
 }
 
 abstract class AdamBase extends Optimizer<AdamOptions> {
@@ -41,15 +55,15 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 /** Adam (weight decay added to the gradient). Defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8. */
 export class Adam extends AdamBase {
   protected readonly decoupled = false
-  constructor(params: ParamsArg<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options })
+  constructor(params: ParamsArg<AdamOptions>, options?: Partial<AdamOptions>) {
+    super(params, spec('Adam'), { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false }, options)
   }
 }
 
 /** AdamW (decoupled weight decay, default 1e-2). */
 export class AdamW extends AdamBase {
   protected readonly decoupled = true
-  constructor(params: ParamsArg<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...options })
+  constructor(params: ParamsArg<AdamOptions>, options?: Partial<AdamOptions>) {
+    super(params, spec('AdamW'), { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false }, options)
   }
 }

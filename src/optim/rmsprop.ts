@@ -1,7 +1,8 @@
 // RMSprop, plain or centered, with momentum.
 
 import { native } from '../native.js'
-import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js'
+import * as v from '../validate.js'
+import { Optimizer, type OptimizerSpec, type ParamGroup, type ParamsArg } from './optimizer.js'
 
 export interface RMSpropOptions {
   lr: number
@@ -13,9 +14,23 @@ export interface RMSpropOptions {
   maximize: boolean
 }
 
+const SPEC: OptimizerSpec<RMSpropOptions> = {
+  name: 'RMSprop',
+  schema: {
+    lr: v.number({ infinite: true }),
+    alpha: v.number({ infinite: true }),
+    eps: v.number({ infinite: true }),
+    weightDecay: v.number({ infinite: true }),
+    momentum: v.number({ infinite: true }),
+    centered: v.bool,
+    maximize: v.bool,
+  },
+  buffers: ['square_avg', 'momentum_buffer', 'grad_avg'],
+}
+
 export class RMSprop extends Optimizer<RMSpropOptions> {
-  constructor(params: ParamsArg<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
-    super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options })
+  constructor(params: ParamsArg<RMSpropOptions>, options?: Partial<RMSpropOptions>) {
+    super(params, SPEC, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }, options)
   }
 
   protected override validate(g: RMSpropOptions): void {
@@ -23,6 +38,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     if (!(g.eps >= 0)) throw new RangeError(`Invalid epsilon value: ${g.eps}`)
     if (!(g.momentum >= 0)) throw new RangeError(`Invalid momentum value: ${g.momentum}`)
     if (!(g.alpha >= 0)) throw new RangeError(`Invalid alpha value: ${g.alpha}`)
+    if (!(g.weightDecay >= 0)) throw new RangeError(`Invalid weight_decay value: ${g.weightDecay}`)
   }
 
   protected update(state: InstanceType<typeof native.NativeOptimizerState>, g: ParamGroup<RMSpropOptions>): void {

@@ -1,7 +1,8 @@
 // Stochastic gradient descent (momentum, dampening, Nesterov, weight decay).
 
 import { native } from '../native.js'
-import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js'
+import * as v from '../validate.js'
+import { Optimizer, type OptimizerSpec, type ParamGroup, type ParamsArg } from './optimizer.js'
 
 export interface SGDOptions {
   lr: number
@@ -12,9 +13,22 @@ export interface SGDOptions {
   maximize: boolean
 }
 
+const SPEC: OptimizerSpec<SGDOptions> = {
+  name: 'SGD',
+  schema: {
+    lr: v.number({ infinite: true }),
+    momentum: v.number({ infinite: true }),
+    dampening: v.number({ infinite: true }),
+    weightDecay: v.number({ infinite: true }),
+    nesterov: v.bool,
+    maximize: v.bool,
+  },
+  buffers: ['momentum_buffer'],
+}
+
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: ParamsArg<SGDOptions>, options: Partial<SGDOptions> = {}) {
-    super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options })
+  constructor(params: ParamsArg<SGDOptions>, options?: Partial<SGDOptions>) {
+    super(params, SPEC, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false }, options)
   }
 
   protected override validate(g: SGDOptions): void {

@@ -5,8 +5,9 @@
 import { noGrad } from '../autograd.js'
 import type { Module } from '../nn/module.js'
 import { clipGradNorm_ } from '../nn/utils/clip_grad.js'
-import type { Optimizer } from '../optim/optimizer.js'
+import { Optimizer } from '../optim/optimizer.js'
 import { Tensor } from '../tensor.js'
+import * as v from '../validate.js'
 
 /** Something iterable over `[input, target]` batches, such as a DataLoader. */
 export type Batches = Iterable<Tensor[]>
@@ -63,6 +64,51 @@ export interface FitResult {
 
 type Forwardable = Module & { forward(input: Tensor): Tensor }
 
+const iterable: v.Check<Batches> = (value, where) => {
+  if (value === null || typeof value !== 'object' || typeof (value as Partial<Batches>)[Symbol.iterator] !== 'function') {
+    throw new TypeError(`${where} must be iterable over [input, target] batches (a DataLoader), got ${v.describe(value)}`)
+  }
+  return value as Batches
+}
+
+const lossCheck: v.Check<FitOptions['loss']> = (value, where) => {
+  if (typeof value === 'function') return value as FitOptions['loss']
+  if (value !== null && typeof value === 'object' && typeof (value as { forward?: unknown }).forward === 'function') {
+    return value as FitOptions['loss']
+  }
+  throw new TypeError(`${where} must be a loss module or a function (prediction, target) => Tensor, got ${v.describe(value)}`)
+}
+
+const signalCheck: v.Check<AbortSignal> = (value, where) => {
+  if (!(value instanceof AbortSignal)) throw new TypeError(`${where} must be an AbortSignal, got ${v.describe(value)}`)
+  return value
+}
+
+const EARLY_STOPPING = { patience: v.int({ min: 1 }), minDelta: v.number({ min: 0 }), restoreBest: v.bool }
+
+const OPTIONS = {
+  train: iterable,
+  validation: iterable,
+  optimizer: ((value: unknown, where: string) => {
+    if (!(value instanceof Optimizer)) throw new TypeError(`${where} must be an Optimizer, got ${v.describe(value)}`)
+    return value
+  }) as v.Check<FitOptions['optimizer']>,
+  loss: lossCheck,
+  epochs: v.int({ min: 0 }),
+  signal: signalCheck,
+  earlyStopping: ((value: unknown) => v.options('fit.earlyStopping', value, EARLY_STOPPING)) as v.Check<EarlyStopping>,
+  clipGradNorm: v.number({ gt: 0, infinite: true }),
+  onEpochEnd: v.func as v.Check<NonNullable<FitOptions['onEpochEnd']>>,
+  onBatchEnd: v.func as v.Check<NonNullable<FitOptions['onBatchEnd']>>,
+}
+
+function checkBatch(batch: unknown, epoch: number): [Tensor, Tensor] {
+  if (!Array.isArray(batch) || batch.length < 2 || !(batch[0] instanceof Tensor) || !(batch[1] instanceof Tensor)) {
+    throw new TypeError(`fit(): each batch must be [input, target] Tensors; epoch ${epoch} gave ${v.describe(batch)}`)
+  }
+  return [batch[0], batch[1]]
+}
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 function lossFn(loss: FitOptions['loss']): (p: Tensor, t: Tensor) => Tensor {
@@ -75,8 +121,9 @@ function evaluate(model: Forwardable, batches: Batches, loss: (p: Tensor, t: Ten
   let total = 0
   let count = 0
   noGrad(() => {
-    for (const [x, y] of batches) {
-      total += loss(model.forward(x as Tensor), y as Tensor).item()
+    for (const batch of batches) {
+      const [x, y] = checkBatch(batch, 0)
+      total += loss(model.forward(x), y).item()
       count++
     }
   })
@@ -86,8 +133,16 @@ function evaluate(model: Forwardable, batches: Batches, loss: (p: Tensor, t: Ten
 
 /** Trains `model` for `epochs`, asynchronously; resolves with the loss history. */
 export async function fit(model: Forwardable, options: FitOptions): Promise<FitResult> {
+  if (!(model instanceof Object) || typeof (model as Partial<Forwardable>).forward !== 'function' || typeof model.train !== 'function') {
+    throw new TypeError(`fit(): model must be a Module with forward(), got ${v.describe(model)}`)
+  }
+  if (options === undefined) throw new TypeError('fit(): options { train, optimizer, loss, epochs } are required')
+  const o = v.options('fit', options, OPTIONS)
+  for (const key of ['train', 'optimizer', 'loss', 'epochs'] as const) {
+    if (o[key] === undefined) throw new TypeError(`fit(): option '${key}' is required`)
+  }
+  options = o as FitOptions
   const { optimizer, epochs, signal } = options
-  if (!Number.isInteger(epochs) || epochs < 0) throw new RangeError(`fit(): epochs must be a non-negative integer, got ${epochs}`)
   const loss = lossFn(options.loss)
   const history: EpochLog[] = []
   const es = options.earlyStopping
@@ -106,7 +161,8 @@ export async function fit(model: Forwardable, options: FitOptions): Promise<FitR
     const batches = (options.train as { length?: number }).length
     let total = 0
     let count = 0
-    for (const [x, y] of options.train) {
+    for (const batch of options.train) {
+      const [x, y] = checkBatch(batch, epoch)
       count++
       optimizer.zeroGrad()
       const l = loss(model.forward(x as Tensor), y as Tensor)

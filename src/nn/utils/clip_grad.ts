@@ -2,27 +2,34 @@
 
 import { native } from '../../native.js'
 import { Tensor } from '../../tensor.js'
+import * as v from '../../validate.js'
 
 function handles(op: string, params: Iterable<Tensor> | Tensor) {
+  if (!(params instanceof Tensor) && (params === null || typeof (params as Partial<Iterable<Tensor>>)?.[Symbol.iterator] !== 'function')) {
+    throw new TypeError(`${op}(): parameters must be a Tensor or an iterable of Tensors, got ${v.describe(params)}`)
+  }
   const list = params instanceof Tensor ? [params] : [...params]
   return list.map((p, i) => {
-    if (!(p instanceof Tensor)) throw new TypeError(`${op}(): parameter ${i} is not a Tensor`)
+    if (!(p instanceof Tensor)) throw new TypeError(`${op}(): parameter ${i} is not a Tensor, got ${v.describe(p)}`)
     return p._h
   })
 }
+
+const NORM_OPTIONS = { normType: v.number({ infinite: true }), errorIfNonfinite: v.bool }
 
 /** Scales gradients so their joint norm is at most `maxNorm`; returns the norm before clipping. */
 export function clipGradNorm_(
   parameters: Iterable<Tensor> | Tensor,
   maxNorm: number,
-  options: { normType?: number; errorIfNonfinite?: boolean } = {},
+  options?: { normType?: number; errorIfNonfinite?: boolean },
 ): number {
-  if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm)) throw new TypeError('clipGradNorm_(): maxNorm must be a number')
-  return native.clipGradNorm(handles('clipGradNorm_', parameters), maxNorm, options.normType ?? 2, options.errorIfNonfinite ?? false)
+  v.arg('clipGradNorm_', 'maxNorm', maxNorm, v.number({ infinite: true }))
+  const o = v.options('clipGradNorm_', options, NORM_OPTIONS)
+  return native.clipGradNorm(handles('clipGradNorm_', parameters), maxNorm, o.normType ?? 2, o.errorIfNonfinite ?? false)
 }
 
 /** Clamps every gradient element to [-clipValue, clipValue]. */
 export function clipGradValue_(parameters: Iterable<Tensor> | Tensor, clipValue: number): void {
-  if (typeof clipValue !== 'number' || !(clipValue >= 0)) throw new RangeError('clipGradValue_(): clipValue must be a non-negative number')
+  v.arg('clipGradValue_', 'clipValue', clipValue, v.number({ min: 0, infinite: true }))
   native.clipGradValue(handles('clipGradValue_', parameters), clipValue)
 }

@@ -2,6 +2,7 @@
 
 import { native } from '../../native.js'
 import { cat, full, stack, tensor, Tensor } from '../../tensor.js'
+import * as v from '../../validate.js'
 
 /**
  * A batch of variable-length sequences packed step by step (PyTorch's `PackedSequence`).
@@ -9,12 +10,24 @@ import { cat, full, stack, tensor, Tensor } from '../../tensor.js'
  * Recurrent layers accept it directly and return one.
  */
 export class PackedSequence {
-  constructor(
-    readonly data: Tensor,
-    readonly batchSizes: Tensor,
-    readonly sortedIndices: Tensor | null = null,
-    readonly unsortedIndices: Tensor | null = null,
-  ) {}
+  readonly data: Tensor
+  readonly batchSizes: Tensor
+  readonly sortedIndices: Tensor | null
+  readonly unsortedIndices: Tensor | null
+
+  constructor(data: Tensor, batchSizes: Tensor, sortedIndices: Tensor | null = null, unsortedIndices: Tensor | null = null) {
+    const op = 'PackedSequence'
+    this.data = v.arg(op, 'data', data, v.instance(Tensor, 'a Tensor'))
+    this.batchSizes = v.arg(op, 'batch_sizes', batchSizes, v.instance(Tensor, 'a Tensor'))
+    if (batchSizes.ndim !== 1 || batchSizes.dtype !== 'int64') throw new TypeError(`${op}(): batch_sizes must be a 1-D int64 tensor`)
+    for (const [name, t] of [['sorted_indices', sortedIndices], ['unsorted_indices', unsortedIndices]] as const) {
+      if (t !== null && (!(t instanceof Tensor) || t.ndim !== 1 || t.dtype !== 'int64')) {
+        throw new TypeError(`${op}(): ${name} must be null or a 1-D int64 tensor, got ${v.describe(t)}`)
+      }
+    }
+    this.sortedIndices = sortedIndices
+    this.unsortedIndices = unsortedIndices
+  }
 
   /** @internal */
   batchSizesArray(): number[] {
@@ -23,12 +36,21 @@ export class PackedSequence {
 }
 
 function lengthsArray(lengths: Tensor | readonly number[]): number[] {
+  if (!(lengths instanceof Tensor) && !Array.isArray(lengths)) {
+    throw new TypeError(`lengths must be a Tensor or an array of integers, got ${v.describe(lengths)}`)
+  }
+  if (lengths instanceof Tensor && lengths.ndim !== 1) throw new Error(`lengths must be a 1-D tensor, got ${lengths.ndim}-D`)
   const list = lengths instanceof Tensor ? Array.from(lengths.data()) : Array.from(lengths)
   for (const l of list) {
-    if (typeof l !== 'number' || !Number.isInteger(l)) throw new TypeError(`lengths must be integers, got ${String(l)}`)
+    if (typeof l !== 'number' || !Number.isSafeInteger(l)) throw new TypeError(`lengths must be integers, got ${v.describe(l)}`)
+    if (l <= 0) throw new RangeError("Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0")
   }
   return list
 }
+
+const PACK_OPTIONS = { batchFirst: v.bool, enforceSorted: v.bool }
+const PAD_PACKED_OPTIONS = { batchFirst: v.bool, paddingValue: v.number({ infinite: true }), totalLength: v.int({ min: 0 }) }
+const PAD_OPTIONS = { batchFirst: v.bool, paddingValue: v.number({ infinite: true }) }
 
 export interface PackOptions {
   batchFirst?: boolean
@@ -37,10 +59,11 @@ export interface PackOptions {
 }
 
 /** Packs a padded batch ([T, B, *], or [B, T, *] with `batchFirst`) given each sequence's length. */
-export function packPaddedSequence(input: Tensor, lengths: Tensor | readonly number[], options: PackOptions = {}): PackedSequence {
-  if (!(input instanceof Tensor)) throw new TypeError('packPaddedSequence(): input must be a Tensor')
-  const batchFirst = Boolean(options.batchFirst)
-  const enforceSorted = options.enforceSorted ?? true
+export function packPaddedSequence(input: Tensor, lengths: Tensor | readonly number[], options?: PackOptions): PackedSequence {
+  if (!(input instanceof Tensor)) throw new TypeError(`packPaddedSequence(): input must be a Tensor, got ${v.describe(input)}`)
+  const o = v.options('packPaddedSequence', options, PACK_OPTIONS)
+  const batchFirst = o.batchFirst ?? false
+  const enforceSorted = o.enforceSorted ?? true
   let lens = lengthsArray(lengths)
   let sortedIndices: Tensor | null = null
   let unsortedIndices: Tensor | null = null
@@ -66,13 +89,12 @@ export interface PadPackedOptions {
 }
 
 /** Inverse of `packPaddedSequence`: `[padded, lengths]`, in the original batch order. */
-export function padPackedSequence(sequence: PackedSequence, options: PadPackedOptions = {}): [Tensor, Tensor] {
-  if (!(sequence instanceof PackedSequence)) throw new TypeError('padPackedSequence(): expected a PackedSequence')
-  const batchFirst = Boolean(options.batchFirst)
+export function padPackedSequence(sequence: PackedSequence, options?: PadPackedOptions): [Tensor, Tensor] {
+  if (!(sequence instanceof PackedSequence)) throw new TypeError(`padPackedSequence(): expected a PackedSequence, got ${v.describe(sequence)}`)
+  const o = v.options('padPackedSequence', options, PAD_PACKED_OPTIONS)
+  const batchFirst = o.batchFirst ?? false
   const bs = sequence.batchSizesArray()
-  let padded = new Tensor(
-    native.padPacked(sequence.data._h, bs, batchFirst, options.paddingValue ?? 0, options.totalLength ?? null),
-  )
+  let padded = new Tensor(native.padPacked(sequence.data._h, bs, batchFirst, o.paddingValue ?? 0, o.totalLength ?? null))
   let lengths = Array.from({ length: bs[0] ?? 0 }, (_, b) => bs.filter((n) => n > b).length)
   if (sequence.unsortedIndices) {
     const unsorted = Array.from(sequence.unsortedIndices.data())
@@ -88,18 +110,24 @@ export interface PadSequenceOptions {
 }
 
 /** Stacks sequences of shape [L_i, *] into [maxL, B, *] (or [B, maxL, *]), padding the ends. */
-export function padSequence(sequences: readonly Tensor[], options: PadSequenceOptions = {}): Tensor {
-  if (!Array.isArray(sequences) || sequences.length === 0) throw new TypeError('padSequence(): expected a non-empty array of Tensors')
-  const maxLen = Math.max(...sequences.map((s) => s.shape[0] ?? 0))
+export function padSequence(sequences: readonly Tensor[], options?: PadSequenceOptions): Tensor {
+  if (!Array.isArray(sequences) || sequences.length === 0) throw new TypeError(`padSequence(): expected a non-empty array of Tensors, got ${v.describe(sequences)}`)
+  const o = v.options('padSequence', options, PAD_OPTIONS)
+  sequences.forEach((s, i) => {
+    if (!(s instanceof Tensor) || s.ndim === 0) throw new TypeError(`padSequence(): sequences[${i}] must be a Tensor with at least one dimension, got ${v.describe(s)}`)
+  })
+  const maxLen = sequences.reduce((m, s) => Math.max(m, s.shape[0] as number), 0)
   const padded = sequences.map((s) => {
     const missing = maxLen - (s.shape[0] as number)
-    return missing === 0 ? s : cat([s, full([missing, ...s.shape.slice(1)], options.paddingValue ?? 0)], 0)
+    return missing === 0 ? s : cat([s, full([missing, ...s.shape.slice(1)], o.paddingValue ?? 0, { dtype: s.dtype })], 0)
   })
-  return stack(padded, options.batchFirst ? 0 : 1)
+  return stack(padded, o.batchFirst ? 0 : 1)
 }
 
 /** Packs a list of sequences ([L_i, *]); sorted by decreasing length unless `enforceSorted: false`. */
-export function packSequence(sequences: readonly Tensor[], options: { enforceSorted?: boolean } = {}): PackedSequence {
+export function packSequence(sequences: readonly Tensor[], options?: { enforceSorted?: boolean }): PackedSequence {
+  const o = v.options('packSequence', options, { enforceSorted: v.bool })
+  const padded = padSequence(sequences)
   const lengths = sequences.map((s) => s.shape[0] as number)
-  return packPaddedSequence(padSequence(sequences), lengths, { enforceSorted: options.enforceSorted ?? true })
+  return packPaddedSequence(padded, lengths, { enforceSorted: o.enforceSorted ?? true })
 }
