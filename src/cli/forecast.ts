@@ -4,13 +4,38 @@
 
 import { writeFileSync } from 'node:fs'
 
-import { data, fit, manualSeed, nn, noGrad, optim, preprocessing, save, tensor, type Tensor } from '../../index.js'
+import { cat, data, fit, manualSeed, nn, noGrad, optim, preprocessing, save, tensor, type Tensor } from '../../index.js'
 import { forecastHtml } from '../plot/forecast_html.js'
+import { decimate } from './decimate.js'
 import { CliError } from './errors.js'
 import { Forecaster, type ForecasterConfig, type ModelKind } from './forecaster.js'
 import { OutputDir } from './output_dir.js'
 import { progress } from './progress.js'
 import { noisySine, readSeries, type Series } from './series.js'
+
+/** Windows per forward pass when predicting the test period (bounds the recurrent workspace). */
+const PREDICT_BATCH = 1024
+/** Points per line in forecast.html: a longer series is reduced to per-bucket minima and maxima. */
+const CHART_POINTS = 20_000
+
+/**
+ * The model's samples: windows of the scaled series as [batch, window, 1] inputs and
+ * [batch, horizon] targets, gathered per batch (memory stays the size of the series).
+ */
+class ForecastWindows implements data.Dataset {
+  private readonly windows: data.WindowDataset
+  constructor(series: Tensor, window: number, horizon: number, readonly first: number, readonly length: number) {
+    this.windows = new data.WindowDataset(series, window, { horizon })
+  }
+  get(index: number): Tensor[] {
+    const [x, y] = this.getBatch([index])
+    return [x!.squeeze(0), y!.squeeze(0)]
+  }
+  getBatch(indices: readonly number[]): Tensor[] {
+    const [x, y] = this.windows.getBatch(indices.map((i) => this.first + i))
+    return [x!, y!.reshape(indices.length, -1)]
+  }
+}
 
 export interface ForecastOptions {
   csv?: string
@@ -51,17 +76,29 @@ function unscale(scaler: preprocessing.MinMaxScaler, t: Tensor): number[] {
   return Array.from(scaler.inverseTransform(t.reshape(-1, 1)).data())
 }
 
-export function loadSeries(o: Pick<ForecastOptions, 'csv' | 'column' | 'dateColumn' | 'seed'>): Series {
+export async function loadSeries(o: Pick<ForecastOptions, 'csv' | 'column' | 'dateColumn' | 'seed'>): Promise<Series> {
   if (o.csv === undefined) {
     if (o.column !== undefined || o.dateColumn !== undefined) throw new CliError('--column and --date-column need --csv')
     return noisySine(o.seed)
   }
   if (o.column === undefined) throw new CliError('--csv needs --column NAME (the series to forecast)')
-  return readSeries(o.csv, o.column, o.dateColumn)
+  return readSeries(o.csv, o.column, { dateColumn: o.dateColumn })
 }
 
 export async function forecast(o: ForecastOptions, log: (line: string) => void = (l) => console.log(l)): Promise<Metrics> {
-  const series = loadSeries(o)
+  // The output folder is checked (and staged) before hours of training, not after.
+  const out = o.out === undefined ? null : new OutputDir(o.out)
+  try {
+    const metrics = await train(o, out, log)
+    return metrics
+  } catch (e) {
+    out?.discard()
+    throw e
+  }
+}
+
+async function train(o: ForecastOptions, out: OutputDir | null, log: (line: string) => void): Promise<Metrics> {
+  const series = await loadSeries(o)
   const T = series.values.length
   const windows = T - o.window - o.horizon + 1
   if (windows < 3) {
@@ -78,18 +115,11 @@ export async function forecast(o: ForecastOptions, log: (line: string) => void =
 
   // Fit the scaler on the values the training windows see, so nothing leaks from the test period.
   const trainEnd = nTrainAll - 1 + o.window + o.horizon
-  const scaler = new preprocessing.MinMaxScaler().fit(tensor(series.values.slice(0, trainEnd)).reshape(-1, 1))
-  const scaled = scaler.transform(tensor(series.values).reshape(-1, 1)).reshape(-1)
-  const [Xall, yall] = data.createSequences(scaled, o.window, { horizon: o.horizon })
-  const X = Xall.unsqueeze(-1)
-  const y = yall.reshape(windows, o.horizon)
-  const part = (t: Tensor, start: number, n: number) => t.narrow(0, start, n)
-  const train = new data.DataLoader(new data.TensorDataset(part(X, 0, nTrain), part(y, 0, nTrain)), {
-    batchSize: o.batchSize,
-    shuffle: true,
-    generator: o.seed,
-  })
-  const validation = nVal ? new data.DataLoader(new data.TensorDataset(part(X, nTrain, nVal), part(y, nTrain, nVal)), { batchSize: 256 }) : undefined
+  const scaler = new preprocessing.MinMaxScaler().fit(tensor(series.values.subarray(0, trainEnd)).reshape(-1, 1))
+  const scaled = scaler.transform(tensor(series.values).reshape(-1, 1))
+  const part = (first: number, n: number) => new ForecastWindows(scaled, o.window, o.horizon, first, n)
+  const train = new data.DataLoader(part(0, nTrain), { batchSize: o.batchSize, shuffle: true, generator: o.seed })
+  const validation = nVal ? new data.DataLoader(part(nTrain, nVal), { batchSize: 256 }) : undefined
 
   const config: ForecasterConfig = { type: o.model, hidden: o.hidden, layers: o.layers, window: o.window, horizon: o.horizon }
   const model = new Forecaster(config)
@@ -115,13 +145,24 @@ export async function forecast(o: ForecastOptions, log: (line: string) => void =
   }
   if (result.stoppedBy === 'abort') throw new CliError('interrupted; nothing was written')
 
-  // Test period: model forecasts and the last-value baseline, in the data's units.
+  // Test period: model forecasts and the last-value baseline, in the data's units, a batch of
+  // windows at a time.
   model.eval()
-  const Xte = part(X, nTrainAll, nTest)
-  const pred = unscale(scaler, noGrad(() => model.forward(Xte)))
-  const truth = unscale(scaler, part(y, nTrainAll, nTest))
-  const lastValues = Xte.select(1, -1).reshape(nTest, 1).expand(nTest, o.horizon)
-  const naivePred = unscale(scaler, lastValues)
+  const test = part(nTrainAll, nTest)
+  const preds: Tensor[] = []
+  const truths: Tensor[] = []
+  const lasts: Tensor[] = []
+  for (let start = 0; start < nTest; start += PREDICT_BATCH) {
+    const idx = Array.from({ length: Math.min(PREDICT_BATCH, nTest - start) }, (_, i) => start + i)
+    const [x, yb] = test.getBatch(idx)
+    preds.push(noGrad(() => model.forward(x!)))
+    truths.push(yb!)
+    lasts.push(x!.select(1, -1).reshape(idx.length, 1).expand(idx.length, o.horizon))
+  }
+  const pred = unscale(scaler, cat(preds, 0))
+  const truth = unscale(scaler, cat(truths, 0))
+  const naivePred = unscale(scaler, cat(lasts, 0))
+  if (!pred.every(Number.isFinite)) throw new CliError('training diverged: the model forecasts NaN or infinite values (try a smaller --lr)')
   const metrics: Metrics = {
     test: errors(pred, truth),
     naive: errors(naivePred, truth),
@@ -132,43 +173,38 @@ export async function forecast(o: ForecastOptions, log: (line: string) => void =
   log(`test   RMSE ${metrics.test.rmse.toPrecision(5)}  MAE ${metrics.test.mae.toPrecision(5)}`)
   log(`naive  RMSE ${metrics.naive.rmse.toPrecision(5)}  MAE ${metrics.naive.mae.toPrecision(5)}  (last value of each window)`)
 
-  if (o.out !== undefined) {
-    const out = new OutputDir(o.out)
-    try {
-      await save(model.stateDict(), out.path('model.safetensors'))
-      const cfg = {
-        format: 'seqtorch-forecaster',
-        version: 1,
-        model: config,
-        scaler: scaler.toJSON(),
-        data: { csv: o.csv ?? null, column: o.column ?? null, dateColumn: o.dateColumn ?? null },
-        training: { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, testFraction: o.testFraction },
-      }
-      writeFileSync(out.path('config.json'), JSON.stringify(cfg, null, 2) + '\n')
-      writeFileSync(out.path('metrics.json'), JSON.stringify(metrics, null, 2) + '\n')
-      const xs = series.dates ?? series.values.map((_, i) => i)
-      // Prediction k targets the first step after window k.
-      const predX = Array.from({ length: nTest }, (_, k) => xs[nTrainAll + k + o.window] as string | number)
-      const firstStep = pred.filter((_, i) => i % o.horizon === 0)
-      writeFileSync(
-        out.path('forecast.html'),
-        forecastHtml({
-          title: `seqtorch forecast: ${o.column ?? 'noisy sine wave'}`,
-          x: xs,
-          actual: series.values,
-          predictionX: predX,
-          prediction: firstStep,
-          splitX: predX[0] as string | number,
-          history: metrics.history,
-          metrics,
-        }),
-      )
-      const written = out.commit()
-      log(`wrote ${written.map((p) => p).join(', ')}`)
-    } catch (e) {
-      out.discard()
-      throw e
+  if (out !== null) {
+    await save(model.stateDict(), out.path('model.safetensors'))
+    const cfg = {
+      format: 'seqtorch-forecaster',
+      version: 1,
+      model: config,
+      scaler: scaler.toJSON(),
+      data: { csv: o.csv ?? null, column: o.column ?? null, dateColumn: o.dateColumn ?? null },
+      training: { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, testFraction: o.testFraction },
     }
+    writeFileSync(out.path('config.json'), JSON.stringify(cfg, null, 2) + '\n')
+    writeFileSync(out.path('metrics.json'), JSON.stringify(metrics, null, 2) + '\n')
+    const xAt = (i: number): string | number => (series.dates ? series.dates.at(i) : i)
+    // Prediction k targets the first step after window k.
+    const firstStep = pred.filter((_, i) => i % o.horizon === 0)
+    const actual = decimate(T, (i) => series.values[i] as number, CHART_POINTS)
+    const predicted = decimate(nTest, (k) => firstStep[k] as number, CHART_POINTS)
+    writeFileSync(
+      out.path('forecast.html'),
+      forecastHtml({
+        title: `seqtorch forecast: ${o.column ?? 'noisy sine wave'}`,
+        x: actual.index.map(xAt),
+        actual: actual.values,
+        predictionX: predicted.index.map((k) => xAt(nTrainAll + k + o.window)),
+        prediction: predicted.values,
+        splitX: xAt(nTrainAll + o.window),
+        history: metrics.history,
+        metrics,
+      }),
+    )
+    const written = out.commit()
+    log(`wrote ${written.map((p) => p).join(', ')}`)
   }
   return metrics
 }

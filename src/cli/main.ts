@@ -8,7 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { packageVersion } from '../package_root.js'
 import { CliError } from './errors.js'
 import { forecast } from './forecast.js'
-import { predict } from './predict.js'
+import { MAX_STEPS, predict } from './predict.js'
 
 function positiveInt(name: string) {
   return (v: string): number => {
@@ -73,7 +73,7 @@ export function program(): Command {
     .requiredOption('--model <dir>', 'folder written by seqtorch forecast --out')
     .requiredOption('--csv <file>', 'CSV file with a header row')
     .requiredOption('--column <name>', 'column to continue')
-    .option('--steps <k>', 'steps to forecast (default: the model horizon)', positiveInt('--steps'))
+    .option('--steps <k>', `steps to forecast, at most ${MAX_STEPS} (default: the model horizon)`, positiveInt('--steps'))
     .option('--json', 'print a JSON array instead of one value per line')
     .action(async (o) => {
       const values = await predict(o)
