@@ -144,7 +144,7 @@ pub fn cat(env: Env, tensors: Vec<&NativeTensor>, dim: f64) -> Result<NativeTens
     made(&env, || {
         let ts = tensors
             .iter()
-            .map(|t| t.get().cloned())
+            .map(|t| t.get())
             .collect::<seqtorch_core::Result<Vec<_>>>()?;
         Tensor::cat(&ts, int("cat", "dim", dim)?)
     })
@@ -155,7 +155,7 @@ pub fn stack(env: Env, tensors: Vec<&NativeTensor>, dim: f64) -> Result<NativeTe
     made(&env, || {
         let ts = tensors
             .iter()
-            .map(|t| t.get().cloned())
+            .map(|t| t.get())
             .collect::<seqtorch_core::Result<Vec<_>>>()?;
         Tensor::stack(&ts, int("stack", "dim", dim)?)
     })

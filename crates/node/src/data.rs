@@ -27,7 +27,7 @@ pub fn create_sequences(
 ) -> Result<Vec<NativeTensor>> {
     let (x, y) = guard(&env, || {
         data::create_sequences(
-            series.get()?,
+            &series.get()?,
             positive("createSequences", "seqLength", seq_length)?,
             positive("createSequences", "horizon", horizon)?,
             positive("createSequences", "stride", stride)?,

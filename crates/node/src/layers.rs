@@ -17,9 +17,9 @@ pub fn linear(
 ) -> Result<NativeTensor> {
     let t = guard(&env, || {
         nn::linear(
-            input.get()?,
-            weight.get()?,
-            bias.map(|b| b.get()).transpose()?,
+            &input.get()?,
+            &weight.get()?,
+            bias.map(|b| b.get()).transpose()?.as_ref(),
         )
     })?;
     NativeTensor::wrap(&env, t)
@@ -36,14 +36,14 @@ pub fn embedding(
         let pad = padding_idx
             .map(|p| int("embedding", "padding_idx", p))
             .transpose()?;
-        nn::embedding(weight.get()?, indices.get()?, pad.map(|p| p as usize))
+        nn::embedding(&weight.get()?, &indices.get()?, pad.map(|p| p as usize))
     })?;
     NativeTensor::wrap(&env, t)
 }
 
 #[napi]
 pub fn dropout(env: Env, input: &NativeTensor, p: f64, training: bool) -> Result<NativeTensor> {
-    let t = guard(&env, || nn::dropout(input.get()?, p, training))?;
+    let t = guard(&env, || nn::dropout(&input.get()?, p, training))?;
     NativeTensor::wrap(&env, t)
 }
 

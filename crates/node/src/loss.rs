@@ -42,22 +42,22 @@ pub fn loss(
             .transpose()?
             .unwrap_or(-100);
         match kind.as_str() {
-            "mse" => loss::mse(x, y, r),
-            "l1" => loss::l1(x, y, r),
-            "huber" => loss::huber(x, y, r, options.delta.unwrap_or(1.0) as f32),
-            "bce" => loss::bce(x, y, weight, r),
+            "mse" => loss::mse(&x, &y, r),
+            "l1" => loss::l1(&x, &y, r),
+            "huber" => loss::huber(&x, &y, r, options.delta.unwrap_or(1.0) as f32),
+            "bce" => loss::bce(&x, &y, weight, r),
             "bce_with_logits" => {
-                loss::bce_with_logits(x, y, weight, options.pos_weight.as_deref(), r)
+                loss::bce_with_logits(&x, &y, weight, options.pos_weight.as_deref(), r)
             }
             "cross_entropy" => loss::cross_entropy(
-                x,
-                y,
+                &x,
+                &y,
                 weight,
                 ignore,
                 options.label_smoothing.unwrap_or(0.0) as f32,
                 r,
             ),
-            "nll" => loss::nll(x, y, weight, ignore, r),
+            "nll" => loss::nll(&x, &y, weight, ignore, r),
             other => seqtorch_core::bail!(value, "unknown loss '{other}'"),
         }
     })?;

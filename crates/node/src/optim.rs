@@ -15,7 +15,7 @@ pub struct NativeOptimizerState {
 }
 
 fn handles(params: &[&NativeTensor]) -> seqtorch_core::Result<Vec<Tensor>> {
-    params.iter().map(|p| p.get().cloned()).collect()
+    params.iter().map(|p| p.get()).collect()
 }
 
 #[napi]

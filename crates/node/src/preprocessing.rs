@@ -19,7 +19,7 @@ pub struct ColumnStats {
 #[napi]
 pub fn column_stats(env: Env, x: &NativeTensor) -> Result<ColumnStats> {
     guard(&env, || {
-        let s = pre::column_stats(x.get()?)?;
+        let s = pre::column_stats(&x.get()?)?;
         Ok(ColumnStats {
             min: s.min,
             max: s.max,
@@ -37,7 +37,7 @@ pub fn columns_sub_div(
     sub: Vec<f64>,
     div: Vec<f64>,
 ) -> Result<NativeTensor> {
-    let t = guard(&env, || pre::columns_sub_div(x.get()?, &sub, &div))?;
+    let t = guard(&env, || pre::columns_sub_div(&x.get()?, &sub, &div))?;
     NativeTensor::wrap(&env, t)
 }
 
@@ -55,7 +55,7 @@ pub fn columns_mul_add(
             Some(_) => seqtorch_core::bail!(value, "clip must be [min, max]"),
             None => None,
         };
-        pre::columns_mul_add(x.get()?, &mul, &add, c)
+        pre::columns_mul_add(&x.get()?, &mul, &add, c)
     })?;
     NativeTensor::wrap(&env, t)
 }

@@ -83,7 +83,7 @@ pub fn rnn_forward(
         let cfg = config(&options)?;
         let ws = weights
             .iter()
-            .map(|w| w.get().cloned())
+            .map(|w| w.get())
             .collect::<seqtorch_core::Result<Vec<Tensor>>>()?;
         let bs = batch_sizes
             .as_deref()
@@ -94,10 +94,10 @@ pub fn rnn_forward(
         rnn::rnn_forward(
             &cfg,
             RnnInput {
-                input: input.get()?,
+                input: &input.get()?,
                 batch_sizes: bs.as_deref(),
-                hx,
-                cx,
+                hx: hx.as_ref(),
+                cx: cx.as_ref(),
                 weights: &ws,
                 training,
             },
@@ -141,7 +141,7 @@ pub fn pack_padded(
                 Ok(n as usize)
             })
             .collect::<seqtorch_core::Result<Vec<usize>>>()?;
-        rnn::pack_padded(input.get()?, &lengths, batch_first)
+        rnn::pack_padded(&input.get()?, &lengths, batch_first)
     })?;
     Ok(PackedData {
         data: NativeTensor::wrap(&env, data)?,
@@ -161,7 +161,7 @@ pub fn pad_packed(
     let t = guard(&env, || {
         let bs = sizes_of("batch_sizes", &batch_sizes)?;
         let total = total_length.map(|t| size("total_length", t)).transpose()?;
-        rnn::pad_packed(data.get()?, &bs, batch_first, padding_value as f32, total)
+        rnn::pad_packed(&data.get()?, &bs, batch_first, padding_value as f32, total)
     })?;
     NativeTensor::wrap(&env, t)
 }

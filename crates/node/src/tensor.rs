@@ -1,6 +1,8 @@
 //! `NativeTensor`: the JavaScript handle of a core tensor. Its native bytes are reported to V8
 //! so garbage collection frees tensors in long loops; `dispose()` frees them early.
 
+use std::cell::{Cell, RefCell};
+
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use seqtorch_core::{autograd, bail, DType, Tensor};
@@ -8,16 +10,22 @@ use seqtorch_core::{autograd, bail, DType, Tensor};
 use crate::convert::{int, ints};
 use crate::error::guard;
 
+/// The handle is cleared through `&self` (interior mutability): napi-rs refuses a `&mut self`
+/// method while another call still borrows the object, and an asynchronous `save()` keeps its
+/// arguments borrowed until its promise settles, so `dispose()` during a save would throw an
+/// internal borrow error. The save holds its own reference to the data, so clearing the handle
+/// is safe at any time.
 #[napi(custom_finalize)]
 pub struct NativeTensor {
-    inner: Option<Tensor>,
-    reported_bytes: i64,
+    inner: RefCell<Option<Tensor>>,
+    reported_bytes: Cell<i64>,
 }
 
 impl ObjectFinalize for NativeTensor {
     fn finalize(self, env: Env) -> Result<()> {
-        if self.reported_bytes != 0 {
-            env.adjust_external_memory(-self.reported_bytes)?;
+        let bytes = self.reported_bytes.get();
+        if bytes != 0 {
+            env.adjust_external_memory(-bytes)?;
         }
         Ok(())
     }
@@ -30,14 +38,15 @@ impl NativeTensor {
             env.adjust_external_memory(bytes)?;
         }
         Ok(NativeTensor {
-            inner: Some(t),
-            reported_bytes: bytes,
+            inner: RefCell::new(Some(t)),
+            reported_bytes: Cell::new(bytes),
         })
     }
 
-    pub fn get(&self) -> seqtorch_core::Result<&Tensor> {
-        match &self.inner {
-            Some(t) => Ok(t),
+    /// The core tensor (a new handle to the same data), or the disposed error.
+    pub fn get(&self) -> seqtorch_core::Result<Tensor> {
+        match &*self.inner.borrow() {
+            Some(t) => Ok(t.clone()),
             None => bail!(value, "this tensor was disposed and can no longer be used"),
         }
     }
@@ -78,7 +87,7 @@ impl NativeTensor {
 
     #[napi(getter)]
     pub fn disposed(&self) -> bool {
-        self.inner.is_none()
+        self.inner.borrow().is_none()
     }
 
     #[napi]
@@ -149,11 +158,11 @@ impl NativeTensor {
 
     /// Frees the native data now; later use of this handle throws.
     #[napi]
-    pub fn dispose(&mut self, env: Env) -> Result<()> {
-        self.inner = None;
-        if self.reported_bytes != 0 {
-            env.adjust_external_memory(-self.reported_bytes)?;
-            self.reported_bytes = 0;
+    pub fn dispose(&self, env: Env) -> Result<()> {
+        self.inner.replace(None);
+        let bytes = self.reported_bytes.replace(0);
+        if bytes != 0 {
+            env.adjust_external_memory(-bytes)?;
         }
         Ok(())
     }
@@ -213,7 +222,7 @@ impl NativeTensor {
                 Some(g) => Some(g.get()?.clone()),
                 None => None,
             };
-            autograd::backward(self.get()?, g.as_ref(), retain_graph)
+            autograd::backward(&self.get()?, g.as_ref(), retain_graph)
         })
     }
 
@@ -237,19 +246,19 @@ impl NativeTensor {
 
     #[napi]
     pub fn add(&self, env: Env, other: &NativeTensor) -> Result<NativeTensor> {
-        op(&env, || self.get()?.add(other.get()?))
+        op(&env, || self.get()?.add(&other.get()?))
     }
     #[napi]
     pub fn sub(&self, env: Env, other: &NativeTensor) -> Result<NativeTensor> {
-        op(&env, || self.get()?.sub(other.get()?))
+        op(&env, || self.get()?.sub(&other.get()?))
     }
     #[napi]
     pub fn mul(&self, env: Env, other: &NativeTensor) -> Result<NativeTensor> {
-        op(&env, || self.get()?.mul(other.get()?))
+        op(&env, || self.get()?.mul(&other.get()?))
     }
     #[napi]
     pub fn div(&self, env: Env, other: &NativeTensor) -> Result<NativeTensor> {
-        op(&env, || self.get()?.div(other.get()?))
+        op(&env, || self.get()?.div(&other.get()?))
     }
     #[napi]
     pub fn add_scalar(&self, env: Env, value: f64) -> Result<NativeTensor> {
@@ -312,7 +321,7 @@ impl NativeTensor {
 
     #[napi]
     pub fn matmul(&self, env: Env, other: &NativeTensor) -> Result<NativeTensor> {
-        op(&env, || self.get()?.matmul(other.get()?))
+        op(&env, || self.get()?.matmul(&other.get()?))
     }
 
     #[napi]
@@ -427,7 +436,7 @@ impl NativeTensor {
     pub fn index_select(&self, env: Env, dim: f64, index: &NativeTensor) -> Result<NativeTensor> {
         op(&env, || {
             self.get()?
-                .index_select(int("index_select", "dim", dim)?, index.get()?)
+                .index_select(int("index_select", "dim", dim)?, &index.get()?)
         })
     }
 
@@ -435,6 +444,6 @@ impl NativeTensor {
     /// refuses (PyTorch's checks) where grad mode would need one.
     #[napi]
     pub fn copy_from(&self, env: Env, src: &NativeTensor) -> Result<()> {
-        guard(&env, || self.get()?.copy_(src.get()?))
+        guard(&env, || self.get()?.copy_(&src.get()?))
     }
 }
