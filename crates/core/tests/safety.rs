@@ -194,7 +194,10 @@ fn range_error(r: seqtorch_core::Result<Tensor>) -> String {
 #[test]
 fn impossible_allocations_are_range_errors_that_name_op_shape_and_bytes() {
     let m = range_error(zeros(&[10_000_000, 10_000_000], DType::F32));
-    assert!(m.contains("full()") && m.contains("[10000000, 10000000]"), "{m}");
+    assert!(
+        m.contains("full()") && m.contains("[10000000, 10000000]"),
+        "{m}"
+    );
     assert!(m.contains("400000000000000 bytes"), "{m}");
     // A product of two empty-looking operands with a huge result.
     let a = zeros(&[10_000_000, 0], DType::F32).unwrap();
