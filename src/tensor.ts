@@ -4,6 +4,7 @@
 import { inspect } from 'node:util'
 
 import { native, type NativeTensor } from './native.js'
+import { checkJsArray } from './js_heap.js'
 import { formatTensor } from './tensor_format.js'
 import * as v from './validate.js'
 
@@ -121,6 +122,7 @@ export class Tensor {
 
   /** The values as nested arrays (a plain number for a 0-d tensor), like PyTorch's `tolist()`. */
   toArray(): NestedArray {
+    checkJsArray('toArray', 'a nested array', this.numel())
     return nest(this.data(), this.shape)
   }
 

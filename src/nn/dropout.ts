@@ -3,6 +3,7 @@
 import { native } from '../native.js'
 import { Tensor } from '../tensor.js'
 import { Module } from './module.js'
+import * as v from '../validate.js'
 
 export class Dropout extends Module {
   readonly p: number
@@ -10,7 +11,7 @@ export class Dropout extends Module {
   constructor(p = 0.5) {
     super()
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
-      throw new RangeError(`dropout probability has to be between 0 and 1, but got ${String(p)}`)
+      throw new RangeError(`dropout probability has to be between 0 and 1, but got ${v.describe(p)}`)
     }
     this.p = p
   }

@@ -52,7 +52,7 @@ const BASE_OPTIONS = {
   bidirectional: v.bool,
 }
 const nonlinearity = v.oneOf(['tanh', 'relu'] as const, {
-  message: (x) => `Unknown nonlinearity '${String(x)}'. Select from 'tanh' or 'relu'.`,
+  message: (x) => `Unknown nonlinearity '${typeof x === 'string' ? x : v.describe(x)}'. Select from 'tanh' or 'relu'.`,
 })
 const RNN_OPTIONS = { ...BASE_OPTIONS, nonlinearity }
 

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
+import * as v from '../validate.js'
+
 export interface ForecastPlotData {
   title: string
   /** x of every actual value (dates or step indices). */
@@ -38,7 +40,53 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string)
 }
 
-export function forecastHtml(d: ForecastPlotData): string {
+/** Any number: NaN is a gap in a line, or a metric that was not computed. */
+const anyNumber: v.Check<number> = (x, where) => {
+  if (typeof x !== 'number') throw new TypeError(`${where} must be a number, got ${v.describe(x)}`)
+  return x
+}
+const xValues = v.array(v.either(v.string(), anyNumber))
+const yValues = v.array(anyNumber)
+const errors = (where: string, x: unknown) => {
+  if (!v.isPlainObject(x)) throw new TypeError(`${where} must be { rmse, mae }, got ${v.describe(x)}`)
+  return { rmse: anyNumber(x.rmse, `${where}.rmse`), mae: anyNumber(x.mae, `${where}.mae`) }
+}
+
+/** Checks the chart data (a public function: it may be handed anything). */
+function checkData(d: unknown): ForecastPlotData {
+  const op = 'forecastHtml()'
+  if (!v.isPlainObject(d)) throw new TypeError(`${op}: expected the chart data object, got ${v.describe(d)}`)
+  const metrics = d.metrics
+  if (!v.isPlainObject(metrics)) throw new TypeError(`${op}: metrics must be { test, naive }, got ${v.describe(metrics)}`)
+  const history = v.array((h: unknown, where: string) => {
+    if (!v.isPlainObject(h)) throw new TypeError(`${where} must be { epoch, loss, valLoss? }, got ${v.describe(h)}`)
+    return {
+      epoch: anyNumber(h.epoch, `${where}.epoch`),
+      loss: anyNumber(h.loss, `${where}.loss`),
+      ...(h.valLoss === undefined ? {} : { valLoss: anyNumber(h.valLoss, `${where}.valLoss`) }),
+    }
+  })(d.history, `${op} history`)
+  const x = xValues(d.x, `${op} x`)
+  const actual = yValues(d.actual, `${op} actual`)
+  const predictionX = xValues(d.predictionX, `${op} predictionX`)
+  const prediction = yValues(d.prediction, `${op} prediction`)
+  if (x.length !== actual.length || predictionX.length !== prediction.length) {
+    throw new RangeError(`${op}: x and actual, and predictionX and prediction, must have equal lengths`)
+  }
+  return {
+    title: v.string()(d.title, `${op} title`),
+    x,
+    actual,
+    predictionX,
+    prediction,
+    splitX: v.either(v.string(), anyNumber)(d.splitX, `${op} splitX`),
+    history,
+    metrics: { test: errors(`${op} metrics.test`, metrics.test), naive: errors(`${op} metrics.naive`, metrics.naive) },
+  }
+}
+
+export function forecastHtml(data: ForecastPlotData): string {
+  const d = checkData(data)
   const m = d.metrics
   const summary = `Test RMSE ${m.test.rmse.toPrecision(4)}, MAE ${m.test.mae.toPrecision(4)} (last-value baseline: RMSE ${m.naive.rmse.toPrecision(4)}, MAE ${m.naive.mae.toPrecision(4)})`
   return `<!doctype html>

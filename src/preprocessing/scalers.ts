@@ -128,7 +128,7 @@ export class MinMaxScaler {
   static fromJSON(json: MinMaxScalerJSON): MinMaxScaler {
     const op = 'MinMaxScaler.fromJSON'
     if (!v.isPlainObject(json)) throw new TypeError(`${op}(): expected an object, got ${v.describe(json)}`)
-    if (json.type !== undefined && json.type !== 'MinMaxScaler') throw new TypeError(`${op}(): the object describes a ${String(json.type)}`)
+    if (json.type !== undefined && json.type !== 'MinMaxScaler') throw new TypeError(`${op}(): the object describes a ${v.describe(json.type)}`)
     const s = new MinMaxScaler({ featureRange: json.featureRange, clip: json.clip })
     const dataMin = v.nullable(finiteArray)(json.dataMin ?? null, `${op}(): dataMin`)
     const dataMax = v.nullable(finiteArray)(json.dataMax ?? null, `${op}(): dataMax`)
@@ -212,7 +212,7 @@ export class StandardScaler {
   static fromJSON(json: StandardScalerJSON): StandardScaler {
     const op = 'StandardScaler.fromJSON'
     if (!v.isPlainObject(json)) throw new TypeError(`${op}(): expected an object, got ${v.describe(json)}`)
-    if (json.type !== undefined && json.type !== 'StandardScaler') throw new TypeError(`${op}(): the object describes a ${String(json.type)}`)
+    if (json.type !== undefined && json.type !== 'StandardScaler') throw new TypeError(`${op}(): the object describes a ${v.describe(json.type)}`)
     const s = new StandardScaler({ withMean: json.withMean, withStd: json.withStd })
     const samples = v.int({ min: 0 })(json.nSamplesSeen, `${op}(): nSamplesSeen`)
     if (samples === 0) return s
