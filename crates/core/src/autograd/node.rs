@@ -172,20 +172,22 @@ impl Op {
 }
 
 impl Op {
-    /// The tensors whose values the gradient rule reads; their versions are checked before
-    /// backward uses them. Ops that only need shapes (add, reshape, sum...) save none, as in
-    /// PyTorch, so changing their inputs in place afterwards is allowed.
-    pub fn saved(&self) -> Vec<Tensor> {
+    /// Calls `f` with each tensor whose values the gradient rule reads; their versions are
+    /// checked before backward uses them. Ops that only need shapes (add, reshape, sum...)
+    /// save none, as in PyTorch, so changing their inputs in place afterwards is allowed. A
+    /// visitor, not a Vec: this runs for every recorded op.
+    pub fn for_each_saved(&self, mut f: impl FnMut(&Tensor)) {
         match self {
             Op::Mul(a, b) | Op::Div(a, b) | Op::Mm(a, b) | Op::Bmm(a, b) => {
-                vec![a.clone(), b.clone()]
+                f(a);
+                f(b);
             }
-            Op::Pow { input, .. } | Op::MaxAll { input, .. } => vec![input.clone()],
-            Op::Log(a) | Op::Relu(a) | Op::Sin(a) | Op::Cos(a) | Op::Abs(a) => vec![a.clone()],
+            Op::Pow { input, .. } | Op::MaxAll { input, .. } => f(input),
+            Op::Log(a) | Op::Relu(a) | Op::Sin(a) | Op::Cos(a) | Op::Abs(a) => f(a),
             Op::Exp { output, .. } | Op::Sigmoid { output, .. } | Op::Tanh { output, .. } => {
-                vec![output.clone()]
+                f(output)
             }
-            Op::Custom(c) => c.saved_tensors(),
+            Op::Custom(c) => c.saved_tensors().iter().for_each(f),
             Op::Add(..)
             | Op::Sub(..)
             | Op::Neg(..)
@@ -198,7 +200,35 @@ impl Op {
             | Op::Narrow { .. }
             | Op::IndexSelect { .. }
             | Op::Cat { .. }
-            | Op::Clone(..) => Vec::new(),
+            | Op::Clone(..) => {}
+        }
+    }
+}
+
+/// The versions of a node's saved tensors: two inline (every primitive), more on the heap
+/// (fused ops), so recording a primitive allocates nothing for them.
+#[derive(Default)]
+struct SavedVersions {
+    inline: [u64; 2],
+    len: usize,
+    rest: Vec<u64>,
+}
+
+impl SavedVersions {
+    fn push(&mut self, v: u64) {
+        if self.len < 2 {
+            self.inline[self.len] = v;
+        } else {
+            self.rest.push(v);
+        }
+        self.len += 1;
+    }
+
+    fn get(&self, i: usize) -> u64 {
+        if i < 2 {
+            self.inline[i]
+        } else {
+            self.rest[i - 2]
         }
     }
 }
@@ -208,8 +238,8 @@ pub struct Node {
     num_outputs: usize,
     /// `None` once the graph was freed by a backward pass without `retain_graph`.
     op: Mutex<Option<Op>>,
-    /// Version of each of `op.saved()` when the node was recorded.
-    saved_versions: Vec<u64>,
+    /// Version of each tensor `op.for_each_saved` visits, when the node was recorded.
+    saved_versions: SavedVersions,
 }
 
 impl Node {
@@ -227,7 +257,8 @@ impl Node {
             Op::Custom(c) => c.num_outputs(),
             _ => 1,
         };
-        let saved_versions = op.saved().iter().map(Tensor::version).collect();
+        let mut saved_versions = SavedVersions::default();
+        op.for_each_saved(|t| saved_versions.push(t.version()));
         Arc::new(Node {
             name: op.name(),
             num_outputs,
@@ -258,23 +289,30 @@ impl Node {
 
     /// PyTorch's error when a saved tensor changed in place after this node was recorded.
     pub(crate) fn check_saved_versions(&self, op: &Op) -> Result<()> {
-        for (t, &expected) in op.saved().iter().zip(&self.saved_versions) {
+        let mut i = 0;
+        let mut changed: Option<(Tensor, u64, u64)> = None;
+        op.for_each_saved(|t| {
+            let expected = self.saved_versions.get(i);
+            i += 1;
             let now = t.version();
-            if now != expected {
-                let origin = match t.grad_fn() {
-                    Some(n) => format!(", which is output {} of {},", t.output_nr(), n.name()),
-                    None => String::new(),
-                };
-                crate::bail!(
-                    value,
-                    "one of the variables needed for gradient computation has been modified by an inplace operation: [torch.{}Tensor {}]{origin} is at version {now}; expected version {expected} instead. Hint: the variable was changed in place (copy_(), an optimizer step, loadStateDict or an init function) after {} used it; run backward() before changing it, or change a clone().",
-                    t.dtype().torch_name(),
-                    crate::shape::fmt_shape(t.shape()),
-                    self.name
-                );
+            if now != expected && changed.is_none() {
+                changed = Some((t.clone(), now, expected));
             }
-        }
-        Ok(())
+        });
+        let Some((t, now, expected)) = changed else {
+            return Ok(());
+        };
+        let origin = match t.grad_fn() {
+            Some(n) => format!(", which is output {} of {},", t.output_nr(), n.name()),
+            None => String::new(),
+        };
+        crate::bail!(
+            value,
+            "one of the variables needed for gradient computation has been modified by an inplace operation: [torch.{}Tensor {}]{origin} is at version {now}; expected version {expected} instead. Hint: the variable was changed in place (copy_(), an optimizer step, loadStateDict or an init function) after {} used it; run backward() before changing it, or change a clone().",
+            t.dtype().torch_name(),
+            crate::shape::fmt_shape(t.shape()),
+            self.name
+        );
     }
 
     pub(crate) fn release(&self) {
