@@ -223,7 +223,9 @@ pub fn filled<T: Zeroable + PartialEq + Default>(
         return zeroed(op, shape);
     }
     let mut v = with_capacity(op, shape)?;
-    v.resize(v.capacity(), value);
+    // The count was checked by `with_capacity`; the shape's product is that count.
+    let n: usize = shape.iter().product();
+    v.resize(n, value);
     Ok(v)
 }
 
