@@ -78,6 +78,9 @@ export class Tensor {
 
   /** @internal Use `tensor()` or the creation functions instead. */
   constructor(handle: NativeTensor) {
+    if (!(handle instanceof native.NativeTensor)) {
+      throw new TypeError(`Tensor(): build tensors with tensor(), zeros(), randn()...; got ${v.describe(handle)}`)
+    }
     this._h = handle
   }
 

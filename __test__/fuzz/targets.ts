@@ -342,6 +342,8 @@ export const targets: Target[] = [
     v.decode(texts as never)
     return text.Vocab.fromJSON(JSON.parse(JSON.stringify(v)) as never)
   }),
+  target('text.Vocab.indexOf', [fc.oneof(fc.string({ maxLength: 6 }), a)], (tok) => text.Vocab.build(['a b c']).indexOf(tok as string)),
+  target('new Tensor', [a], (h) => new st.Tensor(h as never)),
   target('text.Vocab.fromDict', [fc.oneof(fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(smallInt, edgeNumber, a)), a), optionsFor(['padToken', 'unkToken'])], text.Vocab.fromDict as AnyFn),
   target('text.Vocab.fromJSON', [fc.oneof(fc.record({ tokens: fc.oneof(fc.array(fc.string({ maxLength: 3 })), a), padToken: a, unkToken: a }), a)], text.Vocab.fromJSON as AnyFn),
   target('plot.forecastHtml', [fc.oneof(fc.record({ title: a, x: a, actual: a, predictionX: a, prediction: a, splitX: a, history: a, metrics: a }), a)], (d) => st.plot.forecastHtml(d as never).length),

@@ -113,6 +113,7 @@ export class Vocab {
   }
 
   indexOf(token: string): number {
+    textArg('indexOf', token, 'token')
     const i = this.stoi.get(token)
     if (i !== undefined) return i
     const unk = this.stoi.get(this.unkToken)
