@@ -100,6 +100,7 @@ export class Subset implements Dataset {
   }
 
   getBatch(indices: readonly number[]): Tensor[] {
+    if (!Array.isArray(indices)) throw new TypeError(`Subset.getBatch(): indices must be an array, got ${v.describe(indices)}`)
     const mapped = Array.from(indices, (i) => this.indices[checkIndex(i, this.length)] as number)
     if (this.dataset.getBatch) return this.dataset.getBatch(mapped)
     const samples = mapped.map((i) => this.dataset.get(i))

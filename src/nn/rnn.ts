@@ -106,6 +106,14 @@ abstract class RNNBase extends Module {
     const gates = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 }[mode] * this.hiddenSize
     const out = this.projSize > 0 ? this.projSize : this.hiddenSize
     const dirs = this.bidirectional ? 2 : 1
+    // All the weights, counted before any is made: a huge numLayers must not loop for ever.
+    const perDir = (input: number) => gates * (input + out) + (this.bias ? 2 * gates : 0) + (this.projSize > 0 ? this.projSize * this.hiddenSize : 0)
+    const total = dirs * (perDir(this.inputSize) + (this.numLayers - 1) * perDir(out * dirs))
+    if (total * 4 > native.getMemoryLimit()) {
+      throw new RangeError(
+        `${mode === 'LSTM' ? 'LSTM' : mode === 'GRU' ? 'GRU' : 'RNN'}(): ${this.numLayers} layers of ${this.hiddenSize} units need ${total * 4} bytes of weights, above the memory limit of ${native.getMemoryLimit()} bytes`,
+      )
+    }
     const stdv = 1 / Math.sqrt(this.hiddenSize)
     const self = this as unknown as Record<string, Parameter>
     for (let layer = 0; layer < this.numLayers; layer++) {
