@@ -184,7 +184,7 @@ describe('allocations the caller sizes are refused with a RangeError, not an abo
 describe('no hangs', () => {
   test('a recurrent layer with 2^53 - 1 layers is refused before its first weight (found by the fuzz suite)', () => {
     const started = performance.now()
-    expect(() => new nn.LSTM(3, 5, { numLayers: 2 ** 53 - 1, bidirectional: true })).toThrow(/layers of 5 units need \d+ bytes of weights/)
+    expect(() => new nn.LSTM(3, 5, { numLayers: 2 ** 53 - 1, bidirectional: true })).toThrow(/cannot allocate the weights of 9007199254740991 layer\(s\) of 5 units/)
     expect(performance.now() - started).toBeLessThan(1000)
     expect(() => new data.Subset(new data.TensorDataset(zeros(3)), [0]).getBatch(null as never)).toThrow(TypeError)
   })

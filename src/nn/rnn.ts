@@ -110,8 +110,10 @@ abstract class RNNBase extends Module {
     const perDir = (input: number) => gates * (input + out) + (this.bias ? 2 * gates : 0) + (this.projSize > 0 ? this.projSize * this.hiddenSize : 0)
     const total = dirs * (perDir(this.inputSize) + (this.numLayers - 1) * perDir(out * dirs))
     if (total * 4 > native.getMemoryLimit()) {
+      const name = mode === 'LSTM' ? 'LSTM' : mode === 'GRU' ? 'GRU' : 'RNN'
+      const widest = Math.max(this.inputSize, out * dirs, out)
       throw new RangeError(
-        `${mode === 'LSTM' ? 'LSTM' : mode === 'GRU' ? 'GRU' : 'RNN'}(): ${this.numLayers} layers of ${this.hiddenSize} units need ${total * 4} bytes of weights, above the memory limit of ${native.getMemoryLimit()} bytes`,
+        `${name}(): cannot allocate the weights of ${this.numLayers} layer(s) of ${this.hiddenSize} units (${total * 4} bytes, the largest [${gates}, ${widest}]): above the memory limit of ${native.getMemoryLimit()} bytes (set it with setMemoryLimit())`,
       )
     }
     const stdv = 1 / Math.sqrt(this.hiddenSize)
