@@ -250,6 +250,10 @@ export const targets: Target[] = [
   on('module', 'zeroGrad', []),
   on('module', 'parameters', []),
   on('module', 'toString', []),
+  on('module', 'namedParameters', [fc.oneof(fc.string({ maxLength: 4 }), a)]),
+  target('module.namedModules (iterated)', [moduleRef, fc.oneof(fc.string({ maxLength: 4 }), a)], (m, p) => [...(m as st.nn.Module).namedModules(p as string)].length),
+  target('nn.Sequential.at', [fc.array(moduleRef, { maxLength: 3 }), fc.oneof(smallInt, edgeNumber, a)], (list, i) => new nn.Sequential(...(list as st.nn.Module[])).at(i as number)),
+  target('new optim.Optimizer', [a, a, a, a], (...args) => new (optim.Optimizer as unknown as new (...a: unknown[]) => unknown)(...args)),
   ...(['uniform_', 'normal_', 'constant_', 'xavierUniform_', 'xavierNormal_', 'orthogonal_', 'zeros_', 'ones_'] as const).map((name) =>
     target(`nn.init.${name}`, [fc.oneof(tensorRef, a), fc.oneof(edgeNumber, smallInt, a), fc.oneof(edgeNumber, smallInt, a)], nn.init[name] as AnyFn),
   ),

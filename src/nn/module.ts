@@ -41,6 +41,7 @@ export abstract class Module {
 
   /** This module and every descendant, with dotted names ('' for this one). */
   *namedModules(prefix = ''): Generator<[string, Module]> {
+    v.arg('namedModules', 'prefix', prefix, v.string())
     yield [prefix, this]
     for (const [name, child] of this.namedChildren()) {
       yield* child.namedModules(prefix ? `${prefix}.${name}` : name)
@@ -60,6 +61,7 @@ export abstract class Module {
 
   /** Every parameter with its dotted name; a tensor shared by two modules appears once. */
   namedParameters(prefix = ''): [string, Parameter][] {
+    v.arg('namedParameters', 'prefix', prefix, v.string())
     const seen = new Set<Parameter>()
     const out: [string, Parameter][] = []
     for (const [modName, mod] of this.namedModules(prefix)) {

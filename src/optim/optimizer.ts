@@ -56,6 +56,9 @@ export abstract class Optimizer<H extends { lr: number }> {
   protected readonly spec: OptimizerSpec<H>
 
   protected constructor(params: ParamsArg<H>, spec: OptimizerSpec<H>, defaults: H, options: unknown) {
+    if (!v.isPlainObject(spec) || typeof spec.name !== 'string' || !v.isPlainObject(spec.schema) || !Array.isArray(spec.buffers)) {
+      throw new TypeError('Optimizer is a base class: construct SGD, Adam, AdamW or RMSprop (a subclass passes its OptimizerSpec)')
+    }
     this.spec = spec
     const o = v.options(spec.name, options, spec.schema as v.Schema) as Partial<H>
     this.defaults = { ...defaults, ...o }
