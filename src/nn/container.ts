@@ -1,6 +1,7 @@
 // nn.Sequential: modules applied in order, named '0', '1', ... like PyTorch.
 
 import { Module } from './module.js'
+import * as v from '../validate.js'
 
 type Forwardable = Module & { forward(input: never): unknown }
 
@@ -18,7 +19,7 @@ export class Sequential extends Module {
   }
 
   at(index: number): Module | undefined {
-    return [...this.children()].at(index)
+    return [...this.children()].at(v.arg('Sequential.at', 'index', index, v.int()))
   }
 
   forward(input: unknown): unknown {
