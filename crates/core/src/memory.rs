@@ -137,28 +137,27 @@ pub fn fmt_bytes(bytes: u128) -> String {
 /// buffers above the ceiling. The message names `op`, the shape and the bytes.
 pub fn check(op: &str, shape: &[usize], elem_size: usize) -> Result<usize> {
     let n = crate::shape::checked_numel(op, shape)?;
-    let bytes = n as u128 * elem_size as u128;
-    let limit = memory_limit();
-    if bytes > limit as u128 {
-        bail!(
-            range,
-            "{op}(): cannot allocate a tensor of shape {} ({}): above seqtorch's per-allocation memory limit of {} (set it with setMemoryLimit() or SEQTORCH_MEMORY_LIMIT)",
-            fmt_shape(shape),
-            fmt_bytes(bytes),
-            fmt_bytes(limit as u128)
-        );
-    }
+    within_limit(op, n as u128 * elem_size as u128, || {
+        format!("a tensor of shape {}", fmt_shape(shape))
+    })?;
     Ok(n)
 }
 
-/// Refuses a workspace of `bytes` (several buffers of one operation, sized from its inputs)
-/// above the ceiling, before any of it is allocated.
+/// Refuses `bytes` for `what` (the workspace of one operation, sized from its inputs, or a
+/// file to read) above the ceiling, before any of it is allocated.
 pub fn check_bytes(op: &str, what: &str, bytes: u128) -> Result<()> {
+    within_limit(op, bytes, || what.to_string())
+}
+
+/// The one comparison with the ceiling; `what` is only formatted for the error (this runs for
+/// every checked allocation).
+fn within_limit(op: &str, bytes: u128, what: impl FnOnce() -> String) -> Result<()> {
     let limit = memory_limit();
     if bytes > limit as u128 {
         bail!(
             range,
-            "{op}(): {what} needs {}: above seqtorch's per-allocation memory limit of {} (set it with setMemoryLimit() or SEQTORCH_MEMORY_LIMIT)",
+            "{op}(): cannot allocate {} ({}): above seqtorch's per-allocation memory limit of {} (set it with setMemoryLimit() or SEQTORCH_MEMORY_LIMIT)",
+            what(),
             fmt_bytes(bytes),
             fmt_bytes(limit as u128)
         );
