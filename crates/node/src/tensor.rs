@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use seqtorch_core::{autograd, bail, DType, Tensor};
+use seqtorch_core::{autograd, bail, DType, Storage, Tensor};
 
 use crate::convert::{int, ints};
 use crate::error::guard;
@@ -58,8 +58,23 @@ fn safe_integer(x: i64) -> bool {
     (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&x)
 }
 
-fn unsafe_int64_message(v: i64) -> String {
-    format!("int64 value {v} is outside the range a JavaScript number holds exactly (+-(2^53 - 1)); read it with toBigInt64Array()")
+/// The first int64 element a double cannot hold exactly, read in place (no copy).
+fn first_unsafe_integer(t: &Tensor) -> Option<i64> {
+    match &*t.storage() {
+        Storage::I64(v) => v.iter().copied().find(|&x| !safe_integer(x)),
+        Storage::F32(_) => None,
+    }
+}
+
+/// The RangeError for int64 data that would round on its way into JavaScript numbers.
+fn refuse_unsafe_integers(t: &Tensor) -> seqtorch_core::Result<()> {
+    match first_unsafe_integer(t) {
+        Some(v) => bail!(
+            range,
+            "int64 value {v} is outside the range a JavaScript number holds exactly (+-(2^53 - 1)); read it with toBigInt64Array()"
+        ),
+        None => Ok(()),
+    }
 }
 
 /// Runs a core op that yields a tensor and wraps the result.
@@ -109,11 +124,8 @@ impl NativeTensor {
             let t = self.get()?;
             let v: Vec<f64> = match t.dtype() {
                 DType::I64 => {
-                    let ints = t.to_vec_i64();
-                    if let Some(&bad) = ints.iter().find(|&&x| !safe_integer(x)) {
-                        bail!(range, "{}", unsafe_int64_message(bad));
-                    }
-                    ints.into_iter().map(|x| x as f64).collect()
+                    refuse_unsafe_integers(&t)?;
+                    t.to_vec_i64().into_iter().map(|x| x as f64).collect()
                 }
                 DType::F32 => t.to_vec_f32().into_iter().map(|x| x as f64).collect(),
             };
@@ -130,21 +142,15 @@ impl NativeTensor {
     /// Whether any int64 element lies outside the range a double holds exactly.
     #[napi]
     pub fn has_unsafe_integers(&self, env: Env) -> Result<bool> {
-        guard(&env, || {
-            let t = self.get()?;
-            Ok(t.dtype() == DType::I64 && t.to_vec_i64().iter().any(|&x| !safe_integer(x)))
-        })
+        guard(&env, || Ok(first_unsafe_integer(&self.get()?).is_some()))
     }
 
     #[napi]
     pub fn item(&self, env: Env) -> Result<f64> {
         guard(&env, || {
             let t = self.get()?;
-            if t.dtype() == DType::I64 && t.numel() == 1 {
-                let v = t.to_vec_i64()[0];
-                if !safe_integer(v) {
-                    bail!(range, "{}", unsafe_int64_message(v));
-                }
+            if t.numel() == 1 {
+                refuse_unsafe_integers(&t)?;
             }
             t.item()
         })
