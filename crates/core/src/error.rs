@@ -1,6 +1,7 @@
 //! One error type for the whole core. The kind tells the binding which JavaScript error class to
 //! throw (TypeError for dtype and argument-type mistakes, RangeError for indices and sizes out of
-//! range, Error for everything else, such as shape mismatches and autograd misuse).
+//! range, Error for everything else, such as shape mismatches and autograd misuse; device and
+//! internal errors are Errors with a `code` so callers can tell them apart).
 
 use std::fmt;
 
@@ -9,6 +10,11 @@ pub enum ErrorKind {
     Type,
     Range,
     Value,
+    /// A device that is not there or tensors on different devices (JS `Error`, code
+    /// `SEQTORCH_DEVICE`).
+    Device,
+    /// A bug in seqtorch, never the caller's fault (JS `Error`, code `SEQTORCH_INTERNAL`).
+    Internal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +42,18 @@ impl Error {
             message: message.into(),
         }
     }
+    pub fn device(message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Device,
+            message: message.into(),
+        }
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Internal,
+            message: message.into(),
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -54,4 +72,6 @@ macro_rules! bail {
     (type, $($arg:tt)*) => { return Err($crate::Error::type_error(format!($($arg)*))) };
     (range, $($arg:tt)*) => { return Err($crate::Error::range(format!($($arg)*))) };
     (value, $($arg:tt)*) => { return Err($crate::Error::value(format!($($arg)*))) };
+    (device, $($arg:tt)*) => { return Err($crate::Error::device(format!($($arg)*))) };
+    (internal, $($arg:tt)*) => { return Err($crate::Error::internal(format!($($arg)*))) };
 }

@@ -1,4 +1,4 @@
-//! seqtorch-core: tensors, define-by-run autograd and CPU kernels for sequence models.
+//! seqtorch-core: tensors on devices, define-by-run autograd and kernels for sequence models.
 //! Pure Rust with no Node.js dependency; the napi binding in `crates/node` only converts.
 //!
 //! ```
@@ -10,11 +10,14 @@
 //! ```
 
 pub mod autograd;
+pub mod backend;
 pub mod data;
+pub mod device;
 pub mod dtype;
 pub mod error;
 pub mod io;
 pub mod kernels;
+pub mod layout;
 pub mod memory;
 pub mod nn;
 pub mod ops;
@@ -26,7 +29,10 @@ pub mod storage;
 pub mod tensor;
 pub mod threads;
 
+pub use backend::CpuStorage;
+pub use device::Device;
 pub use dtype::DType;
 pub use error::{Error, ErrorKind, Result};
+pub use layout::Layout;
 pub use storage::Storage;
-pub use tensor::Tensor;
+pub use tensor::{HostData, HostSlice, Tensor};

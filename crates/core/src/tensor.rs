@@ -1,31 +1,38 @@
-//! The tensor handle: shared, contiguous storage plus shape, and the autograd links.
+//! The tensor handle: shared storage on a device, a layout (shape, strides, offset) and the
+//! autograd links.
 //!
-//! Cloning a `Tensor` clones a handle (an `Arc`), never the data. Views that keep the data
-//! contiguous (reshape, squeeze, unsqueeze, detach) share the storage like PyTorch's views do,
-//! and with it the version counter that every in-place write bumps (PyTorch's `_version`):
-//! backward compares it with the version a node saved, so a tensor changed in place after a
-//! forward used it is an error instead of a wrong gradient.
+//! Cloning a `Tensor` clones a handle (an `Arc`), never the data. Views (reshape of contiguous
+//! data, transpose, permute, narrow, select, expand, squeeze, unsqueeze, detach) share the
+//! storage like PyTorch's views do, and with it the version counter that every in-place write
+//! bumps (PyTorch's `_version`): backward compares it with the version a node saved, so a
+//! tensor changed in place after a forward used it is an error instead of a wrong gradient.
 
+use std::any::Any;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::autograd::Node;
+use crate::backend::CpuStorage;
 use crate::dtype::DType;
-use crate::shape::{checked_numel, fmt_shape, numel};
+use crate::shape::{checked_numel, fmt_shape};
 use crate::storage::Storage;
-use crate::{bail, Result};
+use crate::{bail, Device, Layout, Result};
 
 pub(crate) struct TensorImpl {
     pub(crate) storage: Arc<RwLock<Storage>>,
     /// Shared by every tensor over `storage`; bumped by each in-place write.
     version: Arc<AtomicU64>,
-    pub(crate) shape: Vec<usize>,
+    pub(crate) layout: Layout,
     pub(crate) dtype: DType,
+    device: Device,
     requires_grad: AtomicBool,
     pub(crate) grad: Mutex<Option<Tensor>>,
     pub(crate) grad_fn: Option<Arc<Node>>,
     /// Which output of `grad_fn` this tensor is (fused nodes such as an RNN stack have several).
     pub(crate) output_nr: usize,
+    /// Data a kernel derived from these values (e.g. a recurrent weight transposed), with the
+    /// version it was derived at: reused until an in-place write bumps the version.
+    derived: Mutex<Option<(u64, Arc<dyn Any + Send + Sync>)>>,
 }
 
 #[derive(Clone)]
@@ -35,41 +42,50 @@ impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "Tensor(shape={}, dtype={})",
+            "Tensor(shape={}, dtype={}, device={})",
             fmt_shape(self.shape()),
-            self.dtype()
+            self.dtype(),
+            self.device()
         )
     }
 }
 
 impl Tensor {
     pub(crate) fn from_storage(storage: Storage, shape: Vec<usize>) -> Tensor {
-        debug_assert_eq!(storage.len(), numel(&shape));
-        let dtype = storage.dtype();
+        debug_assert_eq!(storage.len(), crate::shape::numel(&shape));
+        let (dtype, device) = (storage.dtype(), storage.device());
         Tensor(Arc::new(TensorImpl {
             storage: Arc::new(RwLock::new(storage)),
             version: Arc::new(AtomicU64::new(0)),
-            shape,
+            layout: Layout::contiguous(shape),
             dtype,
+            device,
             requires_grad: AtomicBool::new(false),
             grad: Mutex::new(None),
             grad_fn: None,
             output_nr: 0,
+            derived: Mutex::new(None),
         }))
     }
 
-    /// A tensor that shares `self`'s storage under another shape (same element count).
-    pub(crate) fn share_with_shape(&self, shape: Vec<usize>, grad_fn: Option<Arc<Node>>) -> Tensor {
-        debug_assert_eq!(numel(&shape), self.numel());
+    /// A tensor over host data.
+    pub fn from_cpu(storage: CpuStorage, shape: Vec<usize>) -> Tensor {
+        Tensor::from_storage(Storage::Cpu(storage), shape)
+    }
+
+    /// A view: `self`'s storage (and version counter) under another layout.
+    pub(crate) fn share_with_layout(&self, layout: Layout, grad_fn: Option<Arc<Node>>) -> Tensor {
         Tensor(Arc::new(TensorImpl {
             storage: self.0.storage.clone(),
             version: self.0.version.clone(),
-            shape,
+            layout,
             dtype: self.0.dtype,
+            device: self.0.device,
             requires_grad: AtomicBool::new(false),
             grad: Mutex::new(None),
             grad_fn,
             output_nr: 0,
+            derived: Mutex::new(None),
         }))
     }
 
@@ -87,12 +103,14 @@ impl Tensor {
             Err(shared) => TensorImpl {
                 storage: shared.storage.clone(),
                 version: shared.version.clone(),
-                shape: shared.shape.clone(),
+                layout: shared.layout.clone(),
                 dtype: shared.dtype,
+                device: shared.device,
                 requires_grad: AtomicBool::new(false),
                 grad: Mutex::new(None),
                 grad_fn: None,
                 output_nr: 0,
+                derived: Mutex::new(None),
             },
         };
         Tensor(Arc::new(TensorImpl {
@@ -108,12 +126,12 @@ impl Tensor {
 
     pub fn from_f32(data: Vec<f32>, shape: Vec<usize>) -> Result<Tensor> {
         Self::check_len("tensor", data.len(), &shape)?;
-        Ok(Tensor::from_storage(Storage::F32(data), shape))
+        Ok(Tensor::from_cpu(CpuStorage::F32(data), shape))
     }
 
     pub fn from_i64(data: Vec<i64>, shape: Vec<usize>) -> Result<Tensor> {
         Self::check_len("tensor", data.len(), &shape)?;
-        Ok(Tensor::from_storage(Storage::I64(data), shape))
+        Ok(Tensor::from_cpu(CpuStorage::I64(data), shape))
     }
 
     fn check_len(op: &str, len: usize, shape: &[usize]) -> Result<()> {
@@ -130,40 +148,63 @@ impl Tensor {
 
     /// A float32 tensor whose buffer is allocated through the checked path (see `memory`).
     pub fn zeros_f32(op: &str, shape: &[usize]) -> Result<Tensor> {
-        Ok(Tensor::from_storage(
-            Storage::F32(crate::memory::zeroed(op, shape)?),
+        Ok(Tensor::from_cpu(
+            CpuStorage::F32(crate::memory::zeroed(op, shape)?),
             shape.to_vec(),
         ))
     }
 
     pub fn scalar(value: f32) -> Tensor {
-        Tensor::from_storage(Storage::F32(vec![value]), vec![])
+        Tensor::from_cpu(CpuStorage::F32(vec![value]), vec![])
     }
 
     pub fn shape(&self) -> &[usize] {
-        &self.0.shape
+        self.0.layout.shape()
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.0.layout
+    }
+
+    pub fn device(&self) -> Device {
+        self.0.device
+    }
+
+    pub fn is_contiguous(&self) -> bool {
+        self.0.layout.is_contiguous()
     }
 
     pub fn ndim(&self) -> usize {
-        self.0.shape.len()
+        self.shape().len()
     }
 
     pub fn numel(&self) -> usize {
-        numel(&self.0.shape)
+        self.0.layout.numel()
     }
 
     pub fn dtype(&self) -> DType {
         self.0.dtype
     }
 
+    /// Bytes of the elements this tensor shows (an expanded view may show far more than exist).
     pub fn size_in_bytes(&self) -> usize {
-        self.numel() * self.0.dtype.size_in_bytes()
+        self.numel().saturating_mul(self.0.dtype.size_in_bytes())
+    }
+
+    /// Bytes of memory this handle keeps alive: its elements, but never more than its buffer
+    /// (a view, such as a huge `expand` of one value, owns no more than what it shares).
+    pub fn memory_bytes(&self) -> usize {
+        let buffer = self
+            .storage()
+            .len()
+            .saturating_mul(self.0.dtype.size_in_bytes());
+        self.size_in_bytes().min(buffer)
     }
 
     /// Size of dimension `dim` (negative counts from the end).
     pub fn size(&self, dim: i64) -> Result<usize> {
         let d = crate::shape::wrap_dim(dim, self.ndim())?;
-        Ok(if self.ndim() == 0 { 1 } else { self.0.shape[d] })
+        Ok(if self.ndim() == 0 { 1 } else { self.shape()[d] })
     }
 
     pub fn same_storage(&self, other: &Tensor) -> bool {
@@ -174,11 +215,12 @@ impl Tensor {
         Arc::ptr_eq(&self.0, &other.0)
     }
 
+    /// The whole buffer behind this tensor (its view is `layout()`).
     pub fn storage(&self) -> RwLockReadGuard<'_, Storage> {
         self.0.storage.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Write access to the data, for in-place updates (optimizers, gradient accumulation, init).
+    /// Write access to the whole buffer, for in-place updates that respect `layout()`.
     /// Counts as an in-place write: the version goes up.
     pub fn storage_mut(&self) -> RwLockWriteGuard<'_, Storage> {
         let guard = self.0.storage.write().unwrap_or_else(|e| e.into_inner());
@@ -191,25 +233,97 @@ impl Tensor {
         self.0.version.load(Ordering::Relaxed)
     }
 
-    /// Copies the values out as float32 (int64 converted).
+    /// Data derived from this tensor's current values by `build`, cached on this handle and
+    /// rebuilt only after an in-place write (an optimizer step, `copy_`, `loadStateDict`, an
+    /// init function) has changed the version, so nothing stale is ever returned.
+    pub fn derived<T: Any + Send + Sync>(
+        &self,
+        build: impl FnOnce(&Tensor) -> Result<T>,
+    ) -> Result<Arc<T>> {
+        let mut slot = self.0.derived.lock().unwrap_or_else(|e| e.into_inner());
+        let version = self.version();
+        if let Some((v, data)) = slot.as_ref() {
+            if *v == version {
+                if let Ok(t) = data.clone().downcast::<T>() {
+                    return Ok(t);
+                }
+            }
+        }
+        let data = Arc::new(build(self)?);
+        // Built from the values at `version`: a write during `build` is impossible (it holds
+        // no lock a writer needs), so keying by the version read before is exact.
+        *slot = Some((version, data.clone()));
+        Ok(data)
+    }
+
+    /// Identifies the buffer (for caches keyed on a tensor's data together with `version`).
+    pub fn storage_id(&self) -> usize {
+        Arc::as_ptr(&self.0.storage) as *const () as usize
+    }
+
+    /// This tensor's elements in host memory, in row-major order: borrowed in place when the
+    /// tensor is on the CPU and contiguous, else copied (and, from a GPU, transferred).
+    pub fn host(&self) -> Result<HostData<'_>> {
+        let guard = self.storage();
+        if let (Storage::Cpu(_), Some(range)) = (&*guard, self.0.layout.contiguous_range()) {
+            return Ok(HostData::Borrowed(guard, range));
+        }
+        Ok(HostData::Owned(guard.to_cpu(&self.0.layout)?))
+    }
+
+    /// Copies the values out as float32 (int64 converted). Panics only if a device transfer
+    /// fails (the binding turns that into an internal error).
     pub fn to_vec_f32(&self) -> Vec<f32> {
-        self.storage().to_f32_vec()
+        match self.host().expect("device to host copy").slice() {
+            HostSlice::F32(v) => v.to_vec(),
+            HostSlice::I64(v) => v.iter().map(|&x| x as f32).collect(),
+        }
     }
 
     pub fn to_vec_i64(&self) -> Vec<i64> {
-        self.storage().to_i64_vec()
+        match self.host().expect("device to host copy").slice() {
+            HostSlice::F32(v) => v.iter().map(|&x| x as i64).collect(),
+            HostSlice::I64(v) => v.to_vec(),
+        }
     }
 
-    /// Runs `f` over the float32 data; a TypeError for other dtypes.
+    /// Runs `f` over the float32 data in host memory; a TypeError for other dtypes.
     pub fn with_f32<R>(&self, op: &str, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
-        match &*self.storage() {
-            Storage::F32(v) => Ok(f(v)),
-            other => bail!(
+        match self.host()?.slice() {
+            HostSlice::F32(v) => Ok(f(v)),
+            HostSlice::I64(_) => bail!(type, "{op}(): expected a float32 tensor, got int64"),
+        }
+    }
+
+    /// Runs `f` over this float32 CPU tensor's elements in place (row-major order; a strided
+    /// view is gathered and written back). An in-place write: the version goes up.
+    pub fn with_f32_mut<R>(&self, op: &str, f: impl FnOnce(&mut [f32]) -> R) -> Result<R> {
+        if self.dtype() != DType::F32 {
+            bail!(
                 type,
                 "{op}(): expected a float32 tensor, got {}",
-                other.dtype()
-            ),
+                self.dtype()
+            );
         }
+        if !self.device().is_cpu() {
+            bail!(
+                device,
+                "{op}(): runs on the cpu only, got a tensor on {}",
+                self.device()
+            );
+        }
+        let layout = self.0.layout.clone();
+        let mut guard = self.storage_mut();
+        let Some(CpuStorage::F32(v)) = guard.as_cpu_mut() else {
+            unreachable!("checked above")
+        };
+        if let Some(r) = layout.contiguous_range() {
+            return Ok(f(&mut v[r]));
+        }
+        let mut tmp = crate::backend::cpu::strided::gather(op, v, &layout)?;
+        let out = f(&mut tmp);
+        crate::backend::cpu::strided::update(v, &layout, &tmp, |_, new| new);
+        Ok(out)
     }
 
     /// The single value of a one-element tensor, PyTorch's message otherwise.
@@ -221,9 +335,9 @@ impl Tensor {
                 self.numel()
             );
         }
-        Ok(match &*self.storage() {
-            Storage::F32(v) => v[0] as f64,
-            Storage::I64(v) => v[0] as f64,
+        Ok(match self.host()?.slice() {
+            HostSlice::F32(v) => v[0] as f64,
+            HostSlice::I64(v) => v[0] as f64,
         })
     }
 
@@ -296,12 +410,21 @@ impl Tensor {
 
     /// A new leaf that shares the data and records no history.
     pub fn detach(&self) -> Tensor {
-        self.share_with_shape(self.0.shape.clone(), None)
+        self.share_with_layout(self.0.layout.clone(), None)
     }
 
-    /// A fresh copy of the data with no autograd links.
-    pub fn deep_copy(&self) -> Tensor {
-        Tensor::from_storage(self.storage().clone(), self.0.shape.clone())
+    /// A fresh contiguous copy of the data with no autograd links.
+    pub fn deep_copy(&self) -> Result<Tensor> {
+        let storage = self.storage().contiguous(&self.0.layout)?;
+        Ok(Tensor::from_storage(storage, self.shape().to_vec()))
+    }
+
+    /// `self` when contiguous, else a contiguous copy (in the graph, like PyTorch's).
+    pub fn contiguous(&self) -> Result<Tensor> {
+        if self.is_contiguous() {
+            return Ok(self.clone());
+        }
+        self.clone_tensor()
     }
 }
 
@@ -338,24 +461,24 @@ impl Tensor {
                 fmt_shape(src.shape())
             );
         }
-        if self.same_storage(src) {
-            // Still an in-place write as far as saved versions are concerned.
-            self.0.version.fetch_add(1, Ordering::Relaxed);
-            return Ok(());
+        if src.device() != self.device() {
+            bail!(
+                device,
+                "copy_(): source is on {} and destination on {}; move one with .to() first",
+                src.device(),
+                self.device()
+            );
         }
-        let values = src.storage().clone();
-        let mut dst = self.storage_mut();
-        *dst = match (&*dst, values) {
-            (Storage::F32(_), Storage::F32(v)) => Storage::F32(v),
-            (Storage::F32(_), Storage::I64(v)) => {
-                Storage::F32(v.into_iter().map(|x| x as f32).collect())
-            }
-            (Storage::I64(_), Storage::I64(v)) => Storage::I64(v),
-            (Storage::I64(_), Storage::F32(v)) => {
-                Storage::I64(v.into_iter().map(|x| x as i64).collect())
-            }
+        // Reading and writing one buffer: copy the source out first (it may overlap).
+        let owned = if self.same_storage(src) {
+            Some(src.deep_copy()?)
+        } else {
+            None
         };
-        Ok(())
+        let src = owned.as_ref().unwrap_or(src);
+        let src_guard = src.storage();
+        let mut dst = self.storage_mut();
+        dst.copy_into(&self.0.layout, &src_guard, src.layout())
     }
 }
 
@@ -363,14 +486,67 @@ impl Tensor {
     /// A copy converted to `dtype` (float to int truncates toward zero, like PyTorch). Converting
     /// to the same dtype returns `self`; a float result is a leaf (no gradient flows through a
     /// dtype change from int).
-    pub fn to_dtype(&self, dtype: crate::DType) -> Tensor {
+    pub fn to_dtype(&self, dtype: crate::DType) -> Result<Tensor> {
         if dtype == self.dtype() {
-            return self.clone();
+            return Ok(self.clone());
         }
-        let storage = match dtype {
-            crate::DType::F32 => Storage::F32(self.to_vec_f32()),
-            crate::DType::I64 => Storage::I64(self.to_vec_i64()),
+        let storage = self.storage().to_dtype(&self.0.layout, dtype)?;
+        Ok(Tensor::from_storage(storage, self.shape().to_vec()))
+    }
+
+    /// This tensor on `device`: `self` when it is already there, else a copy. Gradients flow
+    /// back through the copy to the source device, as in PyTorch.
+    pub fn to_device(&self, device: Device) -> Result<Tensor> {
+        if device == self.device() {
+            return Ok(self.clone());
+        }
+        device.ensure_available()?;
+        let storage = self.storage().transfer(&self.0.layout, device)?;
+        let node = Node::record(&[self], || crate::autograd::Op::ToDevice {
+            input: self.clone(),
+        });
+        Ok(Tensor::from_storage(storage, self.shape().to_vec()).with_grad_fn(node))
+    }
+}
+
+/// A tensor's elements in host memory (see `Tensor::host`).
+pub enum HostData<'a> {
+    Borrowed(RwLockReadGuard<'a, Storage>, std::ops::Range<usize>),
+    Owned(CpuStorage),
+}
+
+/// The typed elements of `HostData`.
+pub enum HostSlice<'a> {
+    F32(&'a [f32]),
+    I64(&'a [i64]),
+}
+
+impl HostData<'_> {
+    pub fn slice(&self) -> HostSlice<'_> {
+        let (s, range) = match self {
+            HostData::Borrowed(g, r) => {
+                (g.as_cpu().expect("borrowed only from the cpu"), r.clone())
+            }
+            HostData::Owned(s) => (s, 0..s.len()),
         };
-        Tensor::from_storage(storage, self.shape().to_vec())
+        match s {
+            CpuStorage::F32(v) => HostSlice::F32(&v[range]),
+            CpuStorage::I64(v) => HostSlice::I64(&v[range]),
+        }
+    }
+
+    /// The float32 elements, or a TypeError naming `what`.
+    pub fn f32(&self, what: &str) -> Result<&[f32]> {
+        match self.slice() {
+            HostSlice::F32(v) => Ok(v),
+            HostSlice::I64(_) => bail!(type, "{what} must be float32, got int64"),
+        }
+    }
+
+    pub fn i64(&self, what: &str) -> Result<&[i64]> {
+        match self.slice() {
+            HostSlice::I64(v) => Ok(v),
+            HostSlice::F32(_) => bail!(type, "{what} must be int64, got float32"),
+        }
     }
 }

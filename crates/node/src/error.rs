@@ -15,6 +15,8 @@ fn throw(env: &Env, e: &CoreError) -> napi::Error {
         ErrorKind::Type => env.throw_type_error(&e.message, None),
         ErrorKind::Range => env.throw_range_error(&e.message, None),
         ErrorKind::Value => env.throw_error(&e.message, None),
+        ErrorKind::Device => env.throw_error(&e.message, Some("SEQTORCH_DEVICE")),
+        ErrorKind::Internal => env.throw_error(&e.message, Some("SEQTORCH_INTERNAL")),
     };
     match thrown {
         Ok(()) => napi::Error::new(Status::PendingException, e.message.clone()),
@@ -36,6 +38,6 @@ pub fn guard<T>(env: &Env, f: impl FnOnce() -> seqtorch_core::Result<T>) -> napi
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(throw(env, &e)),
-        Err(payload) => Err(throw(env, &CoreError::value(panic_message(payload)))),
+        Err(payload) => Err(throw(env, &CoreError::internal(panic_message(payload)))),
     }
 }

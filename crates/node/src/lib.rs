@@ -6,6 +6,7 @@ mod autograd;
 mod convert;
 mod creation;
 mod data;
+mod device;
 mod error;
 mod io;
 mod layers;

@@ -66,7 +66,8 @@ impl NativeOptimizerState {
             let Some(v) = self.at(i)?.buffers.get(&name) else {
                 bail!(value, "no optimizer buffer '{name}'")
             };
-            Tensor::from_f32(v.clone(), crate::convert::sizes("optimizer state", &shape)?)
+            v.deep_copy()?
+                .reshape_to(&crate::convert::sizes("optimizer state", &shape)?)
         })?;
         NativeTensor::wrap(&env, t)
     }
@@ -85,7 +86,8 @@ impl NativeOptimizerState {
             if t.dtype() != seqtorch_core::DType::F32 {
                 bail!(type, "optimizer state '{name}' must be float32");
             }
-            self.states[i as usize].buffers.insert(name, t.to_vec_f32());
+            // A private copy: the update writes it in place.
+            self.states[i as usize].buffers.insert(name, t.deep_copy()?);
             Ok(())
         })
     }

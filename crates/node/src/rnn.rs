@@ -56,6 +56,41 @@ fn config(o: &RnnOptions) -> seqtorch_core::Result<RnnConfig> {
     Ok(cfg)
 }
 
+#[napi(object)]
+pub struct RnnWeightSpec {
+    pub name: String,
+    pub shape: Vec<f64>,
+}
+
+/// The names and shapes of a layer's weights (or a cell's, when `cell`), from the core: the
+/// facade creates its parameters from this list and re-encodes no gate counts.
+#[napi]
+pub fn rnn_weight_specs(env: Env, options: RnnOptions, cell: bool) -> Result<Vec<RnnWeightSpec>> {
+    guard(&env, || {
+        let cfg = config(&options)?;
+        cfg.check_weight_memory()?;
+        let specs = if cell {
+            cfg.cell_weight_specs()
+        } else {
+            cfg.weight_specs()
+        };
+        Ok(specs
+            .into_iter()
+            .map(|(name, shape)| RnnWeightSpec {
+                name,
+                shape: shape.into_iter().map(|d| d as f64).collect(),
+            })
+            .collect())
+    })
+}
+
+/// How many prepared (transposed) recurrent weights have been built in this process: the
+/// tests check that repeated steps reuse them and that an in-place write rebuilds them.
+#[napi]
+pub fn rnn_prepared_weight_builds() -> f64 {
+    rnn::prepared_weight_builds() as f64
+}
+
 /// Validates constructor arguments (PyTorch's checks and messages).
 #[napi]
 pub fn rnn_check_options(env: Env, options: RnnOptions) -> Result<()> {

@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use seqtorch_core::{autograd, bail, DType, Storage, Tensor};
+use seqtorch_core::{autograd, bail, DType, HostSlice, Tensor};
 
 use crate::convert::{int, ints};
 use crate::error::guard;
@@ -33,7 +33,7 @@ impl ObjectFinalize for NativeTensor {
 
 impl NativeTensor {
     pub fn wrap(env: &Env, t: Tensor) -> Result<NativeTensor> {
-        let bytes = t.size_in_bytes() as i64;
+        let bytes = t.memory_bytes() as i64;
         if bytes != 0 {
             env.adjust_external_memory(bytes)?;
         }
@@ -41,6 +41,18 @@ impl NativeTensor {
             inner: RefCell::new(Some(t)),
             reported_bytes: Cell::new(bytes),
         })
+    }
+
+    /// Points this handle at another core tensor (PyTorch's `param.data = ...`), keeping the
+    /// JavaScript object, and with it every reference to it (modules, optimizers).
+    pub(crate) fn replace_tensor(&self, env: &Env, t: Tensor) -> Result<()> {
+        let bytes = t.memory_bytes() as i64;
+        let old = self.reported_bytes.replace(bytes);
+        if bytes != old {
+            env.adjust_external_memory(bytes - old)?;
+        }
+        self.inner.replace(Some(t));
+        Ok(())
     }
 
     /// The core tensor (a new handle to the same data), or the disposed error.
@@ -60,9 +72,9 @@ fn safe_integer(x: i64) -> bool {
 
 /// The first int64 element a double cannot hold exactly, read in place (no copy).
 fn first_unsafe_integer(t: &Tensor) -> Option<i64> {
-    match &*t.storage() {
-        Storage::I64(v) => v.iter().copied().find(|&x| !safe_integer(x)),
-        Storage::F32(_) => None,
+    match t.host().ok()?.slice() {
+        HostSlice::I64(v) => v.iter().copied().find(|&x| !safe_integer(x)),
+        HostSlice::F32(_) => None,
     }
 }
 
@@ -235,7 +247,7 @@ impl NativeTensor {
     /// A copy in another dtype ('float32' | 'int64'); the same tensor when it already is.
     #[napi]
     pub fn to_dtype(&self, env: Env, dtype: String) -> Result<NativeTensor> {
-        op(&env, || Ok(self.get()?.to_dtype(DType::parse(&dtype)?)))
+        op(&env, || self.get()?.to_dtype(DType::parse(&dtype)?))
     }
 
     #[napi]
@@ -245,7 +257,7 @@ impl NativeTensor {
 
     #[napi]
     pub fn clone_tensor(&self, env: Env) -> Result<NativeTensor> {
-        op(&env, || Ok(self.get()?.clone_tensor()))
+        op(&env, || self.get()?.clone_tensor())
     }
 
     // ----- elementwise -----

@@ -8,7 +8,6 @@ use super::backprop::input_gradients;
 use super::grad_mode::NoGradGuard;
 use super::node::Node;
 use crate::shape::fmt_shape;
-use crate::storage::Storage;
 use crate::{bail, Result, Tensor};
 
 const FREED_GRAPH: &str = "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.";
@@ -158,29 +157,18 @@ fn accumulate_leaf(leaf: &Tensor, g: &Tensor) -> Result<()> {
     };
     let mut slot = leaf.0.grad.lock().unwrap_or_else(|e| e.into_inner());
     match slot.as_ref() {
-        None => *slot = Some(g.deep_copy()),
+        // A fresh contiguous buffer: the leaf's grad never aliases another tensor's data.
+        None => *slot = Some(g.deep_copy()?),
         Some(existing) => {
-            // `w.backward(w.grad)` hands in the accumulated gradient itself: read it before
-            // taking the write lock on the same storage, or the two locks deadlock.
-            let owned;
-            let src_guard;
-            let src: &Storage = if existing.same_storage(&g) {
-                owned = g.storage().clone();
-                &owned
-            } else {
-                src_guard = g.storage();
-                &src_guard
-            };
-            let mut dst = existing.storage_mut();
-            match (&mut *dst, src) {
-                (Storage::F32(d), Storage::F32(s)) => {
-                    d.iter_mut().zip(s).for_each(|(d, s)| *d += s)
-                }
-                _ => bail!(
+            if existing.dtype() != g.dtype() {
+                bail!(
                     type,
                     "backward(): gradient dtype does not match the accumulated grad"
-                ),
+                );
             }
+            // `add_` copies `g` first when it is the accumulated gradient itself
+            // (`w.backward(w.grad)`), so the read and the write never hold one lock twice.
+            existing.add_(&g)?;
         }
     }
     Ok(())

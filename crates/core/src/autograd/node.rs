@@ -100,6 +100,10 @@ pub enum Op {
         dim: usize,
     },
     Clone(Tensor),
+    /// A copy to another device: the gradient goes back to the input's device.
+    ToDevice {
+        input: Tensor,
+    },
     Custom(Box<dyn CustomBackward>),
 }
 
@@ -133,6 +137,7 @@ impl Op {
             Op::Cat { .. } => "CatBackward0",
             Op::IndexSelect { .. } => "IndexSelectBackward0",
             Op::Clone(..) => "CloneBackward0",
+            Op::ToDevice { .. } => "ToCopyBackward0",
             Op::Custom(c) => c.name(),
         }
     }
@@ -164,6 +169,7 @@ impl Op {
             | Op::MaxDim { input, .. }
             | Op::Permute { input, .. }
             | Op::Narrow { input, .. }
+            | Op::ToDevice { input }
             | Op::IndexSelect { input, .. } => vec![input.clone()],
             Op::Cat { inputs, .. } => inputs.clone(),
             Op::Custom(c) => c.inputs(),
@@ -200,6 +206,7 @@ impl Op {
             | Op::Narrow { .. }
             | Op::IndexSelect { .. }
             | Op::Cat { .. }
+            | Op::ToDevice { .. }
             | Op::Clone(..) => {}
         }
     }

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use safetensors::tensor::{Dtype, SafeTensors, View};
 
-use crate::storage::Storage;
+use crate::HostSlice;
 use crate::{bail, Error, Result, Tensor};
 
 /// Tensors by name, in file order, plus the free-form string metadata of the header.
@@ -44,16 +44,18 @@ impl View for &Bytes {
     }
 }
 
-fn to_bytes(t: &Tensor) -> Bytes {
-    let (dtype, data) = match &*t.storage() {
-        Storage::F32(v) => (Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        Storage::I64(v) => (Dtype::I64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+fn to_bytes(t: &Tensor) -> Result<Bytes> {
+    // Host memory: a checkpoint is written from the CPU (a GPU tensor is copied down).
+    let host = t.host()?;
+    let (dtype, data) = match host.slice() {
+        HostSlice::F32(v) => (Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+        HostSlice::I64(v) => (Dtype::I64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
     };
-    Bytes {
+    Ok(Bytes {
         dtype,
         shape: t.shape().to_vec(),
         data,
-    }
+    })
 }
 
 /// The whole file as bytes.
@@ -77,8 +79,8 @@ pub fn serialize(
     }
     let owned: Vec<(String, Bytes)> = tensors
         .iter()
-        .map(|(n, t)| (n.clone(), to_bytes(t)))
-        .collect();
+        .map(|(n, t)| Ok((n.clone(), to_bytes(t)?)))
+        .collect::<Result<_>>()?;
     let views = owned.iter().map(|(n, b)| (n.as_str(), b));
     safetensors::tensor::serialize(views, metadata)
         .map_err(|e| Error::value(format!("save(): {e}")))

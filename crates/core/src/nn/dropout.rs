@@ -1,10 +1,19 @@
 //! Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p).
 
 use crate::autograd::{CustomBackward, Node};
+use crate::backend::fused::{self, CpuFused};
 use crate::ops::random::fill_uniform;
 use crate::{bail, DType, Result, Tensor};
 
 pub fn dropout(x: &Tensor, p: f64, training: bool) -> Result<Tensor> {
+    fused::run(CpuFused {
+        name: "dropout",
+        operands: vec![x],
+        body: || dropout_cpu(x, p, training),
+    })
+}
+
+fn dropout_cpu(x: &Tensor, p: f64, training: bool) -> Result<Tensor> {
     if !(0.0..=1.0).contains(&p) {
         bail!(
             value,

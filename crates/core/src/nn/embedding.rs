@@ -1,10 +1,19 @@
 //! Row lookup in an embedding table. The padding row gets no gradient, as in PyTorch.
 
 use crate::autograd::{CustomBackward, Node};
+use crate::backend::fused::{self, CpuFused};
 use crate::{bail, DType, Result, Tensor};
 
 /// `weight[indices]`: output shape is `indices.shape + [dim]`.
 pub fn embedding(weight: &Tensor, indices: &Tensor, padding_idx: Option<usize>) -> Result<Tensor> {
+    fused::run(CpuFused {
+        name: "embedding",
+        operands: vec![weight, indices],
+        body: || embedding_cpu(weight, indices, padding_idx),
+    })
+}
+
+fn embedding_cpu(weight: &Tensor, indices: &Tensor, padding_idx: Option<usize>) -> Result<Tensor> {
     if indices.dtype() != DType::I64 {
         bail!(
             type,
@@ -27,10 +36,8 @@ pub fn embedding(weight: &Tensor, indices: &Tensor, padding_idx: Option<usize>) 
     shape.push(dim);
     let mut out = crate::memory::with_capacity::<f32>("embedding", &shape)?;
     if dim > 0 {
-        let w = weight.storage();
-        let crate::storage::Storage::F32(w) = &*w else {
-            unreachable!("checked float32 above")
-        };
+        let host = weight.host()?;
+        let w = host.f32("embedding weight")?;
         for &i in &idx {
             let r = i as usize * dim;
             out.extend_from_slice(&w[r..r + dim]);

@@ -1,10 +1,36 @@
 //! `y = x W^T + b` over any leading dimensions, as one GEMM with the weight read transposed.
 
 use crate::autograd::{CustomBackward, Node};
+use crate::backend::fused::{self, FusedOp};
 use crate::kernels::gemm::{sgemm, Transpose};
 use crate::{bail, DType, Result, Tensor};
 
+struct LinearOp<'a> {
+    x: &'a Tensor,
+    w: &'a Tensor,
+    b: Option<&'a Tensor>,
+}
+
+impl FusedOp for LinearOp<'_> {
+    type Output = Tensor;
+    fn name(&self) -> &'static str {
+        "linear"
+    }
+    fn operands(&self) -> Vec<&Tensor> {
+        let mut v = vec![self.x, self.w];
+        v.extend(self.b);
+        v
+    }
+    fn cpu(self) -> Result<Tensor> {
+        linear_cpu(self.x, self.w, self.b)
+    }
+}
+
 pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
+    fused::run(LinearOp { x, w, b })
+}
+
+fn linear_cpu(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
     if x.dtype() != DType::F32 || w.dtype() != DType::F32 {
         bail!(type, "linear(): expected float32 input and weight");
     }
@@ -38,21 +64,23 @@ pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
     *shape.last_mut().expect("ndim >= 1") = out_f;
     let mut out = crate::memory::zeroed::<f32>("linear", &shape)?;
     if let Some(b) = b {
-        let bv = b.to_vec_f32();
+        let bh = b.host()?;
+        let bv = bh.f32("bias")?;
         if out_f > 0 {
             out.chunks_exact_mut(out_f)
-                .for_each(|row| row.copy_from_slice(&bv));
+                .for_each(|row| row.copy_from_slice(bv));
         }
     }
-    let xv = x.to_vec_f32();
-    let wv = w.to_vec_f32();
+    // Read in place: no copies of the input or the weight.
+    let (xh, wh) = (x.host()?, w.host()?);
+    let (xv, wv) = (xh.f32("input")?, wh.f32("weight")?);
     sgemm(
         rows,
         in_f,
         out_f,
-        &xv,
+        xv,
         Transpose::No,
-        &wv,
+        wv,
         Transpose::Yes,
         &mut out,
         if b.is_some() { 1.0 } else { 0.0 },
@@ -93,55 +121,26 @@ impl CustomBackward for LinearBackward {
         vec![self.x.clone(), self.w.clone()]
     }
 
+    /// Written in tensor ops (products of views, no copies), so it runs on any device.
     fn backward(&self, grads: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
-        let g = grads[0]
-            .as_ref()
-            .expect("called with a gradient")
-            .to_vec_f32();
+        let g = grads[0].as_ref().expect("called with a gradient");
         let (out_f, in_f) = (self.w.shape()[0], self.w.shape()[1]);
-        let rows = self.rows;
+        let g2 = g.reshape_to(&[self.rows, out_f])?;
         let dx = if self.x.requires_grad() {
-            let mut dx = vec![0.0f32; rows * in_f];
-            sgemm(
-                rows,
-                out_f,
-                in_f,
-                &g,
-                Transpose::No,
-                &self.w.to_vec_f32(),
-                Transpose::No,
-                &mut dx,
-                0.0,
-            );
-            Some(Tensor::from_f32(dx, self.x.shape().to_vec())?)
+            Some(g2.mm(&self.w)?.reshape_to(self.x.shape())?)
         } else {
             None
         };
         let dw = if self.w.requires_grad() {
-            let mut dw = vec![0.0f32; out_f * in_f];
-            sgemm(
-                out_f,
-                rows,
-                in_f,
-                &g,
-                Transpose::Yes,
-                &self.x.to_vec_f32(),
-                Transpose::No,
-                &mut dw,
-                0.0,
-            );
-            Some(Tensor::from_f32(dw, vec![out_f, in_f])?)
+            let x2 = self.x.reshape_to(&[self.rows, in_f])?;
+            Some(g2.t()?.mm(&x2)?)
         } else {
             None
         };
         let mut out = vec![dx, dw];
         if let Some(b) = &self.b {
             out.push(if b.requires_grad() {
-                let mut db = vec![0.0f32; out_f];
-                for row in g.chunks_exact(out_f) {
-                    db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
-                }
-                Some(Tensor::from_f32(db, vec![out_f])?)
+                Some(g2.sum(Some(&[0]), false)?)
             } else {
                 None
             });

@@ -3,6 +3,7 @@
 //! single scaling pass. Formulas and clamps follow PyTorch.
 
 use crate::autograd::{CustomBackward, Node};
+use crate::backend::fused::{self, CpuFused};
 use crate::shape::fmt_shape;
 use crate::{bail, DType, Result, Tensor};
 
@@ -178,6 +179,20 @@ fn pointwise(
     f: impl Fn(usize, f32, f32) -> (f32, f32, f32),
 ) -> Result<Tensor> {
     same_shape(name, input, target)?;
+    fused::run(CpuFused {
+        name,
+        operands: vec![input, target],
+        body: || pointwise_cpu(name, input, target, reduction, f),
+    })
+}
+
+fn pointwise_cpu(
+    name: &'static str,
+    input: &Tensor,
+    target: &Tensor,
+    reduction: Reduction,
+    f: impl Fn(usize, f32, f32) -> (f32, f32, f32),
+) -> Result<Tensor> {
     let (x, t) = (input.to_vec_f32(), target.to_vec_f32());
     let n = x.len();
     let (mut loss, mut dx, mut dt) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
@@ -345,6 +360,35 @@ fn class_shapes(
 /// targets and sums the target classes' weights (the divisor of the mean).
 #[allow(clippy::too_many_arguments)]
 fn class_items(
+    name: &'static str,
+    input: &Tensor,
+    target: &Tensor,
+    weight: Option<&[f32]>,
+    ignore_index: i64,
+    reduction: Reduction,
+    target_only: bool,
+    item: impl FnMut(&[f32], usize, &mut [f32]) -> f32,
+) -> Result<Tensor> {
+    fused::run(CpuFused {
+        name,
+        operands: vec![input, target],
+        body: || {
+            class_items_cpu(
+                name,
+                input,
+                target,
+                weight,
+                ignore_index,
+                reduction,
+                target_only,
+                item,
+            )
+        },
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn class_items_cpu(
     name: &'static str,
     input: &Tensor,
     target: &Tensor,

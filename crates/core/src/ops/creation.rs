@@ -1,12 +1,12 @@
 //! Tensors made from sizes: zeros, ones, full, arange, linspace.
 
+use crate::backend::CpuStorage;
 use crate::memory;
-use crate::storage::Storage;
 use crate::{bail, DType, Result, Tensor};
 
 pub fn full(shape: &[usize], value: f64, dtype: DType) -> Result<Tensor> {
     let storage = match dtype {
-        DType::F32 => Storage::F32(memory::filled("full", shape, value as f32)?),
+        DType::F32 => CpuStorage::F32(memory::filled("full", shape, value as f32)?),
         DType::I64 => {
             // PyTorch refuses values an int64 cannot hold instead of saturating.
             if !value.is_finite() || value < -(2f64.powi(63)) || value >= 2f64.powi(63) {
@@ -15,10 +15,10 @@ pub fn full(shape: &[usize], value: f64, dtype: DType) -> Result<Tensor> {
                     "full(): value {value} cannot be converted to type int64 without overflow"
                 );
             }
-            Storage::I64(memory::filled("full", shape, value as i64)?)
+            CpuStorage::I64(memory::filled("full", shape, value as i64)?)
         }
     };
-    Ok(Tensor::from_storage(storage, shape.to_vec()))
+    Ok(Tensor::from_cpu(storage, shape.to_vec()))
 }
 
 pub fn zeros(shape: &[usize], dtype: DType) -> Result<Tensor> {
@@ -66,15 +66,15 @@ pub fn arange(start: f64, end: f64, step: f64, dtype: DType) -> Result<Tensor> {
         DType::F32 => {
             let mut v = memory::with_capacity::<f32>("arange", &[n])?;
             v.extend((0..n).map(|i| (start + i as f64 * step) as f32));
-            Storage::F32(v)
+            CpuStorage::F32(v)
         }
         DType::I64 => {
             let mut v = memory::with_capacity::<i64>("arange", &[n])?;
             v.extend((0..n).map(|i| (start + i as f64 * step) as i64));
-            Storage::I64(v)
+            CpuStorage::I64(v)
         }
     };
-    Ok(Tensor::from_storage(storage, vec![n]))
+    Ok(Tensor::from_cpu(storage, vec![n]))
 }
 
 /// `steps` evenly spaced float32 values from `start` to `end` inclusive.

@@ -1,42 +1,10 @@
-//! Slicing and joining: narrow, select, cat, stack.
+//! Slicing and joining: narrow and select (views), cat, stack, index_select.
 
 use crate::autograd::{Node, Op};
+use crate::device::same_device;
 use crate::shape::{fmt_shape, wrap_dim};
 use crate::storage::Storage;
-use crate::{bail, DType, Result, Tensor};
-
-fn copy_block<T: Copy>(
-    src: &[T],
-    dst: &mut Vec<T>,
-    outer: usize,
-    src_row: usize,
-    start: usize,
-    len: usize,
-) {
-    for o in 0..outer {
-        let off = o * src_row + start;
-        dst.extend_from_slice(&src[off..off + len]);
-    }
-}
-
-/// `src` viewed as (outer, size, inner): the rows `picks` of each outer block, in order.
-fn gather_rows<T: Copy>(
-    src: &[T],
-    out_shape: &[usize],
-    outer: usize,
-    size: usize,
-    picks: &[usize],
-    inner: usize,
-) -> Result<Vec<T>> {
-    let mut out = crate::memory::with_capacity("index_select", out_shape)?;
-    for o in 0..outer {
-        for &p in picks {
-            let s = (o * size + p) * inner;
-            out.extend_from_slice(&src[s..s + inner]);
-        }
-    }
-    Ok(out)
-}
+use crate::{bail, DType, Layout, Result, Tensor};
 
 impl Tensor {
     /// `length` elements of dimension `dim` starting at `start` (negative start counts from the end).
@@ -68,33 +36,14 @@ impl Tensor {
         self.narrow_dim(d, s as usize, length as usize)
     }
 
+    /// A view of positions `start..start + len` along `dim` (already validated).
     pub(crate) fn narrow_dim(&self, dim: usize, start: usize, len: usize) -> Result<Tensor> {
-        let shape = self.shape();
-        let outer: usize = shape[..dim].iter().product();
-        let inner: usize = shape[dim + 1..].iter().product();
-        let row = shape[dim] * inner;
-        let mut out_shape = shape.to_vec();
-        out_shape[dim] = len;
-        // An empty result needs no walk over `outer` (which can be huge beside a 0-size dim).
-        let blocks = if len * inner == 0 { 0 } else { outer };
-        let storage = match &*self.storage() {
-            Storage::F32(v) => {
-                let mut o = crate::memory::with_capacity("narrow", &out_shape)?;
-                copy_block(v, &mut o, blocks, row, start * inner, len * inner);
-                Storage::F32(o)
-            }
-            Storage::I64(v) => {
-                let mut o = crate::memory::with_capacity("narrow", &out_shape)?;
-                copy_block(v, &mut o, blocks, row, start * inner, len * inner);
-                Storage::I64(o)
-            }
-        };
         let node = Node::record(&[self], || Op::Narrow {
             input: self.clone(),
             dim,
             start,
         });
-        Ok(Tensor::from_storage(storage, out_shape).with_grad_fn(node))
+        Ok(self.share_with_layout(self.layout().narrow(dim, start, len), node))
     }
 
     /// Index `index` of dimension `dim`, removing that dimension (negative index from the end).
@@ -151,7 +100,8 @@ impl Tensor {
                 bail!(type, "torch.cat(): expected all tensors to have dtype {dtype}, got {} at position {i}", t.dtype());
             }
         }
-        let inner: usize = first.shape()[d + 1..].iter().product();
+        let refs: Vec<&Tensor> = tensors.iter().collect();
+        let device = same_device(&refs)?;
         let mut total: usize = 0;
         for t in tensors {
             total = match total.checked_add(t.shape()[d]) {
@@ -162,53 +112,17 @@ impl Tensor {
         let mut out_shape = first.shape().to_vec();
         out_shape[d] = total;
         crate::shape::checked_numel("cat", &out_shape)?;
-        let outer: usize = if total * inner == 0 {
-            0
-        } else {
-            first.shape()[..d].iter().product()
-        };
-        // One read guard per distinct storage: the same tensor may appear many times, and
-        // read-locking one lock repeatedly can deadlock behind a waiting writer.
-        let mut unique: Vec<&Tensor> = Vec::new();
-        let which: Vec<usize> = tensors
-            .iter()
-            .map(|t| match unique.iter().position(|u| u.same_storage(t)) {
-                Some(i) => i,
-                None => {
-                    unique.push(t);
-                    unique.len() - 1
-                }
-            })
-            .collect();
-        let held: Vec<_> = unique.iter().map(|t| t.storage()).collect();
-        let guards: Vec<&Storage> = which.iter().map(|&i| &*held[i]).collect();
-        let storage = match dtype {
-            DType::F32 => {
-                let mut out = crate::memory::with_capacity("cat", &out_shape)?;
-                for o in 0..outer {
-                    for (t, g) in tensors.iter().zip(&guards) {
-                        let Storage::F32(v) = g else { unreachable!() };
-                        let block = t.shape()[d] * inner;
-                        out.extend_from_slice(&v[o * block..(o + 1) * block]);
-                    }
-                }
-                Storage::F32(out)
+        // Each input is written into its slice of the output, on the device they share.
+        let mut storage = Storage::full(device, &out_shape, 0.0, dtype)?;
+        let whole = Layout::contiguous(out_shape.clone());
+        let mut offset = 0;
+        for t in tensors {
+            let len = t.shape()[d];
+            if len > 0 {
+                storage.copy_into(&whole.narrow(d, offset, len), &t.storage(), t.layout())?;
             }
-            DType::I64 => {
-                let mut out = crate::memory::with_capacity("cat", &out_shape)?;
-                for o in 0..outer {
-                    for (t, g) in tensors.iter().zip(&guards) {
-                        let Storage::I64(v) = g else { unreachable!() };
-                        let block = t.shape()[d] * inner;
-                        out.extend_from_slice(&v[o * block..(o + 1) * block]);
-                    }
-                }
-                Storage::I64(out)
-            }
-        };
-        drop(guards);
-        drop(held);
-        let refs: Vec<&Tensor> = tensors.iter().collect();
+            offset += len;
+        }
         let node = Node::record(&refs, || Op::Cat {
             inputs: tensors.to_vec(),
             dim: d,
@@ -266,23 +180,10 @@ impl Tensor {
             }
             picks.push(v as usize);
         }
-        let inner: usize = self.shape()[d + 1..].iter().product();
         let mut out_shape = self.shape().to_vec();
         out_shape[d] = picks.len();
         crate::shape::checked_numel("index_select", &out_shape)?;
-        let outer: usize = if picks.len() * inner == 0 {
-            0
-        } else {
-            self.shape()[..d].iter().product()
-        };
-        let storage = match &*self.storage() {
-            Storage::F32(v) => {
-                Storage::F32(gather_rows(v, &out_shape, outer, size, &picks, inner)?)
-            }
-            Storage::I64(v) => {
-                Storage::I64(gather_rows(v, &out_shape, outer, size, &picks, inner)?)
-            }
-        };
+        let storage = self.storage().index_select(self.layout(), d, &picks)?;
         let node = Node::record(&[self], || Op::IndexSelect {
             input: self.clone(),
             dim: d,

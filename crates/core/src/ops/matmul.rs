@@ -2,10 +2,37 @@
 //! and broadcast batch dimensions, composed from the two primitives so gradients follow.
 
 use crate::autograd::{Node, Op};
-use crate::kernels::gemm::{sgemm, Transpose};
+use crate::backend::MatmulDims;
+use crate::device::same_device;
 use crate::shape::{broadcast_shapes, fmt_shape};
-use crate::storage::Storage;
 use crate::{bail, DType, Result, Tensor};
+
+/// `[b, m, k] @ [b, k, n]` on the operands' device; strided (e.g. transposed) operands are
+/// read in place where the kernel allows.
+pub(crate) fn matmul_raw(a: &Tensor, b: &Tensor, d: MatmulDims) -> Result<Tensor> {
+    same_device(&[a, b])?;
+    let batched = |t: &Tensor, r: usize, c: usize| {
+        if t.ndim() == 2 {
+            t.layout().unsqueeze(0)
+        } else {
+            debug_assert_eq!(t.shape()[1..], [r, c]);
+            t.layout().clone()
+        }
+    };
+    let (la, lb) = (batched(a, d.m, d.k), batched(b, d.k, d.n));
+    let storage = if a.same_storage(b) {
+        let s = a.storage();
+        s.matmul(&la, &s, &lb, d)?
+    } else {
+        a.storage().matmul(&la, &b.storage(), &lb, d)?
+    };
+    let shape = if a.ndim() == 2 {
+        vec![d.m, d.n]
+    } else {
+        vec![d.batch, d.m, d.n]
+    };
+    Ok(Tensor::from_storage(storage, shape))
+}
 
 fn require_f32(op: &str, a: &Tensor, b: &Tensor) -> Result<()> {
     if a.dtype() != DType::F32 || b.dtype() != DType::F32 {
@@ -39,16 +66,9 @@ impl Tensor {
                 "mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {k2}x{n})"
             );
         }
-        let mut out = crate::memory::zeroed::<f32>("matmul", &[m, n])?;
-        {
-            let (ga, gb) = (self.storage(), other.storage());
-            let (Storage::F32(a), Storage::F32(b)) = (&*ga, &*gb) else {
-                unreachable!()
-            };
-            sgemm(m, k, n, a, Transpose::No, b, Transpose::No, &mut out, 0.0);
-        }
+        let out = matmul_raw(self, other, MatmulDims { batch: 1, m, k, n })?;
         let node = Node::record(&[self, other], || Op::Mm(self.clone(), other.clone()));
-        Ok(Tensor::from_f32(out, vec![m, n])?.with_grad_fn(node))
+        Ok(out.with_grad_fn(node))
     }
 
     /// Batched product: (b, n, m) @ (b, m, p) -> (b, n, p).
@@ -72,28 +92,9 @@ impl Tensor {
                 other.shape()[1]
             );
         }
-        let mut out = crate::memory::zeroed::<f32>("matmul", &[batch, m, n])?;
-        {
-            let (ga, gb) = (self.storage(), other.storage());
-            let (Storage::F32(a), Storage::F32(b)) = (&*ga, &*gb) else {
-                unreachable!()
-            };
-            for i in 0..batch {
-                sgemm(
-                    m,
-                    k,
-                    n,
-                    &a[i * m * k..(i + 1) * m * k],
-                    Transpose::No,
-                    &b[i * k * n..(i + 1) * k * n],
-                    Transpose::No,
-                    &mut out[i * m * n..(i + 1) * m * n],
-                    0.0,
-                );
-            }
-        }
+        let out = matmul_raw(self, other, MatmulDims { batch, m, k, n })?;
         let node = Node::record(&[self, other], || Op::Bmm(self.clone(), other.clone()));
-        Ok(Tensor::from_f32(out, vec![batch, m, n])?.with_grad_fn(node))
+        Ok(out.with_grad_fn(node))
     }
 
     /// `torch.matmul`: dot, matrix-vector, matrix-matrix, and batched with broadcasting.

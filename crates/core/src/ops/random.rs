@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::storage::Storage;
+use crate::backend::CpuStorage;
 use crate::{bail, Result, Tensor};
 
 const DEFAULT_SEED: u64 = 67_280_421_310_721;
@@ -136,7 +136,7 @@ pub fn randint(low: i64, high: i64, shape: &[usize]) -> Result<Tensor> {
             *v = low.wrapping_add(bounded(rng, span) as i64);
         }
     });
-    Ok(Tensor::from_storage(Storage::I64(data), shape.to_vec()))
+    Ok(Tensor::from_cpu(CpuStorage::I64(data), shape.to_vec()))
 }
 
 #[cfg(test)]

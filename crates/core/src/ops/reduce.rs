@@ -1,47 +1,10 @@
-//! Reductions: sum, mean, max and argmax over everything or over chosen dimensions.
+//! Reductions: sum, mean, max and argmax over everything or over chosen dimensions. Sums run
+//! on the tensor's device; max and argmax read host memory (they are not on any training path).
 
 use crate::autograd::{Node, Op};
+use crate::backend::CpuStorage;
 use crate::shape::wrap_dim;
-use crate::storage::Storage;
-use crate::{bail, DType, Result, Tensor};
-
-/// Sums `x` viewed as (outer, n, inner) over the middle axis.
-fn sum_axis<T: Copy + Default + std::ops::AddAssign>(
-    x: &[T],
-    outer: usize,
-    n: usize,
-    inner: usize,
-) -> Vec<T> {
-    let mut out = vec![T::default(); outer * inner];
-    if out.is_empty() {
-        // Nothing to write; do not walk a huge `outer` beside a zero-size dimension.
-        return out;
-    }
-    for o in 0..outer {
-        let dst = &mut out[o * inner..(o + 1) * inner];
-        for k in 0..n {
-            let src = &x[(o * n + k) * inner..(o * n + k + 1) * inner];
-            for (d, &s) in dst.iter_mut().zip(src) {
-                *d += s;
-            }
-        }
-    }
-    out
-}
-
-/// Sums a contiguous run with eight independent accumulators (vectorises, and loses less
-/// precision than one running sum).
-fn sum_run(x: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let chunks = x.chunks_exact(8);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for i in 0..8 {
-            acc[i] += c[i];
-        }
-    }
-    acc.iter().sum::<f32>() + rest.iter().sum::<f32>()
-}
+use crate::{bail, DType, HostSlice, Result, Tensor};
 
 fn split(shape: &[usize], dim: usize) -> (usize, usize, usize) {
     let outer = shape[..dim].iter().product();
@@ -89,38 +52,7 @@ impl Tensor {
                 .map(|(_, &s)| s)
                 .collect()
         };
-        let storage = if dims.len() == self.ndim() {
-            match &*self.storage() {
-                Storage::F32(v) => Storage::F32(vec![sum_run(v)]),
-                Storage::I64(v) => {
-                    Storage::I64(vec![v.iter().fold(0i64, |a, &b| a.wrapping_add(b))])
-                }
-            }
-        } else {
-            let mut shape = self.shape().to_vec();
-            let mut cur = self.storage().clone();
-            for &d in dims.iter().rev() {
-                let (outer, n, inner) = split(&shape, d);
-                cur = if n == 0 {
-                    // Summing over an empty dimension: zeros, possibly many more than the
-                    // input had elements (checked like any allocation).
-                    match cur.dtype() {
-                        DType::F32 => Storage::F32(crate::memory::zeroed("sum", &[outer, inner])?),
-                        DType::I64 => Storage::I64(crate::memory::zeroed("sum", &[outer, inner])?),
-                    }
-                } else {
-                    match &cur {
-                        Storage::F32(v) if inner == 1 => {
-                            Storage::F32(v.chunks(n).take(outer).map(sum_run).collect())
-                        }
-                        Storage::F32(v) => Storage::F32(sum_axis(v, outer, n, inner)),
-                        Storage::I64(v) => Storage::I64(sum_axis(v, outer, n, inner)),
-                    }
-                };
-                shape[d] = 1;
-            }
-            cur
-        };
+        let storage = self.storage().sum_dims(self.layout(), &dims)?;
         let node = Node::record(&[self], || Op::Sum {
             input: self.clone(),
             keep_shape,
@@ -182,9 +114,12 @@ impl Tensor {
                 "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument."
             );
         }
-        match &*self.storage() {
-            Storage::I64(v) => Tensor::from_i64(vec![*v.iter().max().expect("non-empty")], vec![]),
-            Storage::F32(v) => {
+        match self.host()?.slice() {
+            HostSlice::I64(v) => {
+                Tensor::from_i64(vec![*v.iter().max().expect("non-empty")], vec![])?
+                    .to_device(self.device())
+            }
+            HostSlice::F32(v) => {
                 let m = v.iter().copied().fold(f32::NEG_INFINITY, |a, b| {
                     if b.is_nan() || a.is_nan() {
                         f32::NAN
@@ -196,7 +131,9 @@ impl Tensor {
                     input: self.clone(),
                     max: m,
                 });
-                Ok(Tensor::from_f32(vec![m], vec![])?.with_grad_fn(node))
+                Ok(Tensor::from_f32(vec![m], vec![])?
+                    .to_device(self.device())?
+                    .with_grad_fn(node))
             }
         }
     }
@@ -232,8 +169,9 @@ impl Tensor {
             s
         };
         let mut indices = vec![0usize; outer * inner];
-        let values = match &*self.storage() {
-            Storage::F32(x) => {
+        let host = self.host()?;
+        let values = match host.slice() {
+            HostSlice::F32(x) => {
                 let mut vals = vec![0.0f32; outer * inner];
                 for o in 0..outer {
                     for i in 0..inner {
@@ -249,9 +187,9 @@ impl Tensor {
                         indices[o * inner + i] = at;
                     }
                 }
-                Storage::F32(vals)
+                CpuStorage::F32(vals)
             }
-            Storage::I64(x) => {
+            HostSlice::I64(x) => {
                 let mut vals = vec![0i64; outer * inner];
                 for o in 0..outer {
                     for i in 0..inner {
@@ -267,13 +205,15 @@ impl Tensor {
                         indices[o * inner + i] = at;
                     }
                 }
-                Storage::I64(vals)
+                CpuStorage::I64(vals)
             }
         };
+        drop(host);
         let idx = Tensor::from_i64(
             indices.iter().map(|&i| i as i64).collect(),
             out_shape.clone(),
-        )?;
+        )?
+        .to_device(self.device())?;
         let node = if values.dtype() == DType::F32 {
             Node::record(&[self], || Op::MaxDim {
                 input: self.clone(),
@@ -285,7 +225,9 @@ impl Tensor {
             None
         };
         Ok((
-            Tensor::from_storage(values, out_shape).with_grad_fn(node),
+            Tensor::from_cpu(values, out_shape)
+                .to_device(self.device())?
+                .with_grad_fn(node),
             idx,
         ))
     }

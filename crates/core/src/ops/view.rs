@@ -1,62 +1,10 @@
-//! Shape changes. Reshape, squeeze, unsqueeze and detach share storage (the data is contiguous
-//! either way); transpose, permute and expand copy into a new contiguous buffer.
+//! Shape changes as views over shared storage: reshape (of contiguous data), squeeze, unsqueeze,
+//! transpose, permute and expand only change the layout. Reshaping a strided view copies, as
+//! PyTorch's `reshape` does.
 
 use crate::autograd::{Node, Op};
-use crate::shape::{broadcast_strides, fmt_shape, infer_reshape, numel, strides, wrap_dim};
-use crate::storage::Storage;
-use crate::{bail, Result, Tensor};
-
-/// Gathers `src` (contiguous, `src_shape`) read through `read_strides` into a contiguous buffer
-/// of `out_shape`, walking rows of the last dimension.
-fn gather<T: crate::memory::Zeroable>(
-    op: &str,
-    src: &[T],
-    read_strides: &[usize],
-    out_shape: &[usize],
-) -> Result<Vec<T>> {
-    let mut out = crate::memory::zeroed::<T>(op, out_shape)?;
-    if out.is_empty() {
-        return Ok(out);
-    }
-    if out_shape.is_empty() {
-        out[0] = src[0];
-        return Ok(out);
-    }
-    let nd = out_shape.len();
-    let last = out_shape[nd - 1];
-    let ls = read_strides[nd - 1];
-    let mut index = vec![0usize; nd];
-    for row in out.chunks_mut(last) {
-        let base: usize = (0..nd - 1).map(|d| index[d] * read_strides[d]).sum();
-        if ls == 1 {
-            row.copy_from_slice(&src[base..base + last]);
-        } else {
-            for (j, o) in row.iter_mut().enumerate() {
-                *o = src[base + j * ls];
-            }
-        }
-        for d in (0..nd - 1).rev() {
-            index[d] += 1;
-            if index[d] < out_shape[d] {
-                break;
-            }
-            index[d] = 0;
-        }
-    }
-    Ok(out)
-}
-
-fn gather_storage(
-    op: &str,
-    s: &Storage,
-    read_strides: &[usize],
-    out_shape: &[usize],
-) -> Result<Storage> {
-    Ok(match s {
-        Storage::F32(v) => Storage::F32(gather(op, v, read_strides, out_shape)?),
-        Storage::I64(v) => Storage::I64(gather(op, v, read_strides, out_shape)?),
-    })
-}
+use crate::shape::{fmt_shape, infer_reshape, numel, wrap_dim};
+use crate::{bail, Layout, Result, Tensor};
 
 impl Tensor {
     /// `reshape` with PyTorch's `-1` inference.
@@ -76,31 +24,36 @@ impl Tensor {
             );
         }
         let node = Node::record(&[self], || Op::Reshape(self.clone()));
-        Ok(self.share_with_shape(shape.to_vec(), node))
+        if !self.is_contiguous() {
+            let copy = self.deep_copy()?;
+            return Ok(copy.share_with_layout(Layout::contiguous(shape.to_vec()), node));
+        }
+        let layout = Layout::contiguous_at(shape.to_vec(), self.layout().offset());
+        Ok(self.share_with_layout(layout, node))
     }
 
-    /// Removes size-1 dimensions: all of them, or only `dim` if it has size 1.
+    /// Removes size-1 dimensions: all of them, or only `dim` if it has size 1. A view.
     pub fn squeeze(&self, dim: Option<i64>) -> Result<Tensor> {
-        let shape: Vec<usize> = match dim {
-            None => self.shape().iter().copied().filter(|&d| d != 1).collect(),
+        let dims: Vec<usize> = match dim {
+            None => (0..self.ndim()).filter(|&i| self.shape()[i] == 1).collect(),
             Some(d) => {
                 let d = wrap_dim(d, self.ndim())?;
-                let mut s = self.shape().to_vec();
-                if s.get(d) == Some(&1) {
-                    s.remove(d);
+                if self.shape().get(d) == Some(&1) {
+                    vec![d]
+                } else {
+                    vec![]
                 }
-                s
             }
         };
-        self.reshape_to(&shape)
+        let node = Node::record(&[self], || Op::Reshape(self.clone()));
+        Ok(self.share_with_layout(self.layout().squeeze(&dims), node))
     }
 
-    /// Inserts a size-1 dimension at `dim` (range `-(ndim+1)..=ndim`).
+    /// Inserts a size-1 dimension at `dim` (range `-(ndim+1)..=ndim`). A view.
     pub fn unsqueeze(&self, dim: i64) -> Result<Tensor> {
         let d = wrap_dim(dim, self.ndim() + 1)?;
-        let mut s = self.shape().to_vec();
-        s.insert(d, 1);
-        self.reshape_to(&s)
+        let node = Node::record(&[self], || Op::Reshape(self.clone()));
+        Ok(self.share_with_layout(self.layout().unsqueeze(d), node))
     }
 
     pub fn flatten(&self) -> Result<Tensor> {
@@ -140,20 +93,31 @@ impl Tensor {
         self.permute_dims(&wrapped)
     }
 
-    /// Permutation by already-validated dims: output dim `i` is input dim `dims[i]`.
+    /// Permutation by already-validated dims: output dim `i` is input dim `dims[i]`. A view.
     pub(crate) fn permute_dims(&self, dims: &[usize]) -> Result<Tensor> {
-        let in_strides = strides(self.shape());
-        let out_shape: Vec<usize> = dims.iter().map(|&d| self.shape()[d]).collect();
-        let read: Vec<usize> = dims.iter().map(|&d| in_strides[d]).collect();
-        let storage = gather_storage("permute", &self.storage(), &read, &out_shape)?;
         let node = Node::record(&[self], || Op::Permute {
             input: self.clone(),
             dims: dims.to_vec(),
         });
-        Ok(Tensor::from_storage(storage, out_shape).with_grad_fn(node))
+        Ok(self.share_with_layout(self.layout().permute(dims), node))
     }
 
-    /// Broadcasts to `shape` (NumPy rules), copying; the gradient sums back.
+    /// 2-D transpose (`t()` in PyTorch); 0-D and 1-D tensors come back as they are.
+    pub fn t(&self) -> Result<Tensor> {
+        if self.ndim() > 2 {
+            bail!(
+                value,
+                "t() expects a tensor with <= 2 dimensions, but self is {}D",
+                self.ndim()
+            );
+        }
+        if self.ndim() < 2 {
+            return Ok(self.clone());
+        }
+        self.permute_dims(&[1, 0])
+    }
+
+    /// Broadcasts to `shape` (NumPy rules) as a view with zero strides; the gradient sums back.
     pub fn expand(&self, shape: &[usize]) -> Result<Tensor> {
         let ok = shape.len() >= self.ndim()
             && self
@@ -174,10 +138,8 @@ impl Tensor {
             return Ok(self.clone());
         }
         crate::shape::checked_numel("expand", shape)?;
-        let read = broadcast_strides(self.shape(), shape);
-        let storage = gather_storage("expand", &self.storage(), &read, shape)?;
         let node = Node::record(&[self], || Op::Expand(self.clone()));
-        Ok(Tensor::from_storage(storage, shape.to_vec()).with_grad_fn(node))
+        Ok(self.share_with_layout(self.layout().broadcast_to(shape), node))
     }
 
     /// `expand` with PyTorch's `-1` meaning "keep this size".
@@ -210,9 +172,9 @@ impl Tensor {
         self.expand(&target)
     }
 
-    /// A copy that stays in the graph (`clone()` in PyTorch).
-    pub fn clone_tensor(&self) -> Tensor {
+    /// A contiguous copy that stays in the graph (`clone()` in PyTorch).
+    pub fn clone_tensor(&self) -> Result<Tensor> {
         let node = Node::record(&[self], || Op::Clone(self.clone()));
-        self.deep_copy().with_grad_fn(node)
+        Ok(self.deep_copy()?.with_grad_fn(node))
     }
 }

@@ -1,6 +1,5 @@
 //! Gradient clipping across a set of parameters, in place.
 
-use crate::storage::Storage;
 use crate::{bail, Result, Tensor};
 
 /// Scales all gradients so their joint `norm_type` norm is at most `max_norm`; returns the
@@ -24,8 +23,8 @@ pub fn clip_grad_norm(
     let mut per_grad = Vec::with_capacity(grads.len());
     let mut total = 0.0f64;
     for g in &grads {
-        let s = g.storage();
-        let Storage::F32(v) = &*s else {
+        let host = g.host()?;
+        let Ok(v) = host.f32("gradient") else {
             bail!(type, "clip_grad_norm_: gradients must be float32")
         };
         if norm_type == 0.0 || norm_type == f64::NEG_INFINITY {
@@ -64,9 +63,9 @@ pub fn clip_grad_norm(
     // Not `coef < 1.0`: a NaN norm scales by NaN, as PyTorch does without error_if_nonfinite.
     if coef < 1.0 || coef.is_nan() {
         for g in &grads {
-            if let Storage::F32(v) = &mut *g.storage_mut() {
-                v.iter_mut().for_each(|x| *x = (*x as f64 * coef) as f32);
-            }
+            g.with_f32_mut("clip_grad_norm_", |v| {
+                v.iter_mut().for_each(|x| *x = (*x as f64 * coef) as f32)
+            })?;
         }
     }
     Ok(norm)
@@ -82,10 +81,10 @@ pub fn clip_grad_value(params: &[Tensor], clip_value: f32) -> Result<()> {
     }
     for p in params {
         if let Some(g) = p.grad() {
-            if let Storage::F32(v) = &mut *g.storage_mut() {
+            g.with_f32_mut("clip_grad_value_", |v| {
                 v.iter_mut()
-                    .for_each(|x| *x = x.clamp(-clip_value, clip_value));
-            }
+                    .for_each(|x| *x = x.clamp(-clip_value, clip_value))
+            })?;
         }
     }
     Ok(())

@@ -14,15 +14,34 @@ pub use rmsprop::{rmsprop_step, RmsPropConfig};
 pub use sgd::{sgd_step, SgdConfig};
 pub use state::ParamState;
 
+use crate::backend::CpuStorage;
+use crate::device::same_device;
 use crate::storage::Storage;
-use crate::{bail, Result, Tensor};
+use crate::{bail, Device, Result, Tensor};
+use state::HostState;
 
-/// Runs `update(param, grad, state)` for each parameter that has a gradient.
+/// Moves a state buffer's host vector out of its tensor (leaving it empty until `put_back`).
+fn take_buffer(t: &Tensor) -> Vec<f32> {
+    match t.storage_mut().as_cpu_mut() {
+        Some(CpuStorage::F32(v)) => std::mem::take(v),
+        _ => unreachable!("checked: float32 state on the cpu"),
+    }
+}
+
+fn put_back(t: &Tensor, v: Vec<f32>) {
+    if let Some(CpuStorage::F32(slot)) = t.storage_mut().as_cpu_mut() {
+        *slot = v;
+    }
+}
+
+/// Runs `update(param, grad, state)` for each parameter that has a gradient: one fused,
+/// in-place update per parameter on the device the parameter, its gradient and its state
+/// share. On the CPU the state tensors' buffers are moved into the loop and back, uncopied.
 pub(crate) fn for_each_param(
     op: &str,
     params: &[Tensor],
     states: &mut [ParamState],
-    mut update: impl FnMut(&mut [f32], &[f32], &mut ParamState),
+    mut update: impl FnMut(&mut [f32], &[f32], &mut HostState),
 ) -> Result<()> {
     if params.len() != states.len() {
         bail!(
@@ -35,11 +54,11 @@ pub(crate) fn for_each_param(
     // Check everything first, so a bad state leaves every parameter untouched.
     for (i, (p, s)) in params.iter().zip(states.iter()).enumerate() {
         for (name, buf) in &s.buffers {
-            if buf.len() != p.numel() {
+            if buf.numel() != p.numel() || buf.dtype() != crate::DType::F32 {
                 bail!(
                     value,
                     "{op}: state '{name}' of parameter {i} has {} values, but the parameter has {}",
-                    buf.len(),
+                    buf.numel(),
                     p.numel()
                 );
             }
@@ -51,23 +70,80 @@ pub(crate) fn for_each_param(
                 s.step
             );
         }
+        if let Some(g) = p.grad() {
+            let mut operands = vec![p, &g];
+            operands.extend(s.buffers.values());
+            if let Device::Cuda(ordinal) = same_device(&operands)? {
+                bail!(
+                    device,
+                    "{op}: no CUDA update kernel in this build (parameter {i} is on cuda:{ordinal})"
+                );
+            }
+            if p.dtype() != crate::DType::F32
+                || g.dtype() != crate::DType::F32
+                || g.numel() != p.numel()
+            {
+                bail!(
+                    type,
+                    "{op}: parameters and gradients must be float32 of equal size"
+                );
+            }
+            if !p.is_contiguous() {
+                bail!(
+                    value,
+                    "{op}: parameter {i} is a strided view; optimize a contiguous tensor"
+                );
+            }
+            if p.same_storage(&g) {
+                bail!(
+                    value,
+                    "{op}: a parameter shares storage with its own gradient"
+                );
+            }
+        }
     }
     for (p, s) in params.iter().zip(states.iter_mut()) {
         let Some(g) = p.grad() else { continue };
-        if p.same_storage(&g) {
-            bail!(
-                value,
-                "{op}: a parameter shares storage with its own gradient"
-            );
+        // State buffers of our own making are contiguous and private; a loaded or shared one
+        // is replaced by a private copy first.
+        for buf in s.buffers.values_mut() {
+            let shared = std::sync::Arc::strong_count(&buf.0.storage) > 1;
+            if !buf.is_contiguous()
+                || buf.layout().offset() != 0
+                || shared
+                || buf.storage().len() != buf.numel()
+            {
+                *buf = buf.deep_copy()?;
+            }
         }
-        let grad = g.storage();
-        let mut data = p.storage_mut();
-        match (&mut *data, &*grad) {
-            (Storage::F32(d), Storage::F32(gv)) if d.len() == gv.len() => update(d, gv, s),
-            _ => bail!(
-                type,
-                "{op}: parameters and gradients must be float32 of equal size"
-            ),
+        let mut host = HostState {
+            step: s.step,
+            buffers: s
+                .buffers
+                .iter()
+                .map(|(k, t)| (k.clone(), take_buffer(t)))
+                .collect(),
+        };
+        {
+            let grad = g.host()?;
+            let gv = grad.f32("gradient")?;
+            let range = p.layout().contiguous_range().expect("checked contiguous");
+            let mut data = p.storage_mut();
+            let Some(CpuStorage::F32(d)) = data.as_cpu_mut() else {
+                unreachable!("checked float32 on the cpu")
+            };
+            update(&mut d[range], gv, &mut host);
+        }
+        s.step = host.step;
+        for (name, v) in host.buffers {
+            match s.buffers.get(&name) {
+                Some(t) => put_back(t, v),
+                None => {
+                    let shape = p.shape().to_vec();
+                    let t = Tensor::from_storage(Storage::Cpu(CpuStorage::F32(v)), shape);
+                    s.buffers.insert(name, t);
+                }
+            }
         }
     }
     Ok(())

@@ -99,6 +99,75 @@ impl RnnConfig {
         shapes
     }
 
+    /// Refuses, before any weight is listed or made, a layer whose weights together pass the
+    /// memory ceiling (a huge `num_layers` must not loop for ever).
+    pub fn check_weight_memory(&self) -> Result<()> {
+        let g = self.mode.gates() as u128 * self.hidden_size as u128;
+        let out = self.output_size() as u128;
+        let dirs = self.directions() as u128;
+        let proj = if self.proj_size > 0 {
+            self.proj_size as u128 * self.hidden_size as u128
+        } else {
+            0
+        };
+        let bias = if self.bias { 2 * g } else { 0 };
+        let per_dir = |input: u128| g * (input + out) + bias + proj;
+        let total = dirs
+            * (per_dir(self.input_size as u128)
+                + (self.num_layers as u128 - 1) * per_dir(out * dirs));
+        let limit = crate::memory::memory_limit();
+        if total * 4 > limit as u128 {
+            let widest = (self.input_size as u128).max(out * dirs);
+            bail!(
+                range,
+                "{}(): cannot allocate the weights of {} layer(s) of {} units ({} bytes, the largest [{g}, {widest}]): above the memory limit of {limit} bytes (set it with setMemoryLimit())",
+                self.mode.name(),
+                self.num_layers,
+                self.hidden_size,
+                total * 4
+            );
+        }
+        Ok(())
+    }
+
+    /// Every weight's PyTorch name (`weight_ih_l0`, `bias_hh_l1_reverse`, `weight_hr_l0`...)
+    /// and shape, in the order the stack takes them. The facade builds its parameters from
+    /// this list, so the structure is written down once.
+    pub fn weight_specs(&self) -> Vec<(String, Vec<usize>)> {
+        let shapes = self.weight_shapes();
+        let mut names = Vec::with_capacity(shapes.len());
+        for layer in 0..self.num_layers {
+            for dir in 0..self.directions() {
+                let suffix = format!("_l{layer}{}", if dir == 1 { "_reverse" } else { "" });
+                names.push(format!("weight_ih{suffix}"));
+                names.push(format!("weight_hh{suffix}"));
+                if self.bias {
+                    names.push(format!("bias_ih{suffix}"));
+                    names.push(format!("bias_hh{suffix}"));
+                }
+                if self.proj_size > 0 {
+                    names.push(format!("weight_hr{suffix}"));
+                }
+            }
+        }
+        names.into_iter().zip(shapes).collect()
+    }
+
+    /// A cell's weights: a one-layer, one-direction stack whose names carry no suffix
+    /// (`weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`).
+    pub fn cell_weight_specs(&self) -> Vec<(String, Vec<usize>)> {
+        let one = RnnConfig {
+            num_layers: 1,
+            bidirectional: false,
+            proj_size: 0,
+            ..self.clone()
+        };
+        one.weight_specs()
+            .into_iter()
+            .map(|(n, s)| (n.trim_end_matches("_l0").to_string(), s))
+            .collect()
+    }
+
     /// PyTorch's constructor checks, with its messages.
     pub fn validate(&self) -> Result<()> {
         if !(0.0..=1.0).contains(&self.dropout) || self.dropout.is_nan() {

@@ -11,16 +11,20 @@ use super::config::{RnnConfig, RnnMode};
 use super::gates;
 use super::layout::StepLayout;
 use crate::kernels::gemm::{sgemm, Transpose};
-use crate::kernels::gemm_ab::{gemm_ab, transpose};
+use crate::kernels::gemm_ab::gemm_ab;
 use crate::threads;
 
-/// Borrowed weights of one layer and direction (PyTorch's shapes, row-major).
+/// Borrowed weights of one layer and direction (PyTorch's shapes, row-major), with W_hh and
+/// W_hr also transposed, the layout the step products read (prepared once per weight version,
+/// see `stack::prepared_transpose`).
 pub struct DirWeights<'a> {
     pub w_ih: &'a [f32],
     pub w_hh: &'a [f32],
     pub b_ih: Option<&'a [f32]>,
     pub b_hh: Option<&'a [f32]>,
     pub w_hr: Option<&'a [f32]>,
+    pub w_hh_t: &'a [f32],
+    pub w_hr_t: Option<&'a [f32]>,
 }
 
 /// What backward needs, one row per (step, active batch row) like the layer input.
@@ -225,9 +229,7 @@ pub fn forward(
         )
     });
     let xw = &xw;
-    // The step products multiply by the weights transposed; transpose them once, not every step.
-    let w_hh_t = transpose(w.w_hh, g, out);
-    let w_hr_t = w.w_hr.map(|w_hr| transpose(w_hr, out, hid));
+    let (w_hh_t, w_hr_t) = (w.w_hh_t, w.w_hr_t);
     let blocks = row_blocks(batch, lay.steps(), out, g);
     for_blocks(&blocks, |r0, r1| {
         let rows = r1 - r0;
@@ -251,7 +253,7 @@ pub fn forward(
                 unsafe { h_prev.slice(off * out, b * out) }.copy_from_slice(&h[..b * out]);
             }
             let hw_t = &mut hw[..b * g];
-            gemm_ab(b, g, out, &h[..b * out], &w_hh_t, hw_t, 0.0);
+            gemm_ab(b, g, out, &h[..b * out], w_hh_t, hw_t, 0.0);
             let xw_t = &xw[off * g..(off + b) * g];
             match cfg.mode {
                 RnnMode::Tanh | RnnMode::Relu => {

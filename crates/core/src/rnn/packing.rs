@@ -3,7 +3,7 @@
 //! caller with `index_select`, as PyTorch does.
 
 use crate::autograd::{CustomBackward, Node};
-use crate::storage::Storage;
+use crate::HostSlice;
 use crate::{bail, DType, Result, Tensor};
 
 /// For each packed row, its row index in the padded [T, B] (or [B, T]) layout.
@@ -37,9 +37,9 @@ fn scatter_rows(src: &[f32], map: &[usize], inner: usize, out: &mut [f32]) {
 }
 
 fn float_data(t: &Tensor, op: &str) -> Result<Vec<f32>> {
-    match &*t.storage() {
-        Storage::F32(v) => Ok(v.clone()),
-        Storage::I64(_) => bail!(type, "{op}: expected a float32 tensor, got int64"),
+    match t.host()?.slice() {
+        HostSlice::F32(v) => Ok(v.to_vec()),
+        HostSlice::I64(_) => bail!(type, "{op}: expected a float32 tensor, got int64"),
     }
 }
 

@@ -2,16 +2,18 @@
 //! the last layer's outputs, the final hidden states and (LSTM) the final cell states.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::config::{RnnConfig, RnnMode};
 use super::direction::{self, DirForward, DirGrads, DirWeights};
 use super::layout::{swap_leading, StepLayout};
 use crate::autograd::{is_grad_enabled, CustomBackward, Node};
+use crate::backend::fused::{self, FusedOp};
+use crate::kernels::gemm_ab::transpose;
 use crate::ops::random::fill_uniform;
 use crate::shape::fmt_shape;
-use crate::storage::Storage;
-use crate::{bail, threads, DType, Result, Tensor};
+use crate::{bail, threads, DType, HostData, Result, Tensor};
 
 /// Inputs of one forward call. `input` is padded ([T, B, I], or [B, T, I] when batch-first, or
 /// [T, I] unbatched) unless `batch_sizes` is given, in which case it is the data of a packed
@@ -42,10 +44,7 @@ struct Shape {
 }
 
 fn f32_data(t: &Tensor, what: &str) -> Result<Vec<f32>> {
-    match &*t.storage() {
-        Storage::F32(v) => Ok(v.clone()),
-        Storage::I64(_) => bail!(type, "{what} must be float32, got int64"),
-    }
+    Ok(t.host()?.f32(what)?.to_vec())
 }
 
 fn tuple(shape: &[usize]) -> String {
@@ -291,29 +290,81 @@ struct Weights<'a> {
     per_dir: Vec<DirWeights<'a>>,
 }
 
-fn borrow_weights<'a>(cfg: &RnnConfig, data: &'a [Vec<f32>]) -> Weights<'a> {
-    let k = cfg.weights_per_direction();
-    let per_dir = data
-        .chunks_exact(k)
-        .map(|w| {
-            let mut i = 2;
-            let (b_ih, b_hh) = if cfg.bias {
-                i += 2;
-                (Some(w[2].as_slice()), Some(w[3].as_slice()))
-            } else {
-                (None, None)
-            };
-            let w_hr = (cfg.proj_size > 0).then(|| w[i].as_slice());
-            DirWeights {
-                w_ih: &w[0],
-                w_hh: &w[1],
-                b_ih,
-                b_hh,
-                w_hr,
-            }
-        })
-        .collect();
-    Weights { per_dir }
+/// How many transposed weight copies have been built (a prepared layout is built once per
+/// weight version; tests use this to prove steps reuse them).
+static PREPARED_BUILDS: AtomicUsize = AtomicUsize::new(0);
+
+pub fn prepared_weight_builds() -> usize {
+    PREPARED_BUILDS.load(Ordering::Relaxed)
+}
+
+/// `w` ([rows, cols]) transposed, cached on the weight until its next in-place write.
+fn prepared_transpose(w: &Tensor) -> Result<Arc<Vec<f32>>> {
+    w.derived(|w| {
+        PREPARED_BUILDS.fetch_add(1, Ordering::Relaxed);
+        let (rows, cols) = (w.shape()[0], w.shape()[1]);
+        w.with_f32("rnn weight", |v| transpose(v, rows, cols))
+    })
+}
+
+/// One direction's W_hh and (with a projection) W_hr, transposed.
+type PreparedDirection = (Arc<Vec<f32>>, Option<Arc<Vec<f32>>>);
+
+/// The weights read in place (no copies), plus each direction's prepared transposes.
+struct WeightViews<'t> {
+    host: Vec<HostData<'t>>,
+    transposed: Vec<PreparedDirection>,
+}
+
+impl<'t> WeightViews<'t> {
+    fn new(cfg: &RnnConfig, weights: &'t [Tensor]) -> Result<WeightViews<'t>> {
+        let k = cfg.weights_per_direction();
+        let host = weights
+            .iter()
+            .map(|w| w.host())
+            .collect::<Result<Vec<_>>>()?;
+        let transposed = weights
+            .chunks_exact(k)
+            .map(|w| {
+                let w_hr = (cfg.proj_size > 0).then(|| prepared_transpose(&w[k - 1]));
+                Ok((prepared_transpose(&w[1])?, w_hr.transpose()?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(WeightViews { host, transposed })
+    }
+
+    fn borrow(&self, cfg: &RnnConfig) -> Result<Weights<'_>> {
+        let k = cfg.weights_per_direction();
+        let data = self
+            .host
+            .iter()
+            .map(|h| h.f32("rnn weight"))
+            .collect::<Result<Vec<&[f32]>>>()?;
+        let per_dir = data
+            .chunks_exact(k)
+            .zip(&self.transposed)
+            .map(|(w, (w_hh_t, w_hr_t))| {
+                let mut i = 2;
+                let (b_ih, b_hh) = if cfg.bias {
+                    i += 2;
+                    (Some(w[2]), Some(w[3]))
+                } else {
+                    (None, None)
+                };
+                let w_hr = (cfg.proj_size > 0).then(|| w[i]);
+                DirWeights {
+                    w_ih: w[0],
+                    w_hh: w[1],
+                    b_ih,
+                    b_hh,
+                    w_hr,
+                    w_hh_t: w_hh_t.as_slice(),
+                    w_hr_t: w_hr_t.as_deref().map(|v| v.as_slice()),
+                }
+            })
+            .collect();
+        Ok(Weights { per_dir })
+    }
 }
 
 /// Interleaves per-direction outputs [rows, out] into [rows, D * out].
@@ -363,7 +414,39 @@ fn empty_output(cfg: &RnnConfig, shape: Shape, inp: &RnnInput) -> Result<RnnOutp
     })
 }
 
+/// The whole stack as one fused op: CPU kernels now, CUDA's with the CUDA backend.
+struct RnnStack<'a> {
+    cfg: &'a RnnConfig,
+    inp: RnnInput<'a>,
+}
+
+impl FusedOp for RnnStack<'_> {
+    type Output = RnnOutput;
+
+    fn name(&self) -> &'static str {
+        self.cfg.mode.name()
+    }
+
+    fn operands(&self) -> Vec<&Tensor> {
+        let mut v = vec![self.inp.input];
+        v.extend(self.inp.hx);
+        v.extend(self.inp.cx);
+        v.extend(self.inp.weights.iter());
+        v
+    }
+
+    fn cpu(self) -> Result<RnnOutput> {
+        rnn_forward_cpu(self.cfg, self.inp)
+    }
+}
+
+/// Runs the stack on the device its tensors share. Records one autograd node when grad mode is
+/// on and anything requires grad.
 pub fn rnn_forward(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
+    fused::run(RnnStack { cfg, inp })
+}
+
+fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
     cfg.validate()?;
     check_weights(cfg, inp.weights)?;
     let (shape, batch_sizes) = input_shape(cfg, &inp)?;
@@ -386,8 +469,8 @@ pub fn rnn_forward(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
     } else {
         raw
     };
-    let weight_data: Vec<Vec<f32>> = inp.weights.iter().map(|w| w.to_vec_f32()).collect();
-    let weights = borrow_weights(cfg, &weight_data);
+    let views = WeightViews::new(cfg, inp.weights)?;
+    let weights = views.borrow(cfg)?;
 
     let (d, out, hid, b) = (
         cfg.directions(),
@@ -498,7 +581,7 @@ pub fn rnn_forward(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
         shape,
         lay,
         layers,
-        weight_data,
+        num_weights: inp.weights.len(),
         inputs,
         has_hx: inp.hx.is_some(),
         has_cx: inp.cx.is_some(),
@@ -516,7 +599,9 @@ struct RnnBackward {
     shape: Shape,
     lay: StepLayout,
     layers: Vec<LayerState>,
-    weight_data: Vec<Vec<f32>>,
+    /// The weights are the last `num_weights` inputs, read again in backward (their versions
+    /// are checked first, so they are the values forward used).
+    num_weights: usize,
     inputs: Vec<Tensor>,
     has_hx: bool,
     has_cx: bool,
@@ -584,9 +669,11 @@ impl CustomBackward for RnnBackward {
             ],
         };
 
-        let weights = borrow_weights(cfg, &self.weight_data);
+        let weight_tensors = &self.inputs[self.inputs.len() - self.num_weights..];
+        let views = WeightViews::new(cfg, weight_tensors)?;
+        let weights = views.borrow(cfg)?;
         let k = cfg.weights_per_direction();
-        let mut weight_grads: Vec<Option<Tensor>> = vec![None; self.weight_data.len()];
+        let mut weight_grads: Vec<Option<Tensor>> = vec![None; self.num_weights];
         let mut dh0 = vec![0.0f32; ld * b * out];
         let mut dc0 = vec![0.0f32; dc_n.len()];
         let mut dx = Vec::new();
