@@ -3,6 +3,7 @@
 
 import { inspect } from 'node:util'
 
+import { checkDevice, isDeviceString, type Device } from './device.js'
 import { native, type NativeTensor } from './native.js'
 import { checkJsArray } from './js_heap.js'
 import { formatTensor } from './tensor_format.js'
@@ -18,6 +19,8 @@ export type TypedData = Float32Array | Float64Array | Int32Array | BigInt64Array
 export interface TensorOptions {
   dtype?: DType
   requiresGrad?: boolean
+  /** Where to make the tensor: `'cpu'` (default) or `'cuda:N'` when available. */
+  device?: Device
 }
 
 export interface BackwardOptions {
@@ -27,8 +30,13 @@ export interface BackwardOptions {
 
 const DTYPES: readonly DType[] = ['float32', 'int64']
 const dtypeCheck = v.oneOf(DTYPES, { error: 'type' })
-const TENSOR_OPTIONS = { dtype: dtypeCheck, requiresGrad: v.bool }
-const FLOAT_OPTIONS = { dtype: v.oneOf(['float32'] as const, { error: 'type' }), requiresGrad: v.bool }
+// Checked with the options, before any data is made: a missing GPU fails first.
+const deviceCheck = (value: unknown, what: string): Device => {
+  if (typeof value !== 'string') throw new TypeError(`${what} must be a device string such as 'cpu' or 'cuda:0', got ${v.describe(value)}`)
+  return native.checkDevice(value) as Device
+}
+const TENSOR_OPTIONS = { dtype: dtypeCheck, requiresGrad: v.bool, device: deviceCheck }
+const FLOAT_OPTIONS = { dtype: v.oneOf(['float32'] as const, { error: 'type' }), requiresGrad: v.bool, device: deviceCheck }
 
 function checkDtype(op: string, dtype: unknown): DType | undefined {
   return dtype === undefined ? undefined : dtypeCheck(dtype, `${op}(): dtype`)
@@ -97,6 +105,21 @@ export class Tensor {
 
   get dtype(): DType {
     return this._h.dtype as DType
+  }
+
+  /** Where the data lives: `'cpu'` or `'cuda:N'`. */
+  get device(): string {
+    return this._h.device
+  }
+
+  /** Whether the elements are laid out row-major without gaps (views such as `transpose` are not). */
+  isContiguous(): boolean {
+    return this._h.isContiguous()
+  }
+
+  /** This tensor when contiguous, else a contiguous copy (kept in the graph). */
+  contiguous(): Tensor {
+    return new Tensor(this._h.contiguous())
   }
 
   get ndim(): number {
@@ -198,11 +221,31 @@ export class Tensor {
     this._h.backward(gradient ? gradient._h : null, o.retainGraph ?? false)
   }
 
-  /** This tensor in another dtype (itself when already that dtype), like PyTorch's `.to(dtype)`. */
-  to(dtype: DType): Tensor {
-    const d = checkDtype('to', dtype)
-    if (d === undefined) throw new TypeError("to(): expected a dtype, 'float32' or 'int64'")
+  /**
+   * This tensor in another dtype or on another device, like PyTorch's `.to()`: `to('int64')`,
+   * `to('cuda:0')`, `to('cpu')`. Returns itself when nothing changes; a device copy stays in
+   * the graph (gradients flow back to the source device).
+   */
+  to(target: DType | Device): Tensor {
+    if (isDeviceString(target)) {
+      const d = checkDevice('to', target)
+      return d === this.device ? this : new Tensor(this._h.toDevice(d))
+    }
+    if (target === undefined || !DTYPES.includes(target as DType)) {
+      throw new TypeError(`to(): expected a dtype ('float32', 'int64') or a device ('cpu', 'cuda:N'), got ${v.describe(target)}`)
+    }
+    const d = target as DType
     return d === this.dtype ? this : new Tensor(this._h.toDtype(d))
+  }
+
+  /** `to('cpu')`. */
+  cpu(): Tensor {
+    return this.to('cpu')
+  }
+
+  /** `to('cuda:N')` (the first GPU by default). */
+  cuda(index = 0): Tensor {
+    return this.to(`cuda:${v.arg('cuda', 'index', index, v.int({ min: 0 }))}`)
   }
 
   /** `to('float32')`. */
@@ -488,7 +531,9 @@ function fromValues(values: ArrayLike<number>, shape: number[], dtype: DType): T
   return new Tensor(native.tensorFromFloat32(f32, shape))
 }
 
+/** Applies `device` then `requiresGrad`, so the result is a leaf on the asked-for device. */
 function finish(t: Tensor, options: TensorOptions | undefined): Tensor {
+  if (options?.device !== undefined && options.device !== t.device) t = new Tensor(t._h.toDevice(options.device))
   if (options?.requiresGrad) t.requiresGrad_(true)
   return t
 }
@@ -563,12 +608,12 @@ export function full(size: readonly number[], value: number, options?: TensorOpt
 
 export function zerosLike(t: Tensor, options?: TensorOptions): Tensor {
   const o = v.options('zerosLike', options, TENSOR_OPTIONS)
-  return zeros(checkTensor('zerosLike', 'input', t).shape, { dtype: t.dtype, ...o })
+  return zeros(checkTensor('zerosLike', 'input', t).shape, { dtype: t.dtype, device: t.device as Device, ...o })
 }
 
 export function onesLike(t: Tensor, options?: TensorOptions): Tensor {
   const o = v.options('onesLike', options, TENSOR_OPTIONS)
-  return ones(checkTensor('onesLike', 'input', t).shape, { dtype: t.dtype, ...o })
+  return ones(checkTensor('onesLike', 'input', t).shape, { dtype: t.dtype, device: t.device as Device, ...o })
 }
 
 /** Standard normal float32 values. */

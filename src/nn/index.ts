@@ -5,6 +5,8 @@ export type { StateDict, LoadStateDictOptions, LoadStateDictResult } from './mod
 export { Parameter } from './parameter.js'
 export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './rnn.js'
 export type { RNNBaseOptions, RNNOptions, LSTMOptions, RNNCellOptions } from './rnn.js'
+export { RecurrentStream } from './stream.js'
+export type { Steppable } from './stream.js'
 export { Linear } from './linear.js'
 export { Embedding } from './embedding.js'
 export type { EmbeddingOptions } from './embedding.js'

@@ -5,6 +5,7 @@
 import { inspect } from 'node:util'
 
 import { noGrad } from '../autograd.js'
+import { checkDevice, type Device } from '../device.js'
 import { Tensor } from '../tensor.js'
 import { Parameter } from './parameter.js'
 import * as v from '../validate.js'
@@ -76,6 +77,33 @@ export abstract class Module {
 
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p)
+  }
+
+  /**
+   * Moves every parameter and tensor buffer (tensor-valued field) of this module and its
+   * descendants to `device`, in place, like PyTorch's `module.to(device)`. Parameters keep
+   * their identity, so an optimizer built before or after the move updates them; gradients
+   * move along. Returns this module.
+   */
+  to(device: Device): this {
+    const d = checkDevice('to', device)
+    for (const m of this.modules()) {
+      for (const [key, value] of Object.entries(m)) {
+        if (value instanceof Parameter) value._h.moveToDevice(d)
+        else if (value instanceof Tensor && value.device !== d) (m as unknown as Record<string, unknown>)[key] = value.to(d as Device)
+      }
+    }
+    return this
+  }
+
+  /** `to('cpu')`. */
+  cpu(): this {
+    return this.to('cpu')
+  }
+
+  /** `to('cuda:N')` (the first GPU by default). */
+  cuda(index = 0): this {
+    return this.to(`cuda:${v.arg('cuda', 'index', index, v.int({ min: 0 }))}`)
   }
 
   /** Sets training mode here and in every descendant. */

@@ -6,6 +6,7 @@ import { Tensor, zeros } from '../tensor.js'
 import { uniform_ } from './init.js'
 import { Module } from './module.js'
 import { Parameter } from './parameter.js'
+import { RecurrentStream } from './stream.js'
 import { PackedSequence } from './utils/rnn.js'
 import * as v from '../validate.js'
 
@@ -103,37 +104,14 @@ abstract class RNNBase extends Module {
         'UserWarning',
       )
     }
-    const gates = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 }[mode] * this.hiddenSize
-    const out = this.projSize > 0 ? this.projSize : this.hiddenSize
-    const dirs = this.bidirectional ? 2 : 1
-    // All the weights, counted before any is made: a huge numLayers must not loop for ever.
-    const perDir = (input: number) => gates * (input + out) + (this.bias ? 2 * gates : 0) + (this.projSize > 0 ? this.projSize * this.hiddenSize : 0)
-    const total = dirs * (perDir(this.inputSize) + (this.numLayers - 1) * perDir(out * dirs))
-    if (total * 4 > native.getMemoryLimit()) {
-      const name = mode === 'LSTM' ? 'LSTM' : mode === 'GRU' ? 'GRU' : 'RNN'
-      const widest = Math.max(this.inputSize, out * dirs, out)
-      throw new RangeError(
-        `${name}(): cannot allocate the weights of ${this.numLayers} layer(s) of ${this.hiddenSize} units (${total * 4} bytes, the largest [${gates}, ${widest}]): above the memory limit of ${native.getMemoryLimit()} bytes (set it with setMemoryLimit())`,
-      )
-    }
+    // Names, shapes and order come from the core (which also refuses, before listing any,
+    // weights that together pass the memory ceiling).
     const stdv = 1 / Math.sqrt(this.hiddenSize)
     const self = this as unknown as Record<string, Parameter>
-    for (let layer = 0; layer < this.numLayers; layer++) {
-      const layerInput = layer === 0 ? this.inputSize : out * dirs
-      for (let dir = 0; dir < dirs; dir++) {
-        const suffix = `_l${layer}${dir === 1 ? '_reverse' : ''}`
-        const shapes: [string, number[]][] = [
-          [`weight_ih${suffix}`, [gates, layerInput]],
-          [`weight_hh${suffix}`, [gates, out]],
-        ]
-        if (this.bias) shapes.push([`bias_ih${suffix}`, [gates]], [`bias_hh${suffix}`, [gates]])
-        if (this.projSize > 0) shapes.push([`weight_hr${suffix}`, [this.projSize, this.hiddenSize]])
-        for (const [name, shape] of shapes) {
-          const p = new Parameter(zeros(shape))
-          uniform_(p, -stdv, stdv)
-          self[name] = p
-        }
-      }
+    for (const { name, shape } of native.rnnWeightSpecs(this.nativeOptions(), false)) {
+      const p = new Parameter(zeros(shape))
+      uniform_(p, -stdv, stdv)
+      self[name] = p
     }
   }
 
@@ -196,6 +174,36 @@ abstract class RNNBase extends Module {
     return [packed ? new PackedSequence(output, packed.batchSizes, packed.sortedIndices, packed.unsortedIndices) : output, hN, cN]
   }
 
+  /**
+   * @internal One time step through every layer: `input` is [batch, inputSize] or
+   * [inputSize] (no time dimension, whatever `batchFirst` says); returns the last layer's
+   * output [batch, D*out] (or [D*out]) and the new states.
+   */
+  protected stepOnce(input: unknown, h0: unknown, c0: unknown): [Tensor, Tensor, Tensor | null] {
+    const name = `${this.constructor.name}.step()`
+    if (this.bidirectional) {
+      throw new Error(`${name}: a bidirectional layer also reads the sequence backwards, so it cannot be streamed one step at a time; call forward() on the whole sequence`)
+    }
+    if (!(input instanceof Tensor)) throw new TypeError(`${name}: input must be a Tensor, got ${v.describe(input)}`)
+    if (input.ndim !== 1 && input.ndim !== 2) {
+      throw new Error(`${name}: expected one time step, [batch, input_size] or [input_size], got a ${input.ndim}-D tensor`)
+    }
+    for (const [what, t] of [['hx', h0], ['cx', c0]] as const) {
+      if (t !== null && t !== undefined && !(t instanceof Tensor)) throw new TypeError(`${name}: ${what} must be a Tensor, got ${v.describe(t)}`)
+    }
+    const outs = native.rnnForward(
+      { ...this.nativeOptions(), batchFirst: false },
+      input.unsqueeze(0)._h,
+      null,
+      (h0 as Tensor | null | undefined)?._h ?? null,
+      (c0 as Tensor | null | undefined)?._h ?? null,
+      this.allWeights.map((w) => w._h),
+      this.training,
+    ) as NativeTensor[]
+    const y = new Tensor(outs[0] as NativeTensor).select(0, 0)
+    return [y, new Tensor(outs[1] as NativeTensor), outs[2] ? new Tensor(outs[2]) : null]
+  }
+
   override extraRepr(): string {
     let s = `${this.inputSize}, ${this.hiddenSize}`
     if (this.projSize !== 0) s += `, proj_size=${this.projSize}`
@@ -231,6 +239,20 @@ export class RNN extends RNNBase {
     return [out, hN]
   }
 
+  /**
+   * One time step for streaming: `input` [batch, inputSize] or [inputSize], `hx` as in
+   * `forward` (zeros when omitted). Returns `[output, hN]`, output [batch, hiddenSize].
+   */
+  step(input: Tensor, hx: Tensor | null = null): [Tensor, Tensor] {
+    const [y, hN] = this.stepOnce(input, hx, null)
+    return [y, hN]
+  }
+
+  /** A stream that carries the state between `step` calls (see `RecurrentStream`). */
+  stream(state: Tensor | null = null): RecurrentStream<Tensor> {
+    return new RecurrentStream<Tensor>(this, state)
+  }
+
   override extraRepr(): string {
     const s = super.extraRepr()
     return this.nonlinearity === 'relu' ? `${s}, nonlinearity=relu` : s
@@ -256,6 +278,23 @@ export class LSTM extends RNNBase {
     const [out, hN, cN] = this.run(input, hx ? hx[0] : null, hx ? hx[1] : null)
     return [out, [hN, cN as Tensor]]
   }
+
+  /**
+   * One time step for streaming: `input` [batch, inputSize] or [inputSize], `hx` the pair
+   * `[h, c]` as in `forward` (zeros when omitted). Returns `[output, [hN, cN]]`.
+   */
+  step(input: Tensor, hx: readonly [Tensor, Tensor] | null = null): [Tensor, [Tensor, Tensor]] {
+    if (hx !== null && hx !== undefined && (!Array.isArray(hx) || hx.length !== 2)) {
+      throw new TypeError('LSTM.step(): hx must be the pair [h, c]')
+    }
+    const [y, hN, cN] = this.stepOnce(input, hx ? hx[0] : null, hx ? hx[1] : null)
+    return [y, [hN, cN as Tensor]]
+  }
+
+  /** A stream that carries `[h, c]` between `step` calls (see `RecurrentStream`). */
+  stream(state: readonly [Tensor, Tensor] | null = null): RecurrentStream<readonly [Tensor, Tensor]> {
+    return new RecurrentStream<readonly [Tensor, Tensor]>(this, state)
+  }
 }
 
 /**
@@ -272,6 +311,20 @@ export class GRU extends RNNBase {
   forward(input: Tensor | PackedSequence, hx: Tensor | null = null): [Tensor | PackedSequence, Tensor] {
     const [out, hN] = this.run(input, hx, null)
     return [out, hN]
+  }
+
+  /**
+   * One time step for streaming: `input` [batch, inputSize] or [inputSize], `hx` as in
+   * `forward` (zeros when omitted). Returns `[output, hN]`.
+   */
+  step(input: Tensor, hx: Tensor | null = null): [Tensor, Tensor] {
+    const [y, hN] = this.stepOnce(input, hx, null)
+    return [y, hN]
+  }
+
+  /** A stream that carries the state between `step` calls (see `RecurrentStream`). */
+  stream(state: Tensor | null = null): RecurrentStream<Tensor> {
+    return new RecurrentStream<Tensor>(this, state)
   }
 }
 
@@ -301,14 +354,25 @@ abstract class RNNCellBase extends Module {
     this.inputSize = checkSize('input_size', inputSize)
     this.hiddenSize = checkSize('hidden_size', hiddenSize)
     this.bias = bias
-    const gates = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 }[cellMode] * this.hiddenSize
     const stdv = 1 / Math.sqrt(this.hiddenSize)
-    const make = (shape: number[]) => uniform_(new Parameter(zeros(shape)), -stdv, stdv) as Parameter
-    this.weight_ih = make([gates, this.inputSize])
-    this.weight_hh = make([gates, this.hiddenSize])
-    if (bias) {
-      this.bias_ih = make([gates])
-      this.bias_hh = make([gates])
+    const self = this as unknown as Record<string, Parameter>
+    for (const { name, shape } of native.rnnWeightSpecs(this.cellOptions(), true)) {
+      self[name] = uniform_(new Parameter(zeros(shape)), -stdv, stdv) as Parameter
+    }
+  }
+
+  /** The cell as the core sees it: a one-layer, one-direction stack. */
+  private cellOptions() {
+    return {
+      mode: this.cellMode,
+      inputSize: this.inputSize,
+      hiddenSize: this.hiddenSize,
+      numLayers: 1,
+      bias: this.bias,
+      batchFirst: false,
+      dropout: 0,
+      bidirectional: false,
+      projSize: 0,
     }
   }
 
@@ -342,17 +406,7 @@ abstract class RNNCellBase extends Module {
     const c = cx === null || cx === undefined ? null : this.checkHidden(x, cx, 'cx')
     const weights = [this.weight_ih, this.weight_hh, ...(this.bias ? [this.bias_ih as Parameter, this.bias_hh as Parameter] : [])]
     const outs = native.rnnForward(
-      {
-        mode: this.cellMode,
-        inputSize: this.inputSize,
-        hiddenSize: this.hiddenSize,
-        numLayers: 1,
-        bias: this.bias,
-        batchFirst: false,
-        dropout: 0,
-        bidirectional: false,
-        projSize: 0,
-      },
+      this.cellOptions(),
       x.unsqueeze(0)._h,
       null,
       h ? h.unsqueeze(0)._h : null,

@@ -1,0 +1,37 @@
+// Devices: where tensors live. `cpu` always; `cuda:N` when seqtorch's CUDA backend is compiled
+// in and finds a GPU (it is not in this build, so `cuda.isAvailable()` is false).
+
+import { native } from './native.js'
+import * as v from './validate.js'
+
+/** A device string as PyTorch writes it: `'cpu'`, `'cuda'` (the first GPU) or `'cuda:N'`. */
+export type Device = 'cpu' | 'cuda' | `cuda:${number}`
+
+/** Validates a device string and returns its canonical form (`'cuda'` -> `'cuda:0'`); throws
+ * an Error with `code: 'SEQTORCH_DEVICE'` when the device does not exist in this process. */
+export function checkDevice(op: string, device: unknown): string {
+  if (typeof device !== 'string') throw new TypeError(`${op}(): device must be a string such as 'cpu' or 'cuda:0', got ${v.describe(device)}`)
+  return native.checkDevice(device)
+}
+
+/** Whether `value` names a device rather than a dtype. */
+export function isDeviceString(value: unknown): value is string {
+  return typeof value === 'string' && (value === 'cpu' || value === 'cuda' || value.startsWith('cuda:') || value.startsWith('cpu:'))
+}
+
+/** Every device tensors can be made on in this process, `'cpu'` first. */
+export function availableDevices(): string[] {
+  return native.availableDevices()
+}
+
+/** The CUDA backend's state, like `torch.cuda`. Neither function throws. */
+export const cuda = {
+  /** Whether a CUDA GPU can be used. */
+  isAvailable(): boolean {
+    return native.cudaIsAvailable()
+  },
+  /** How many CUDA GPUs can be used (0 when none). */
+  deviceCount(): number {
+    return native.cudaDeviceCount()
+  },
+} as const

@@ -1,0 +1,46 @@
+// Streaming inference: feed a recurrent layer one time step per call and keep its state
+// between calls (a chat model reading tokens as they arrive, a sensor model reading samples).
+
+import type { Tensor } from '../tensor.js'
+
+/** A layer that can advance one time step: `step(x_t, state?)` returns `[y_t, state']`. */
+export interface Steppable<S> {
+  step(input: Tensor, state?: S | null): [Tensor, S]
+}
+
+/**
+ * Holds a layer's recurrent state between `step` calls. Each call runs the layer's fused
+ * kernels on one time step with the layer's prepared weights (transposed once, reused until a
+ * parameter changes), so per-token inference copies no weights.
+ *
+ * The carried state is detached after every step: a stream never grows an autograd graph, so
+ * it runs for any number of tokens in constant memory (use `layer.step` directly to backpropagate
+ * through steps).
+ */
+export class RecurrentStream<S extends Tensor | readonly [Tensor, Tensor]> {
+  private current: S | null
+
+  constructor(
+    private readonly layer: Steppable<S>,
+    state: S | null = null,
+  ) {
+    this.current = state
+  }
+
+  /** The state after the last step (`null` before the first: zeros, as in `forward`). */
+  get state(): S | null {
+    return this.current
+  }
+
+  /** Runs one time step: `input` is [batch, inputSize] or [inputSize]; returns the output. */
+  step(input: Tensor): Tensor {
+    const [y, next] = this.layer.step(input, this.current)
+    this.current = (Array.isArray(next) ? [next[0].detach(), next[1].detach()] : (next as Tensor).detach()) as unknown as S
+    return y
+  }
+
+  /** Starts a new sequence: zero state, or the given one. */
+  reset(state: S | null = null): void {
+    this.current = state
+  }
+}
