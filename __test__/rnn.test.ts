@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest'
 
 import { manualSeed, nn, randn, tensor, Tensor, zeros } from '../index.js'
 import { expectClose, type Dumped } from './helpers/compare.js'
+import { DEVICES } from './helpers/devices.js'
 
 const { packPaddedSequence, padPackedSequence, packSequence, padSequence } = nn.utils.rnn
 
@@ -33,7 +34,7 @@ interface Case {
 const readCases = (name: string) => (JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as { cases: Case[] }).cases
 // rnn_wide.json holds sizes at which the step products take the register-tiled kernel.
 const fixtures = { cases: [...readCases('rnn.json'), ...readCases('rnn_wide.json')] }
-const t = (d: Dumped): Tensor => tensor(d.data, { shape: d.shape })
+const t = (d: Dumped, device = 'cpu'): Tensor => tensor(d.data, { shape: d.shape, device: device as 'cpu' })
 
 function makeLayer(c: Case): nn.RNN | nn.LSTM | nn.GRU {
   const common = { numLayers: c.numLayers, bias: c.bias, batchFirst: c.batchFirst, bidirectional: c.bidirectional }
@@ -69,15 +70,16 @@ function checkGrads(module: nn.Module, c: Case, x: Tensor, h0: Tensor | null, c0
   for (const [name, g] of Object.entries(c.grads.params)) expectClose(params[name]!.grad, g, `${c.name} d ${name}`)
 }
 
-describe('recurrent layers match PyTorch (outputs, final states, every gradient)', () => {
+describe.each(DEVICES)('recurrent layers match PyTorch (outputs, final states, every gradient) on %s', (device) => {
   const layers = fixtures.cases.filter((c) => c.kind === 'layer')
   expect(layers.length).toBeGreaterThanOrEqual(50)
   test.each(layers.map((c) => [c.name, c] as const))('%s', (_, c) => {
     const layer = makeLayer(c)
     loadParams(layer, c)
-    const x = t(c.input).requiresGrad_()
-    const h0 = c.h0 ? t(c.h0).requiresGrad_() : null
-    const c0 = c.c0 ? t(c.c0).requiresGrad_() : null
+    layer.to(device as 'cpu')
+    const x = t(c.input, device).requiresGrad_()
+    const h0 = c.h0 ? t(c.h0, device).requiresGrad_() : null
+    const c0 = c.c0 ? t(c.c0, device).requiresGrad_() : null
     let input: Tensor | nn.utils.rnn.PackedSequence = x
     if (c.layout === 'packed') {
       input = packPaddedSequence(x, c.lengths!, { batchFirst: c.batchFirst, enforceSorted: c.enforceSorted })
@@ -98,29 +100,30 @@ describe('recurrent layers match PyTorch (outputs, final states, every gradient)
     expectClose(hN, c.expected.hN, `${c.name} hN`)
     if (c.expected.cN) expectClose(cN, c.expected.cN, `${c.name} cN`)
 
-    let loss = (out as Tensor).mul(t(c.weights.output!)).sum().add(hN.mul(t(c.weights.hN)).sum())
-    if (cN && c.weights.cN) loss = loss.add(cN.mul(t(c.weights.cN)).sum())
+    let loss = (out as Tensor).mul(t(c.weights.output!, device)).sum().add(hN.mul(t(c.weights.hN, device)).sum())
+    if (cN && c.weights.cN) loss = loss.add(cN.mul(t(c.weights.cN, device)).sum())
     loss.backward()
     checkGrads(layer, c, x, h0, c0)
   })
 })
 
-describe('cells match PyTorch', () => {
+describe.each(DEVICES)('cells match PyTorch on %s', (device) => {
   const cells = fixtures.cases.filter((c) => c.kind === 'cell')
   test.each(cells.map((c) => [c.name, c] as const))('%s', (_, c) => {
     const cell = makeCell(c)
     loadParams(cell, c)
-    const x = t(c.input).requiresGrad_()
-    const h0 = c.h0 ? t(c.h0).requiresGrad_() : null
-    const c0 = c.c0 ? t(c.c0).requiresGrad_() : null
+    cell.to(device as 'cpu')
+    const x = t(c.input, device).requiresGrad_()
+    const h0 = c.h0 ? t(c.h0, device).requiresGrad_() : null
+    const c0 = c.c0 ? t(c.c0, device).requiresGrad_() : null
     let h1: Tensor
     let c1: Tensor | null = null
     if (cell instanceof nn.LSTMCell) [h1, c1] = cell.forward(x, h0 && c0 ? [h0, c0] : null)
     else h1 = (cell as nn.GRUCell).forward(x, h0)
     expectClose(h1, c.expected.hN, `${c.name} h'`)
     if (c.expected.cN) expectClose(c1, c.expected.cN, `${c.name} c'`)
-    let loss = h1.mul(t(c.weights.hN)).sum()
-    if (c1 && c.weights.cN) loss = loss.add(c1.mul(t(c.weights.cN)).sum())
+    let loss = h1.mul(t(c.weights.hN, device)).sum()
+    if (c1 && c.weights.cN) loss = loss.add(c1.mul(t(c.weights.cN, device)).sum())
     loss.backward()
     checkGrads(cell, c, x, h0, c0)
   })

@@ -183,3 +183,65 @@ fn composite_recurrent_step() {
         },
     );
 }
+
+#[test]
+fn kernels_reading_strided_views() {
+    // Views are no longer copies: each consumer below reads a strided layout in place (or
+    // gathers it), and the gradient must still land in the right elements.
+    check(
+        "add-transposed",
+        vec![arg(6, &[2, 3], 81), arg(6, &[3, 2], 82)],
+        |t| t[0].add(&t[1].transpose(0, 1)?),
+    );
+    check("mul-permuted", vec![arg(24, &[2, 3, 4], 83)], |t| {
+        let p = t[0].permute(&[2, 0, 1])?;
+        p.mul(&p)
+    });
+    check(
+        "mm-transposed-both",
+        vec![arg(6, &[3, 2], 84), arg(12, &[4, 3], 85)],
+        |t| t[0].t()?.mm(&t[1].t()?),
+    );
+    check(
+        "mm-narrowed-columns",
+        vec![arg(12, &[3, 4], 86), arg(6, &[2, 3], 87)],
+        |t| t[0].narrow(1, 1, 2)?.t()?.mm(&t[1].t()?),
+    );
+    check(
+        "bmm-transposed",
+        vec![arg(24, &[2, 4, 3], 88), arg(16, &[2, 4, 2], 89)],
+        |t| t[0].transpose(1, 2)?.bmm(&t[1]),
+    );
+    check("sum-of-permuted", vec![arg(24, &[2, 3, 4], 90)], |t| {
+        t[0].permute(&[1, 2, 0])?.sum(Some(&[1]), false)
+    });
+    check("reshape-of-transposed", vec![arg(12, &[3, 4], 91)], |t| {
+        t[0].transpose(0, 1)?.reshape(&[2, 6])
+    });
+    check("view-of-view", vec![arg(60, &[3, 4, 5], 92)], |t| {
+        t[0].narrow(2, 1, 3)?
+            .select(0, 1)?
+            .unsqueeze(0)?
+            .transpose(1, 2)?
+            .squeeze(Some(0))
+    });
+    check(
+        "expand-then-mul",
+        vec![arg(4, &[4], 93), arg(12, &[3, 4], 94)],
+        |t| t[0].unsqueeze(0)?.expand(&[3, 4])?.mul(&t[1]),
+    );
+    check("cat-of-views", vec![arg(12, &[3, 4], 95)], |t| {
+        Tensor::cat(&[t[0].t()?, t[0].narrow(1, 0, 2)?.t()?], 0)
+    });
+    check(
+        "index-select-of-transposed",
+        vec![arg(12, &[3, 4], 96)],
+        |t| {
+            let idx = Tensor::from_i64(vec![2, 0, 2], vec![3]).unwrap();
+            t[0].t()?.index_select(1, &idx)
+        },
+    );
+    check("unary-rules", vec![away_from_zero(6, &[2, 3], 97)], |t| {
+        t[0].abs()?.add(&t[0].sin()?)?.add(&t[0].cos()?)
+    });
+}

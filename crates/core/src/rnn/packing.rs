@@ -107,7 +107,10 @@ pub fn pack_padded(
         })
     });
     Ok((
-        Tensor::from_f32(data, shape)?.with_grad_fn(node),
+        // Packed on the host, returned on the input's device.
+        Tensor::from_f32(data, shape)?
+            .to_device(input.device())?
+            .with_grad_fn(node),
         batch_sizes,
     ))
 }
@@ -169,7 +172,9 @@ pub fn pad_packed(
             inner,
         })
     });
-    Ok(Tensor::from_f32(out, shape)?.with_grad_fn(node))
+    Ok(Tensor::from_f32(out, shape)?
+        .to_device(data.device())?
+        .with_grad_fn(node))
 }
 
 struct PackBackward {
@@ -198,10 +203,9 @@ impl CustomBackward for PackBackward {
             .to_vec_f32();
         let mut out = vec![0.0f32; self.input.numel()];
         scatter_rows(&g, &self.map, self.inner, &mut out);
-        Ok(vec![Some(Tensor::from_f32(
-            out,
-            self.input.shape().to_vec(),
-        )?)])
+        Ok(vec![Some(
+            Tensor::from_f32(out, self.input.shape().to_vec())?.to_device(self.input.device())?,
+        )])
     }
 }
 
@@ -230,9 +234,8 @@ impl CustomBackward for PadBackward {
             .expect("called with a gradient")
             .to_vec_f32();
         let out = gather_rows(&g, &self.map, self.inner);
-        Ok(vec![Some(Tensor::from_f32(
-            out,
-            self.data.shape().to_vec(),
-        )?)])
+        Ok(vec![Some(
+            Tensor::from_f32(out, self.data.shape().to_vec())?.to_device(self.data.device())?,
+        )])
     }
 }

@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use seqtorch_core::autograd::{backward, NoGradGuard};
-use seqtorch_core::{Result, Tensor};
+use seqtorch_core::{Device, Result, Tensor};
 
 /// Deterministic values in [-1, 1) (tests must not share the global generator).
 pub fn values(n: usize, seed: u64) -> Vec<f32> {
@@ -25,9 +25,18 @@ pub fn values(n: usize, seed: u64) -> Vec<f32> {
 }
 
 pub fn leaf(data: Vec<f32>, shape: &[usize]) -> Tensor {
+    leaf_on(Device::Cpu, data, shape)
+}
+
+/// A leaf that requires grad, made on `device`.
+pub fn leaf_on(device: Device, data: Vec<f32>, shape: &[usize]) -> Tensor {
+    on(device, data, shape).requires_grad_(true).unwrap()
+}
+
+fn on(device: Device, data: Vec<f32>, shape: &[usize]) -> Tensor {
     Tensor::from_f32(data, shape.to_vec())
         .unwrap()
-        .requires_grad_(true)
+        .to_device(device)
         .unwrap()
 }
 
@@ -35,15 +44,31 @@ fn weighted_loss(out: &Tensor, w: &Tensor) -> Result<Tensor> {
     out.mul(w)?.sum(None, false)
 }
 
-/// Checks d(sum(f(x) * w))/dx for every input against central differences.
+/// Checks d(sum(f(x) * w))/dx for every input against central differences, once on every
+/// device this build can use (the CPU; GPUs where the CUDA backend finds one).
 pub fn check(
     name: &str,
     inputs: Vec<(Vec<f32>, Vec<usize>)>,
     f: impl Fn(&[Tensor]) -> Result<Tensor>,
 ) {
-    let tensors: Vec<Tensor> = inputs.iter().map(|(d, s)| leaf(d.clone(), s)).collect();
+    for device in Device::available() {
+        check_on(device, &format!("{name} on {device}"), &inputs, &f);
+    }
+}
+
+fn check_on(
+    device: Device,
+    name: &str,
+    inputs: &[(Vec<f32>, Vec<usize>)],
+    f: &impl Fn(&[Tensor]) -> Result<Tensor>,
+) {
+    let tensors: Vec<Tensor> = inputs
+        .iter()
+        .map(|(d, s)| leaf_on(device, d.clone(), s))
+        .collect();
     let out = f(&tensors).unwrap();
-    let w = Tensor::from_f32(values(out.numel(), 99), out.shape().to_vec()).unwrap();
+    assert_eq!(out.device(), device, "{name}: result left the device");
+    let w = on(device, values(out.numel(), 99), out.shape());
     backward(&weighted_loss(&out, &w).unwrap(), None, false).unwrap();
 
     let eps = 1e-2f32;
@@ -62,11 +87,11 @@ pub fn check(
             let eval = |delta: f32| -> f64 {
                 let mut args: Vec<Tensor> = inputs
                     .iter()
-                    .map(|(d, s)| Tensor::from_f32(d.clone(), s.clone()).unwrap())
+                    .map(|(d, s)| on(device, d.clone(), s))
                     .collect();
                 let mut moved = data.clone();
                 moved[j] += delta;
-                args[i] = Tensor::from_f32(moved, shape.clone()).unwrap();
+                args[i] = on(device, moved, shape);
                 weighted_loss(&f(&args).unwrap(), &w)
                     .unwrap()
                     .item()
