@@ -158,7 +158,8 @@ const ctor =
   (...args: unknown[]) =>
     new (C as new (...a: unknown[]) => unknown)(...args)
 
-const TENSOR_OPTS = ['dtype', 'requiresGrad']
+const TENSOR_OPTS = ['dtype', 'requiresGrad', 'device']
+const DEVICE_NAMES = fc.constantFrom('cpu', 'cuda', 'cuda:0', 'cuda:7', 'cpu:0', 'cpu:1', 'gpu', 'cuda:', 'cuda:-1', '')
 const DATA_OPTS = [...TENSOR_OPTS, 'shape']
 const RNN_OPTS = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'projSize', 'nonlinearity']
 const LOSS_OPTS = ['reduction', 'weight', 'posWeight', 'ignoreIndex', 'labelSmoothing', 'delta']
@@ -184,6 +185,9 @@ export const targets: Target[] = [
   target('manualSeed', [fc.oneof(edgeNumber, a, fc.bigInt())], st.manualSeed as AnyFn),
   target('setNumThreads', [fc.oneof(fc.integer({ min: -2, max: 4 }), edgeNumber, a)], st.setNumThreads as AnyFn),
   target('setMemoryLimit', [fc.oneof(edgeNumber, a)], st.setMemoryLimit as AnyFn),
+  target('availableDevices', [], st.availableDevices as AnyFn),
+  target('cuda.isAvailable', [], () => st.cuda.isAvailable()),
+  target('cuda.deviceCount', [], () => st.cuda.deviceCount()),
 
   // ----- Tensor methods -----
   ...['numel', 'toArray', 'data', 'toBigInt64Array', 'item', 'detach', 'clone', 'neg', 'exp', 'log', 'sigmoid', 'tanh', 'relu', 'sin', 'cos', 'abs', 'sqrt', 'flatten', 'float', 'long', 'toString'].map((m) => method(m, [])),
@@ -209,7 +213,12 @@ export const targets: Target[] = [
   method('narrow', [fc.oneof(smallInt, a), fc.oneof(smallInt, edgeNumber), fc.oneof(smallInt, edgeNumber, a)]),
   method('indexSelect', [fc.oneof(smallInt, a), fc.oneof(tensorRef, fc.array(smallInt, { maxLength: 4 }), a)]),
   method('copy_', [fc.oneof(tensorRef, a)]),
-  method('to', [fc.oneof(fc.constantFrom('float32', 'int64'), a)]),
+  method('to', [fc.oneof(fc.constantFrom('float32', 'int64'), DEVICE_NAMES, a)]),
+  method('cpu', []),
+  method('cuda', [fc.oneof(smallInt, a)]),
+  method('contiguous', []),
+  method('isContiguous', []),
+  method('device', []),
   method('requiresGrad_', [fc.oneof(fc.boolean(), a)]),
   method('backward', [fc.oneof(tensorRef, optionsFor(['retainGraph']), a), optionsFor(['retainGraph'])]),
   {
@@ -245,6 +254,20 @@ export const targets: Target[] = [
   on('module', 'forward', [fc.oneof(tensorRef, packedRef, a), fc.oneof(tensorRef, fc.array(tensorRef, { maxLength: 3 }), a)]),
   on('module', 'loadStateDict', [fc.oneof(fc.dictionary(fc.constantFrom('weight', 'bias', 'weight_ih_l0', 'weight_hh_l0', '0.weight', '__proto__'), tensorRef), a), optionsFor(['strict'])]),
   on('module', 'stateDict', []),
+  on('module', 'to', [fc.oneof(DEVICE_NAMES, a)]),
+  on('module', 'cpu', []),
+  on('module', 'step', [fc.oneof(tensorRef, a), fc.oneof(tensorRef, fc.array(tensorRef, { maxLength: 3 }), a)]),
+  {
+    name: 'module.stream().step',
+    args: fc.tuple(moduleRef, fc.oneof(tensorRef, a), fc.oneof(tensorRef, a)),
+    call: ([m, state, x]) => {
+      const stream = (m as { stream?: (s: unknown) => { step: (x: unknown) => unknown } }).stream
+      if (typeof stream !== 'function') throw new TypeError('stream is not a method here')
+      const s = stream.call(m, state)
+      s.step(x)
+      return s.step(x)
+    },
+  },
   on('module', 'train', [fc.oneof(fc.boolean(), a)]),
   on('module', 'eval', []),
   on('module', 'zeroGrad', []),

@@ -81,6 +81,10 @@ abstract class RNNBase extends Module {
   readonly dropout: number
   readonly bidirectional: boolean
   readonly projSize: number
+  /** @internal The configuration as the core holds it, checked once. */
+  protected readonly _native: InstanceType<typeof native.NativeRnn>
+  /** @internal The weights' field names, in the order the core takes them. */
+  private readonly _weightNames: readonly string[]
 
   protected constructor(mode: Mode, inputSize: number, hiddenSize: number, options: LSTMOptions) {
     super()
@@ -97,7 +101,7 @@ abstract class RNNBase extends Module {
       throw new RangeError('dropout should be a number in range [0, 1] representing the probability of an element being zeroed')
     }
     this.dropout = dropout
-    native.rnnCheckOptions(this.nativeOptions())
+    this._native = new native.NativeRnn(this.nativeOptions())
     if (dropout > 0 && this.numLayers === 1) {
       process.emitWarning(
         `dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects num_layers greater than 1, but got dropout=${dropout} and num_layers=1`,
@@ -108,11 +112,13 @@ abstract class RNNBase extends Module {
     // weights that together pass the memory ceiling).
     const stdv = 1 / Math.sqrt(this.hiddenSize)
     const self = this as unknown as Record<string, Parameter>
-    for (const { name, shape } of native.rnnWeightSpecs(this.nativeOptions(), false)) {
+    const specs = native.rnnWeightSpecs(this.nativeOptions(), false)
+    for (const { name, shape } of specs) {
       const p = new Parameter(zeros(shape))
       uniform_(p, -stdv, stdv)
       self[name] = p
     }
+    this._weightNames = specs.map((s) => s.name)
   }
 
   /** @internal */
@@ -130,9 +136,15 @@ abstract class RNNBase extends Module {
     }
   }
 
-  /** Every weight in PyTorch's order (`_flat_weights`). */
+  /** Every weight in PyTorch's order (`_flat_weights`), read from the fields on each call so a
+   * reassigned parameter is the one used. */
   get allWeights(): Parameter[] {
-    return [...this.ownParameters()].map(([, p]) => p)
+    const self = this as unknown as Record<string, unknown>
+    return this._weightNames.map((name) => {
+      const p = self[name]
+      if (!(p instanceof Tensor)) throw new TypeError(`${this.constructor.name}: weight '${name}' must be a Parameter, got ${v.describe(p)}`)
+      return p as Parameter
+    })
   }
 
   /** Kept for PyTorch compatibility; weights are always used in place. */
@@ -154,8 +166,7 @@ abstract class RNNBase extends Module {
       c0 = c0 && c0.indexSelect(1, sorted)
     }
     const data = packed ? packed.data : (input as Tensor)
-    const outs = native.rnnForward(
-      this.nativeOptions(),
+    const outs = this._native.forward(
       data._h,
       packed ? packed.batchSizesArray() : null,
       h0?._h ?? null,
@@ -185,23 +196,17 @@ abstract class RNNBase extends Module {
       throw new Error(`${name}: a bidirectional layer also reads the sequence backwards, so it cannot be streamed one step at a time; call forward() on the whole sequence`)
     }
     if (!(input instanceof Tensor)) throw new TypeError(`${name}: input must be a Tensor, got ${v.describe(input)}`)
-    if (input.ndim !== 1 && input.ndim !== 2) {
-      throw new Error(`${name}: expected one time step, [batch, input_size] or [input_size], got a ${input.ndim}-D tensor`)
-    }
     for (const [what, t] of [['hx', h0], ['cx', c0]] as const) {
       if (t !== null && t !== undefined && !(t instanceof Tensor)) throw new TypeError(`${name}: ${what} must be a Tensor, got ${v.describe(t)}`)
     }
-    const outs = native.rnnForward(
-      { ...this.nativeOptions(), batchFirst: false },
-      input.unsqueeze(0)._h,
-      null,
+    const outs = this._native.step(
+      input._h,
       (h0 as Tensor | null | undefined)?._h ?? null,
       (c0 as Tensor | null | undefined)?._h ?? null,
       this.allWeights.map((w) => w._h),
       this.training,
     ) as NativeTensor[]
-    const y = new Tensor(outs[0] as NativeTensor).select(0, 0)
-    return [y, new Tensor(outs[1] as NativeTensor), outs[2] ? new Tensor(outs[2]) : null]
+    return [new Tensor(outs[0] as NativeTensor), new Tensor(outs[1] as NativeTensor), outs[2] ? new Tensor(outs[2]) : null]
   }
 
   override extraRepr(): string {
@@ -343,6 +348,8 @@ abstract class RNNCellBase extends Module {
   declare weight_hh: Parameter
   declare bias_ih?: Parameter
   declare bias_hh?: Parameter
+  /** @internal The cell as the core sees it: a one-layer, one-direction stack. */
+  private readonly _native: InstanceType<typeof native.NativeRnn>
 
   protected constructor(
     private readonly cellMode: Mode,
@@ -354,6 +361,7 @@ abstract class RNNCellBase extends Module {
     this.inputSize = checkSize('input_size', inputSize)
     this.hiddenSize = checkSize('hidden_size', hiddenSize)
     this.bias = bias
+    this._native = new native.NativeRnn(this.cellOptions())
     const stdv = 1 / Math.sqrt(this.hiddenSize)
     const self = this as unknown as Record<string, Parameter>
     for (const { name, shape } of native.rnnWeightSpecs(this.cellOptions(), true)) {
@@ -405,8 +413,7 @@ abstract class RNNCellBase extends Module {
     const h = hx === null || hx === undefined ? null : this.checkHidden(x, hx, 'hx')
     const c = cx === null || cx === undefined ? null : this.checkHidden(x, cx, 'cx')
     const weights = [this.weight_ih, this.weight_hh, ...(this.bias ? [this.bias_ih as Parameter, this.bias_hh as Parameter] : [])]
-    const outs = native.rnnForward(
-      this.cellOptions(),
+    const outs = this._native.forward(
       x.unsqueeze(0)._h,
       null,
       h ? h.unsqueeze(0)._h : null,

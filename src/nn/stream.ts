@@ -1,6 +1,7 @@
 // Streaming inference: feed a recurrent layer one time step per call and keep its state
 // between calls (a chat model reading tokens as they arrive, a sensor model reading samples).
 
+import { isGradEnabled } from '../autograd.js'
 import type { Tensor } from '../tensor.js'
 
 /** A layer that can advance one time step: `step(x_t, state?)` returns `[y_t, state']`. */
@@ -35,7 +36,9 @@ export class RecurrentStream<S extends Tensor | readonly [Tensor, Tensor]> {
   /** Runs one time step: `input` is [batch, inputSize] or [inputSize]; returns the output. */
   step(input: Tensor): Tensor {
     const [y, next] = this.layer.step(input, this.current)
-    this.current = (Array.isArray(next) ? [next[0].detach(), next[1].detach()] : (next as Tensor).detach()) as unknown as S
+    // Without grad mode the state has no history to cut.
+    const detach = (t: Tensor) => (isGradEnabled() ? t.detach() : t)
+    this.current = (Array.isArray(next) ? [detach(next[0]), detach(next[1])] : detach(next as Tensor)) as unknown as S
     return y
   }
 

@@ -160,14 +160,14 @@ fn prepared_recurrent_weights_are_reused_until_a_weight_changes() {
     let x = Tensor::from_f32(seq(18).iter().map(|v| v * 0.1).collect(), vec![3, 2, 3]).unwrap();
     let start = prepared_weight_builds();
     let first = step(&cfg, &x, &w);
-    // W_hh and W_hr of two layers.
-    assert_eq!(prepared_weight_builds() - start, 4);
+    // W_hh and W_hr of two layers, and W_ih (six input rows: a short input).
+    assert_eq!(prepared_weight_builds() - start, 6);
     for _ in 0..50 {
         assert_eq!(step(&cfg, &x, &w), first);
     }
     assert_eq!(
         prepared_weight_builds() - start,
-        4,
+        6,
         "steps rebuilt prepared weights"
     );
 
@@ -179,7 +179,7 @@ fn prepared_recurrent_weights_are_reused_until_a_weight_changes() {
         w_hh_l1.copy_(&zeros).unwrap();
     }
     let after_copy = step(&cfg, &x, &w);
-    assert_eq!(prepared_weight_builds() - start, 5);
+    assert_eq!(prepared_weight_builds() - start, 7);
     let fresh: Vec<Tensor> = w.iter().map(|t| t.deep_copy().unwrap()).collect();
     assert_eq!(
         after_copy,
@@ -188,7 +188,7 @@ fn prepared_recurrent_weights_are_reused_until_a_weight_changes() {
     );
     assert_ne!(after_copy, first);
 
-    // An optimizer step writes every weight in place: all four are rebuilt once.
+    // An optimizer step writes every weight in place: all six are rebuilt once.
     for t in &w {
         t.set_grad(Some(
             Tensor::from_f32(vec![0.5; t.numel()], t.shape().to_vec()).unwrap(),
@@ -207,7 +207,7 @@ fn prepared_recurrent_weights_are_reused_until_a_weight_changes() {
     sgd_step(&sgd, &w, &mut states).unwrap();
     let base = prepared_weight_builds();
     let after_step = step(&cfg, &x, &w);
-    assert_eq!(prepared_weight_builds() - base, 4);
+    assert_eq!(prepared_weight_builds() - base, 6);
     let fresh: Vec<Tensor> = w.iter().map(|t| t.deep_copy().unwrap()).collect();
     assert_eq!(after_step, step(&cfg, &x, &fresh));
 }

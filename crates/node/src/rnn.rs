@@ -148,6 +148,112 @@ pub fn rnn_forward(
     Ok(result)
 }
 
+/// A recurrent layer's configuration, parsed and checked once when the layer is made, so each
+/// forward or streaming step skips reading the options object.
+#[napi]
+pub struct NativeRnn {
+    cfg: RnnConfig,
+}
+
+fn stack_outputs(
+    env: &Env,
+    out: seqtorch_core::Result<rnn::RnnOutput>,
+) -> Result<Vec<NativeTensor>> {
+    let out = guard(env, || out)?;
+    let mut result = vec![
+        NativeTensor::wrap(env, out.output)?,
+        NativeTensor::wrap(env, out.h_n)?,
+    ];
+    if let Some(c) = out.c_n {
+        result.push(NativeTensor::wrap(env, c)?);
+    }
+    Ok(result)
+}
+
+fn tensors(list: &[&NativeTensor]) -> seqtorch_core::Result<Vec<Tensor>> {
+    list.iter().map(|w| w.get()).collect()
+}
+
+#[napi]
+impl NativeRnn {
+    #[napi(constructor)]
+    pub fn new(env: Env, options: RnnOptions) -> Result<NativeRnn> {
+        guard(&env, || {
+            Ok(NativeRnn {
+                cfg: config(&options)?,
+            })
+        })
+    }
+
+    /// The whole stack over a sequence: `[output, hN]` or, for LSTM, `[output, hN, cN]`.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward(
+        &self,
+        env: Env,
+        input: &NativeTensor,
+        batch_sizes: Option<Vec<f64>>,
+        hx: Option<&NativeTensor>,
+        cx: Option<&NativeTensor>,
+        weights: Vec<&NativeTensor>,
+        training: bool,
+    ) -> Result<Vec<NativeTensor>> {
+        // Run under `guard` so a panic becomes an exception; the result is wrapped after.
+        let out = guard(&env, || {
+            let ws = tensors(&weights)?;
+            let bs = batch_sizes
+                .as_deref()
+                .map(|b| sizes_of("batch_sizes", b))
+                .transpose()?;
+            let hx = hx.map(|h| h.get()).transpose()?;
+            let cx = cx.map(|c| c.get()).transpose()?;
+            Ok(rnn::rnn_forward(
+                &self.cfg,
+                RnnInput {
+                    input: &input.get()?,
+                    batch_sizes: bs.as_deref(),
+                    hx: hx.as_ref(),
+                    cx: cx.as_ref(),
+                    weights: &ws,
+                    training,
+                },
+            ))
+        })?;
+        stack_outputs(&env, out)
+    }
+
+    /// One time step (streaming): input [batch, input_size] or [input_size]; returns the
+    /// step's output and the new states.
+    #[napi]
+    pub fn step(
+        &self,
+        env: Env,
+        input: &NativeTensor,
+        hx: Option<&NativeTensor>,
+        cx: Option<&NativeTensor>,
+        weights: Vec<&NativeTensor>,
+        training: bool,
+    ) -> Result<Vec<NativeTensor>> {
+        let out = guard(&env, || {
+            let ws = tensors(&weights)?;
+            let hx = hx.map(|h| h.get()).transpose()?;
+            let cx = cx.map(|c| c.get()).transpose()?;
+            Ok(rnn::rnn_step(
+                &self.cfg,
+                RnnInput {
+                    input: &input.get()?,
+                    batch_sizes: None,
+                    hx: hx.as_ref(),
+                    cx: cx.as_ref(),
+                    weights: &ws,
+                    training,
+                },
+            ))
+        })?;
+        stack_outputs(&env, out)
+    }
+}
+
 #[napi(object, object_from_js = false)]
 pub struct PackedData {
     pub data: NativeTensor,

@@ -42,6 +42,11 @@ pub fn gemm_ab_strided(
     }
     #[cfg(target_arch = "x86_64")]
     {
+        if m == 1 && k >= 4 && std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the processor supports AVX-512F; sizes were checked above.
+            unsafe { row_vector_avx512(n, k, a, a_strides.1, b, c, beta) };
+            return;
+        }
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the processor supports AVX-512F; sizes were checked above.
             unsafe { avx512::gemm_ab(m, n, k, a, a_strides, b, c, beta) };
@@ -55,6 +60,52 @@ pub fn gemm_ab_strided(
         }
     }
     packed_fallback(m, n, k, a, a_strides, b, c, beta);
+}
+
+/// `c = a @ b + beta * c` for a single row `a` (a streaming step's product): B is read row after
+/// row, sequentially, four rows per pass over C (which stays in L1). The tiled kernel walks B
+/// in 32-column panels, strided; for one row of A there is no reuse of B to win, only the
+/// memory stream, which this order keeps straight.
+#[inline(always)]
+fn row_vector(n: usize, k: usize, a: &[f32], cs: usize, b: &[f32], c: &mut [f32], beta: f32) {
+    let c = &mut c[..n];
+    if beta == 0.0 {
+        c.fill(0.0);
+    } else if beta != 1.0 {
+        c.iter_mut().for_each(|v| *v *= beta);
+    }
+    let mut p = 0;
+    while p + 4 <= k {
+        let (a0, a1, a2, a3) = (a[p * cs], a[(p + 1) * cs], a[(p + 2) * cs], a[(p + 3) * cs]);
+        let rows = &b[p * n..(p + 4) * n];
+        let (b0, rest) = rows.split_at(n);
+        let (b1, rest) = rest.split_at(n);
+        let (b2, b3) = rest.split_at(n);
+        for ((((c, &x0), &x1), &x2), &x3) in c.iter_mut().zip(b0).zip(b1).zip(b2).zip(b3) {
+            *c += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
+        }
+        p += 4;
+    }
+    for p in p..k {
+        let ap = a[p * cs];
+        c.iter_mut()
+            .zip(&b[p * n..(p + 1) * n])
+            .for_each(|(c, &x)| *c += ap * x);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn row_vector_avx512(
+    n: usize,
+    k: usize,
+    a: &[f32],
+    cs: usize,
+    b: &[f32],
+    c: &mut [f32],
+    beta: f32,
+) {
+    row_vector(n, k, a, cs, b, c, beta)
 }
 
 /// Whether this processor has one of the kernels above (AVX-512 or AVX2+FMA). Without one,
@@ -468,6 +519,10 @@ mod tests {
             (16, 33, 32),
             (32, 48, 5),
             (4, 7, 0),
+            // One row (a streaming step): the row-streaming kernel, with k not a multiple of 4.
+            (1, 768, 130),
+            (1, 5, 9),
+            (1, 33, 4),
         ] {
             let a: Vec<f32> = (0..m * k)
                 .map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1)

@@ -25,6 +25,9 @@ pub struct DirWeights<'a> {
     pub w_hr: Option<&'a [f32]>,
     pub w_hh_t: &'a [f32],
     pub w_hr_t: Option<&'a [f32]>,
+    /// W_ih transposed, prepared only for short inputs (streaming steps): there the packed
+    /// GEMM would repack all of W_ih for a handful of rows on every call.
+    pub w_ih_t: Option<&'a [f32]>,
 }
 
 /// What backward needs, one row per (step, active batch row) like the layer input.
@@ -176,14 +179,18 @@ pub fn forward(
     } else {
         vec![0.0f32; n * g]
     };
+    let (w_ih, w_ih_layout) = match w.w_ih_t {
+        Some(t) => (t, Transpose::No),
+        None => (w.w_ih, Transpose::Yes),
+    };
     sgemm(
         n,
         in_size,
         g,
         x,
         Transpose::No,
-        w.w_ih,
-        Transpose::Yes,
+        w_ih,
+        w_ih_layout,
         &mut xw,
         if has_bias { 1.0 } else { 0.0 },
     );

@@ -14,4 +14,4 @@ mod stack;
 
 pub use config::{RnnConfig, RnnMode};
 pub use packing::{pack_padded, pad_packed};
-pub use stack::{prepared_weight_builds, rnn_forward, RnnInput, RnnOutput};
+pub use stack::{prepared_weight_builds, rnn_forward, rnn_step, RnnInput, RnnOutput};

@@ -307,8 +307,16 @@ fn prepared_transpose(w: &Tensor) -> Result<Arc<Vec<f32>>> {
     })
 }
 
-/// One direction's W_hh and (with a projection) W_hr, transposed.
-type PreparedDirection = (Arc<Vec<f32>>, Option<Arc<Vec<f32>>>);
+/// Input rows up to which the input projection reads a prepared W_ih^T instead of packing W_ih
+/// (a streaming step has one row per sequence). Above it the packed GEMM's copy is amortised.
+const PREPARED_INPUT_MAX_ROWS: usize = 64;
+
+/// One direction's W_hh, (with a projection) W_hr and (for short inputs) W_ih, transposed.
+struct PreparedDirection {
+    w_hh_t: Arc<Vec<f32>>,
+    w_hr_t: Option<Arc<Vec<f32>>>,
+    w_ih_t: Option<Arc<Vec<f32>>>,
+}
 
 /// The weights read in place (no copies), plus each direction's prepared transposes.
 struct WeightViews<'t> {
@@ -317,7 +325,8 @@ struct WeightViews<'t> {
 }
 
 impl<'t> WeightViews<'t> {
-    fn new(cfg: &RnnConfig, weights: &'t [Tensor]) -> Result<WeightViews<'t>> {
+    /// `rows`: input rows per direction (steps x batch), which decides whether W_ih^T pays.
+    fn new(cfg: &RnnConfig, weights: &'t [Tensor], rows: usize) -> Result<WeightViews<'t>> {
         let k = cfg.weights_per_direction();
         let host = weights
             .iter()
@@ -327,7 +336,12 @@ impl<'t> WeightViews<'t> {
             .chunks_exact(k)
             .map(|w| {
                 let w_hr = (cfg.proj_size > 0).then(|| prepared_transpose(&w[k - 1]));
-                Ok((prepared_transpose(&w[1])?, w_hr.transpose()?))
+                let w_ih = (rows <= PREPARED_INPUT_MAX_ROWS).then(|| prepared_transpose(&w[0]));
+                Ok(PreparedDirection {
+                    w_hh_t: prepared_transpose(&w[1])?,
+                    w_hr_t: w_hr.transpose()?,
+                    w_ih_t: w_ih.transpose()?,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(WeightViews { host, transposed })
@@ -343,7 +357,7 @@ impl<'t> WeightViews<'t> {
         let per_dir = data
             .chunks_exact(k)
             .zip(&self.transposed)
-            .map(|(w, (w_hh_t, w_hr_t))| {
+            .map(|(w, p)| {
                 let mut i = 2;
                 let (b_ih, b_hh) = if cfg.bias {
                     i += 2;
@@ -358,8 +372,9 @@ impl<'t> WeightViews<'t> {
                     b_ih,
                     b_hh,
                     w_hr,
-                    w_hh_t: w_hh_t.as_slice(),
-                    w_hr_t: w_hr_t.as_deref().map(|v| v.as_slice()),
+                    w_hh_t: p.w_hh_t.as_slice(),
+                    w_hr_t: p.w_hr_t.as_deref().map(|v| v.as_slice()),
+                    w_ih_t: p.w_ih_t.as_deref().map(|v| v.as_slice()),
                 }
             })
             .collect();
@@ -440,6 +455,38 @@ impl FusedOp for RnnStack<'_> {
     }
 }
 
+/// One time step through the whole stack, for streaming: `input` is [batch, input_size] (or
+/// [input_size] unbatched), states as in `rnn_forward`. Returns the last layer's output for
+/// this step ([batch, D * out], a view) and the new states. Uses the same fused kernels and
+/// prepared weights as a full forward.
+pub fn rnn_step(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
+    if inp.batch_sizes.is_some() {
+        bail!(
+            value,
+            "{}.step(): takes one time step, not a packed sequence",
+            cfg.mode.name()
+        );
+    }
+    if inp.input.ndim() != 1 && inp.input.ndim() != 2 {
+        bail!(
+            value,
+            "{}.step(): expected one time step, [batch, input_size] or [input_size], got a {}-D tensor",
+            cfg.mode.name(),
+            inp.input.ndim()
+        );
+    }
+    let time_major = RnnConfig {
+        batch_first: false,
+        ..cfg.clone()
+    };
+    let x = inp.input.unsqueeze(0)?;
+    let out = rnn_forward(&time_major, RnnInput { input: &x, ..inp })?;
+    Ok(RnnOutput {
+        output: out.output.select(0, 0)?,
+        ..out
+    })
+}
+
 /// Runs the stack on the device its tensors share. Records one autograd node when grad mode is
 /// on and anything requires grad.
 pub fn rnn_forward(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
@@ -469,7 +516,7 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
     } else {
         raw
     };
-    let views = WeightViews::new(cfg, inp.weights)?;
+    let views = WeightViews::new(cfg, inp.weights, lay.rows)?;
     let weights = views.borrow(cfg)?;
 
     let (d, out, hid, b) = (
@@ -670,7 +717,7 @@ impl CustomBackward for RnnBackward {
         };
 
         let weight_tensors = &self.inputs[self.inputs.len() - self.num_weights..];
-        let views = WeightViews::new(cfg, weight_tensors)?;
+        let views = WeightViews::new(cfg, weight_tensors, lay.rows)?;
         let weights = views.borrow(cfg)?;
         let k = cfg.weights_per_direction();
         let mut weight_grads: Vec<Option<Tensor>> = vec![None; self.num_weights];

@@ -1,0 +1,59 @@
+//! Times one streaming step (batch 1, state carried) of the streaming bench's GRU through the
+//! core alone, without Node.
+//!
+//!     cargo run --release -p seqtorch-core --example stream_step
+
+use std::time::Instant;
+
+use seqtorch_core::autograd::NoGradGuard;
+use seqtorch_core::rnn::{rnn_step, RnnConfig, RnnInput, RnnMode};
+use seqtorch_core::Tensor;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    let _ng = NoGradGuard::new();
+    let cfg = RnnConfig {
+        mode: RnnMode::Gru,
+        input_size: 128,
+        hidden_size: 256,
+        num_layers: 2,
+        bias: true,
+        batch_first: false,
+        dropout: 0.0,
+        bidirectional: false,
+        proj_size: 0,
+    };
+    let weights: Vec<Tensor> = cfg
+        .weight_specs()
+        .into_iter()
+        .map(|(_, s)| {
+            let n: usize = s.iter().product();
+            Tensor::from_f32((0..n).map(|i| ((i % 17) as f32 - 8.0) * 0.01).collect(), s).unwrap()
+        })
+        .collect();
+    let x = Tensor::from_f32(vec![0.1; 128], vec![1, 128]).unwrap();
+    let mut h: Option<Tensor> = None;
+    for round in 0..3 {
+        let reps = 20_000;
+        let t = Instant::now();
+        for _ in 0..reps {
+            let out = rnn_step(
+                &cfg,
+                RnnInput {
+                    input: &x,
+                    batch_sizes: None,
+                    hx: h.as_ref(),
+                    cx: None,
+                    weights: &weights,
+                    training: false,
+                },
+            )
+            .unwrap();
+            h = Some(out.h_n);
+        }
+        let us = t.elapsed().as_secs_f64() * 1e6 / reps as f64;
+        println!("round {round}: {us:.1} µs per step");
+    }
+}
