@@ -14,6 +14,7 @@ pub use rmsprop::{rmsprop_step, RmsPropConfig};
 pub use sgd::{sgd_step, SgdConfig};
 pub use state::ParamState;
 
+use crate::backend::fused::{self, FusedOp};
 use crate::backend::CpuStorage;
 use crate::device::same_device;
 use crate::storage::Storage;
@@ -34,11 +35,81 @@ fn put_back(t: &Tensor, v: Vec<f32>) {
     }
 }
 
+/// One parameter's in-place update, a fused op: the CPU body moves the state tensors' buffers
+/// into the update loop and back; a CUDA body comes with the CUDA backend.
+struct ParamUpdate<'a, F> {
+    op: &'static str,
+    param: &'a Tensor,
+    grad: &'a Tensor,
+    state: &'a mut ParamState,
+    update: &'a mut F,
+}
+
+impl<F: FnMut(&mut [f32], &[f32], &mut HostState)> FusedOp for ParamUpdate<'_, F> {
+    type Output = ();
+
+    fn name(&self) -> &'static str {
+        self.op
+    }
+
+    fn operands(&self) -> Vec<&Tensor> {
+        let mut v = vec![self.param, self.grad];
+        v.extend(self.state.buffers.values());
+        v
+    }
+
+    fn cpu(self) -> Result<()> {
+        let (p, g, s) = (self.param, self.grad, self.state);
+        // State buffers of our own making are contiguous and private; a loaded or shared one
+        // is replaced by a private copy first.
+        for buf in s.buffers.values_mut() {
+            let shared = std::sync::Arc::strong_count(&buf.0.storage) > 1;
+            if !buf.is_contiguous()
+                || buf.layout().offset() != 0
+                || shared
+                || buf.storage().len() != buf.numel()
+            {
+                *buf = buf.deep_copy()?;
+            }
+        }
+        let mut host = HostState {
+            step: s.step,
+            buffers: s
+                .buffers
+                .iter()
+                .map(|(k, t)| (k.clone(), take_buffer(t)))
+                .collect(),
+        };
+        {
+            let grad = g.host()?;
+            let gv = grad.f32("gradient")?;
+            let range = p.layout().contiguous_range().expect("checked contiguous");
+            let mut data = p.storage_mut();
+            let Some(CpuStorage::F32(d)) = data.as_cpu_mut() else {
+                unreachable!("checked float32 on the cpu")
+            };
+            (self.update)(&mut d[range], gv, &mut host);
+        }
+        s.step = host.step;
+        for (name, v) in host.buffers {
+            match s.buffers.get(&name) {
+                Some(t) => put_back(t, v),
+                None => {
+                    let shape = p.shape().to_vec();
+                    let t = Tensor::from_storage(Storage::Cpu(CpuStorage::F32(v)), shape);
+                    s.buffers.insert(name, t);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Runs `update(param, grad, state)` for each parameter that has a gradient: one fused,
 /// in-place update per parameter on the device the parameter, its gradient and its state
 /// share. On the CPU the state tensors' buffers are moved into the loop and back, uncopied.
 pub(crate) fn for_each_param(
-    op: &str,
+    op: &'static str,
     params: &[Tensor],
     states: &mut [ParamState],
     mut update: impl FnMut(&mut [f32], &[f32], &mut HostState),
@@ -104,47 +175,13 @@ pub(crate) fn for_each_param(
     }
     for (p, s) in params.iter().zip(states.iter_mut()) {
         let Some(g) = p.grad() else { continue };
-        // State buffers of our own making are contiguous and private; a loaded or shared one
-        // is replaced by a private copy first.
-        for buf in s.buffers.values_mut() {
-            let shared = std::sync::Arc::strong_count(&buf.0.storage) > 1;
-            if !buf.is_contiguous()
-                || buf.layout().offset() != 0
-                || shared
-                || buf.storage().len() != buf.numel()
-            {
-                *buf = buf.deep_copy()?;
-            }
-        }
-        let mut host = HostState {
-            step: s.step,
-            buffers: s
-                .buffers
-                .iter()
-                .map(|(k, t)| (k.clone(), take_buffer(t)))
-                .collect(),
-        };
-        {
-            let grad = g.host()?;
-            let gv = grad.f32("gradient")?;
-            let range = p.layout().contiguous_range().expect("checked contiguous");
-            let mut data = p.storage_mut();
-            let Some(CpuStorage::F32(d)) = data.as_cpu_mut() else {
-                unreachable!("checked float32 on the cpu")
-            };
-            update(&mut d[range], gv, &mut host);
-        }
-        s.step = host.step;
-        for (name, v) in host.buffers {
-            match s.buffers.get(&name) {
-                Some(t) => put_back(t, v),
-                None => {
-                    let shape = p.shape().to_vec();
-                    let t = Tensor::from_storage(Storage::Cpu(CpuStorage::F32(v)), shape);
-                    s.buffers.insert(name, t);
-                }
-            }
-        }
+        fused::run(ParamUpdate {
+            op,
+            param: p,
+            grad: &g,
+            state: s,
+            update: &mut update,
+        })?;
     }
     Ok(())
 }

@@ -328,10 +328,6 @@ impl<'t> WeightViews<'t> {
     /// `rows`: input rows per direction (steps x batch), which decides whether W_ih^T pays.
     fn new(cfg: &RnnConfig, weights: &'t [Tensor], rows: usize) -> Result<WeightViews<'t>> {
         let k = cfg.weights_per_direction();
-        let host = weights
-            .iter()
-            .map(|w| w.host())
-            .collect::<Result<Vec<_>>>()?;
         let transposed = weights
             .chunks_exact(k)
             .map(|w| {
@@ -343,6 +339,12 @@ impl<'t> WeightViews<'t> {
                     w_ih_t: w_ih.transpose()?,
                 })
             })
+            .collect::<Result<Vec<_>>>()?;
+        // Read guards last: building a transpose reads the weight too, and one thread should
+        // not hold a lock while taking it again.
+        let host = weights
+            .iter()
+            .map(|w| w.host())
             .collect::<Result<Vec<_>>>()?;
         Ok(WeightViews { host, transposed })
     }
