@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 
-import { availableDevices, cuda, manualSeed, nn, noGrad, optim, randn, stack, tensor, Tensor, zeros } from '../index.js'
+import { availableDevices, cuda, ErrorCode, manualSeed, nn, noGrad, optim, randn, stack, tensor, Tensor, zeros } from '../index.js'
 import { native } from '../src/native.js'
 import { DEVICES } from './helpers/devices.js'
 
@@ -32,7 +32,7 @@ describe('devices in this build', () => {
       () => new nn.Linear(2, 3).to('cuda:0'),
     ]) {
       const e = deviceError(f)
-      expect(e.code).toBe('SEQTORCH_DEVICE')
+      expect(e.code).toBe(ErrorCode.device)
       expect(e.message).toMatch(/cuda:\d/)
       expect(e.message).toContain('no CUDA backend')
     }
