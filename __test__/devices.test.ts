@@ -21,6 +21,16 @@ describe('devices in this build', () => {
     expect(cuda.isAvailable()).toBe(cuda.deviceCount() > 0)
   })
 
+  test('cuda.status() says what was found and why CUDA cannot be used', () => {
+    const s = cuda.status()
+    expect(typeof s.compiled).toBe('boolean')
+    if (s.compiled) expect(s.libraries.map((l) => l.name)).toEqual(['cuda', 'nvrtc', 'cublasLt', 'cublas', 'curand'])
+    if (!cuda.isAvailable()) expect(s.reason).toMatch(/CUDA|GPU/)
+    for (const l of s.libraries) {
+      if (!l.found) expect(s.reason).toContain(`lib${l.name}.so`)
+    }
+  })
+
   test('asking for a device that is not there is a clear device error, before any data is made', () => {
     if (cuda.isAvailable()) return
     for (const f of [
@@ -34,7 +44,7 @@ describe('devices in this build', () => {
       const e = deviceError(f)
       expect(e.code).toBe(ErrorCode.device)
       expect(e.message).toMatch(/cuda:\d/)
-      expect(e.message).toContain('no CUDA backend')
+      expect(e.message).toContain(cuda.status().reason!)
     }
     expect(() => tensor([1]).to('gpu' as never)).toThrow(TypeError)
     expect(() => tensor([1], { device: 'tpu' as never })).toThrow('Expected one of cpu, cuda device type at start of device string: tpu')

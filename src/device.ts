@@ -1,5 +1,6 @@
 // Devices: where tensors live. `cpu` always; `cuda:N` when seqtorch's CUDA backend is compiled
-// in and finds a GPU (it is not in this build, so `cuda.isAvailable()` is false).
+// in and finds a GPU. The addon carries the CUDA backend's foundation (libraries loaded at run
+// time, kernels compiled by NVRTC) but no CUDA storage yet, so `cuda.isAvailable()` is false.
 
 import { native } from './native.js'
 import * as v from './validate.js'
@@ -24,8 +25,27 @@ export function availableDevices(): string[] {
   return native.availableDevices()
 }
 
-/** The CUDA backend's state, like `torch.cuda`. Neither function throws. */
+/** What `cuda.status()` reports. */
+export interface CudaStatus {
+  /** Whether this addon was built with the CUDA backend. */
+  compiled: boolean
+  /** Each CUDA library the backend loads, and whether this process found it. */
+  libraries: { name: string; found: boolean }[]
+  /** Files loaded from the directories in `SEQTORCH_CUDA_PATH`. */
+  preloaded: string[]
+  /** GPUs the NVIDIA driver reports, or null when it could not be asked. */
+  driverDevices: number | null
+  /** Why no CUDA device can be used, or null once one can. */
+  reason: string | null
+}
+
+/** The CUDA backend's state, like `torch.cuda`. None of these throws. */
 export const cuda = {
+  /** What this process found of CUDA and why it cannot use it (a diagnostic). */
+  status(): CudaStatus {
+    const s = native.cudaStatus()
+    return { ...s, driverDevices: s.driverDevices ?? null, reason: s.reason ?? null }
+  },
   /** Whether a CUDA GPU can be used. */
   isAvailable(): boolean {
     return native.cudaIsAvailable()

@@ -20,6 +20,51 @@ pub fn cuda_device_count() -> u32 {
     seqtorch_core::backend::cuda::device_count() as u32
 }
 
+#[napi(object)]
+pub struct CudaLibrary {
+    pub name: String,
+    pub found: bool,
+}
+
+#[napi(object)]
+pub struct CudaStatus {
+    /// Whether this addon was built with the CUDA backend.
+    pub compiled: bool,
+    pub libraries: Vec<CudaLibrary>,
+    /// Files loaded from SEQTORCH_CUDA_PATH.
+    pub preloaded: Vec<String>,
+    /// GPUs the driver reports (null when the driver could not be asked).
+    pub driver_devices: Option<u32>,
+    /// Why no CUDA device can be used (null once one can).
+    pub reason: Option<String>,
+}
+
+/// What this process found of CUDA: libraries, the driver's GPU count, and why CUDA cannot be
+/// used when it cannot. Never throws.
+#[napi]
+pub fn cuda_status() -> CudaStatus {
+    let s = std::panic::catch_unwind(seqtorch_core::backend::cuda::status).unwrap_or_else(|_| {
+        seqtorch_core::backend::status::CudaStatus {
+            compiled: true,
+            libraries: Vec::new(),
+            preloaded: Vec::new(),
+            driver_devices: None,
+            reason: Some("the CUDA libraries could not be inspected".into()),
+        }
+    });
+    CudaStatus {
+        compiled: s.compiled,
+        libraries: s
+            .libraries
+            .into_iter()
+            .map(|(name, found)| CudaLibrary { name, found })
+            .collect(),
+        preloaded: s.preloaded,
+        driver_devices: s.driver_devices.map(|n| n as u32),
+        reason: s.reason,
+    }
+}
+
 /// Every usable device, `cpu` first: the list the per-device tests run over.
 #[napi]
 pub fn available_devices() -> Vec<String> {

@@ -19,14 +19,21 @@
 //! - Fused work that one kernel per primitive would make slow (the RNN stack, losses, embedding,
 //!   dropout, optimizer updates) implements `fused::FusedOp`, a method per device, like candle's
 //!   `CustomOp`: the CPU bodies exist, CUDA's come with the CUDA backend.
-//! - Without the `cuda` feature, `cuda_stub` stands in: the same types and methods, so every
-//!   `match` compiles, with no way to create a CUDA device; asking for one reports that the
-//!   backend is not compiled in.
+//! - `cuda_types` holds the CUDA storage and device types, which no value can have until the
+//!   CUDA storage lands: every `match` compiles. Without the `cuda` feature `cuda_stub` answers
+//!   "not compiled in"; with it, `cuda/` loads the libraries at run time and reports what it
+//!   found (`cuda.status()`).
 
 pub mod cpu;
 pub mod fused;
+pub mod status;
 
+mod cuda_types;
+
+#[cfg(not(feature = "cuda"))]
 #[path = "cuda_stub.rs"]
+pub mod cuda;
+#[cfg(feature = "cuda")]
 pub mod cuda;
 
 use crate::{DType, Device, Layout, Result};
