@@ -8,6 +8,7 @@
 
 pub mod kernels;
 pub mod libraries;
+pub mod self_test;
 
 use std::sync::OnceLock;
 

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The GPU check, in two halves (the GPU machine has no Rust, no Node and no network).
+#
+#   tools/gpu_check.sh build   here: builds the CUDA test binaries into gpu-check/ (ignored)
+#   tools/gpu_check.sh run     on the GPU machine, in the repository root with gpu-check/
+#                              carried: finds PyTorch's CUDA libraries, runs the tests with a
+#                              GPU required, and writes everything to $OUT (or gpu-check/out)
+#
+# With the device tool: build here, then run `bash tools/gpu_check.sh run` with carry
+# ["gpu-check"]; commit what it printed under bench/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+case "${1:-}" in
+build)
+  rm -rf gpu-check && mkdir -p gpu-check/bin
+  cargo test --release -p seqtorch-core --features cuda --no-run --message-format=json 2>/dev/null |
+    python3 -c '
+import json, shutil, sys
+for line in sys.stdin:
+    msg = json.loads(line)
+    exe = msg.get("executable")
+    if exe and msg.get("target", {}).get("name") in ("cuda_kernels", "cuda_device"):
+        shutil.copy(exe, "gpu-check/bin/" + msg["target"]["name"])
+        print("built", msg["target"]["name"])
+'
+  ls -la gpu-check/bin
+  ;;
+run)
+  out="${OUT:-gpu-check/out}"
+  mkdir -p "$out"
+  {
+    echo "# seqtorch GPU check, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    nvidia-smi -L || true
+    # PyTorch's pip install brings the CUDA libraries as nvidia-* wheels: point at them.
+    libs="${SEQTORCH_CUDA_PATH:-}"
+    found="$(python3 - <<'PY' 2>/dev/null || true
+import glob, os
+try:
+    import nvidia
+    roots = list(nvidia.__path__)
+except Exception:
+    roots = []
+dirs = sorted({os.path.dirname(p) for r in roots for p in glob.glob(os.path.join(r, "**", "lib*.so*"), recursive=True)})
+print(":".join(dirs))
+PY
+)"
+    [ -n "$found" ] && libs="${libs:+$libs:}$found"
+    for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
+      [ -d "$d" ] && libs="${libs:+$libs:}$d"
+    done
+    export SEQTORCH_CUDA_PATH="$libs" SEQTORCH_REQUIRE_GPU=1 SEQTORCH_REQUIRE_NVRTC=1
+    echo "SEQTORCH_CUDA_PATH=$SEQTORCH_CUDA_PATH"
+    status=0
+    for t in cuda_kernels cuda_device; do
+      echo "## $t"
+      "gpu-check/bin/$t" --nocapture --test-threads 1 || status=1
+    done
+    echo "exit $status"
+  } 2>&1 | tee "$out/gpu-check.txt"
+  ;;
+*)
+  echo "usage: tools/gpu_check.sh build|run" >&2
+  exit 2
+  ;;
+esac
