@@ -83,12 +83,16 @@ pub fn same_device(tensors: &[&Tensor]) -> Result<Device> {
     };
     let d = first.device();
     if let Some(other) = tensors.iter().map(|t| t.device()).find(|&o| o != d) {
-        bail!(
-            device,
-            "Expected all tensors to be on the same device, but found at least two devices, {other} and {d}!"
-        );
+        return Err(mismatch(other, d));
     }
     Ok(d)
+}
+
+/// PyTorch's error for operands on two devices.
+pub(crate) fn mismatch(found: Device, first: Device) -> crate::Error {
+    crate::Error::device(format!(
+        "Expected all tensors to be on the same device, but found at least two devices, {found} and {first}!"
+    ))
 }
 
 #[cfg(test)]
@@ -112,5 +116,17 @@ mod tests {
         ] {
             assert!(Device::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn operands_on_two_devices_get_pytorchs_message() {
+        let e = mismatch(Device::Cuda(0), Device::Cpu);
+        assert_eq!(e.kind, crate::ErrorKind::Device);
+        assert_eq!(
+            e.message,
+            "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!"
+        );
+        let cpu = [Tensor::scalar(1.0), Tensor::scalar(2.0)];
+        assert_eq!(same_device(&[&cpu[0], &cpu[1]]).unwrap(), Device::Cpu);
     }
 }

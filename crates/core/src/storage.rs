@@ -14,9 +14,7 @@ pub enum Storage {
 }
 
 fn mismatch(a: Device, b: Device) -> crate::Error {
-    crate::Error::device(format!(
-        "Expected all tensors to be on the same device, but found at least two devices, {b} and {a}!"
-    ))
+    crate::device::mismatch(b, a)
 }
 
 impl Storage {
