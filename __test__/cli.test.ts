@@ -4,6 +4,7 @@ import { join } from 'node:path'
 
 import { describe, expect, test } from 'vitest'
 
+import { cuda } from '../index.js'
 import { runCli, vega } from './helpers/cli.js'
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'seqtorch-cli-'))
@@ -73,6 +74,8 @@ describe('seqtorch forecast', () => {
       [['forecast', '--csv', csv], '--csv needs --column'],
       [['predict', '--model', dir, '--csv', csv, '--column', 'temp_max'], "cannot read the model's config.json"],
       [['forecast', '--bogus'], "unknown option '--bogus'"],
+      [['forecast', '--device', 'tpu', '--out', out], "--device must be cpu, cuda, cuda:N or auto, got 'tpu'"],
+      ...(cuda.isAvailable() ? [] : [[['forecast', '--device', 'cuda', '--out', out], '--device cuda: '] as [string[], string]]),
     ]
     for (const [args, message] of cases) {
       const r = runCli(args)

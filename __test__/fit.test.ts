@@ -2,7 +2,8 @@ import { Worker } from 'node:worker_threads'
 
 import { describe, expect, test } from 'vitest'
 
-import { data, fit, linspace, manualSeed, nn, optim, randn, Tensor } from '../index.js'
+import { cuda, data, fit, linspace, manualSeed, nn, optim, randn, Tensor } from '../index.js'
+import { DEVICES } from './helpers/devices.js'
 
 class Net extends nn.Module {
   lstm = new nn.LSTM(1, 8, { batchFirst: true })
@@ -48,6 +49,27 @@ describe('fit', () => {
     }
     // The timer fired while training ran.
     expect(ticks).toBeGreaterThan(10)
+  })
+
+  test.each(DEVICES)('fit({ device: %s }) moves the model and every batch, and trains as on the cpu', async (device) => {
+    const cpuRun = setup()
+    const { model: _c, ...cpuOpts } = cpuRun
+    const want = await fit(cpuRun.model, { ...cpuOpts, epochs: 2 })
+    const s = setup()
+    const { model: _m, ...opts } = s
+    const got = await fit(s.model, { ...opts, epochs: 2, device: device as 'cpu' })
+    expect(s.model.fc.weight.device).toBe(device)
+    got.history.forEach((h, i) => expect(h.loss).toBeCloseTo(want.history[i]!.loss, 4))
+  })
+
+  test('fit({ device }) refuses a device that is not there before training', async () => {
+    if (cuda.isAvailable()) return
+    const s = setup()
+    const { model: _m, ...opts } = s
+    const before = s.model.fc.weight.toArray()
+    await expect(fit(s.model, { ...opts, epochs: 1, device: 'cuda:0' })).rejects.toThrow(cuda.status().reason!)
+    expect(s.model.fc.weight.toArray()).toEqual(before)
+    expect(s.model.fc.weight.device).toBe('cpu')
   })
 
   test('an AbortSignal stops cleanly between batches', async () => {

@@ -4,7 +4,7 @@
 
 import { writeFileSync } from 'node:fs'
 
-import { cat, data, fit, manualSeed, nn, noGrad, optim, preprocessing, save, tensor, type Tensor } from '../../index.js'
+import { cat, cuda, data, fit, manualSeed, nn, noGrad, optim, preprocessing, save, tensor, type Device, type Tensor } from '../../index.js'
 import { forecastHtml } from '../plot/forecast_html.js'
 import { decimate } from './decimate.js'
 import { CliError } from './errors.js'
@@ -52,6 +52,20 @@ export interface ForecastOptions {
   testFraction: number
   seed: number
   out?: string
+  /** 'cpu', 'cuda' ('cuda:N') or 'auto' (cuda when available). */
+  device?: string
+}
+
+/** The device `--device` names: 'auto' is the first GPU when one is usable, else the cpu. */
+export function resolveDevice(requested: string | undefined): Device {
+  const d = requested ?? 'auto'
+  if (d === 'auto') return cuda.isAvailable() ? 'cuda:0' : 'cpu'
+  if (d === 'cpu') return 'cpu'
+  if (d === 'cuda' || /^cuda:\d+$/.test(d)) {
+    if (!cuda.isAvailable()) throw new CliError(`--device ${d}: ${cuda.status().reason ?? 'no CUDA device is usable'}`)
+    return d as Device
+  }
+  throw new CliError(`--device must be cpu, cuda, cuda:N or auto, got '${d}'`)
 }
 
 export interface Metrics {
@@ -98,6 +112,7 @@ export async function forecast(o: ForecastOptions, log: (line: string) => void =
 }
 
 async function train(o: ForecastOptions, out: OutputDir | null, log: (line: string) => void): Promise<Metrics> {
+  const device = resolveDevice(o.device)
   const series = await loadSeries(o)
   const T = series.values.length
   const windows = T - o.window - o.horizon + 1
@@ -136,6 +151,7 @@ async function train(o: ForecastOptions, out: OutputDir | null, log: (line: stri
       optimizer,
       loss: new nn.MSELoss(),
       epochs: o.epochs,
+      device,
       signal: controller.signal,
       onEpochEnd: (l) => bar.epoch(l),
     })
@@ -155,7 +171,7 @@ async function train(o: ForecastOptions, out: OutputDir | null, log: (line: stri
   for (let start = 0; start < nTest; start += PREDICT_BATCH) {
     const idx = Array.from({ length: Math.min(PREDICT_BATCH, nTest - start) }, (_, i) => start + i)
     const [x, yb] = test.getBatch(idx)
-    preds.push(noGrad(() => model.forward(x!)))
+    preds.push(noGrad(() => model.forward(x!.to(device)).cpu()))
     truths.push(yb!)
     lasts.push(x!.select(1, -1).reshape(idx.length, 1).expand(idx.length, o.horizon))
   }
@@ -169,7 +185,7 @@ async function train(o: ForecastOptions, out: OutputDir | null, log: (line: stri
     history: result.history.map(({ epoch, loss, valLoss }) => (valLoss === undefined ? { epoch, loss } : { epoch, loss, valLoss })),
   }
   log(`data: ${series.source}${o.column ? ` (column '${o.column}')` : ''}, ${T} values, ${nTrain} training / ${nVal} validation / ${nTest} test windows`)
-  log(`model: ${o.model.toUpperCase()}(1, ${o.hidden}, layers=${o.layers}) + Linear(${o.hidden}, ${o.horizon}), ${result.history.length} epochs`)
+  log(`model: ${o.model.toUpperCase()}(1, ${o.hidden}, layers=${o.layers}) + Linear(${o.hidden}, ${o.horizon}), ${result.history.length} epochs on ${device}`)
   log(`test   RMSE ${metrics.test.rmse.toPrecision(5)}  MAE ${metrics.test.mae.toPrecision(5)}`)
   log(`naive  RMSE ${metrics.naive.rmse.toPrecision(5)}  MAE ${metrics.naive.mae.toPrecision(5)}  (last value of each window)`)
 

@@ -63,6 +63,7 @@ export function program(): Command {
     .option('--test-fraction <x>', 'share of windows held out for the test, at the end', fraction, 0.2)
     .option('--seed <n>', 'random seed', integer, 42)
     .option('--out <dir>', 'write model.safetensors, config.json, metrics.json and forecast.html here')
+    .option('--device <device>', 'cpu, cuda, cuda:N, or auto (cuda when available)', 'auto')
     .action(async (o) => {
       await forecast(o)
     })

@@ -2,6 +2,7 @@
 // batches (timers, I/O and UI keep running), stops cleanly on an AbortSignal, and can stop
 // early when the validation loss stops improving (restoring the best weights).
 
+import { checkDevice, type Device } from '../device.js'
 import { noGrad } from '../autograd.js'
 import type { Module } from '../nn/module.js'
 import { clipGradNorm_ } from '../nn/utils/clip_grad.js'
@@ -52,6 +53,9 @@ export interface FitOptions {
   clipGradNorm?: number
   onEpochEnd?: (log: EpochLog) => void | Promise<void>
   onBatchEnd?: (log: BatchLog) => void | Promise<void>
+  /** Train on this device: the model is moved there (in place) before the first epoch and
+   * every batch is moved as it is drawn. Default: where the model already is. */
+  device?: Device
 }
 
 export interface FitResult {
@@ -100,6 +104,8 @@ const OPTIONS = {
   clipGradNorm: v.number({ gt: 0, infinite: true }),
   onEpochEnd: v.func as v.Check<NonNullable<FitOptions['onEpochEnd']>>,
   onBatchEnd: v.func as v.Check<NonNullable<FitOptions['onBatchEnd']>>,
+  // Checked with the options, before any training: a missing GPU fails first.
+  device: ((value: unknown, where: string) => checkDevice(where, value)) as v.Check<Device>,
 }
 
 function checkBatch(batch: unknown, epoch: number): [Tensor, Tensor] {
@@ -115,7 +121,7 @@ function lossFn(loss: FitOptions['loss']): (p: Tensor, t: Tensor) => Tensor {
   return typeof loss === 'function' ? loss : (p, t) => loss.forward(p, t)
 }
 
-function evaluate(model: Forwardable, batches: Batches, loss: (p: Tensor, t: Tensor) => Tensor): number {
+function evaluate(model: Forwardable, batches: Batches, loss: (p: Tensor, t: Tensor) => Tensor, place: (t: Tensor) => Tensor): number {
   const wasTraining = model.training
   model.eval()
   let total = 0
@@ -123,7 +129,7 @@ function evaluate(model: Forwardable, batches: Batches, loss: (p: Tensor, t: Ten
   noGrad(() => {
     for (const batch of batches) {
       const [x, y] = checkBatch(batch, 0)
-      total += loss(model.forward(x), y).item()
+      total += loss(model.forward(place(x)), place(y)).item()
       count++
     }
   })
@@ -142,8 +148,11 @@ export async function fit(model: Forwardable, options: FitOptions): Promise<FitR
     if (o[key] === undefined) throw new TypeError(`fit(): option '${key}' is required`)
   }
   options = o as FitOptions
-  const { optimizer, epochs, signal } = options
+  const { optimizer, epochs, signal, device } = options
   const loss = lossFn(options.loss)
+  if (device !== undefined) model.to(device)
+  // Batches come from host data (a DataLoader): moved per batch, a no-op on the same device.
+  const place = (t: Tensor): Tensor => (device === undefined ? t : t.to(device))
   const history: EpochLog[] = []
   const es = options.earlyStopping
   const patience = es?.patience ?? 5
@@ -165,7 +174,7 @@ export async function fit(model: Forwardable, options: FitOptions): Promise<FitR
       const [x, y] = checkBatch(batch, epoch)
       count++
       optimizer.zeroGrad()
-      const l = loss(model.forward(x as Tensor), y as Tensor)
+      const l = loss(model.forward(place(x)), place(y))
       l.backward()
       if (options.clipGradNorm !== undefined) clipGradNorm_(model.parameters(), options.clipGradNorm)
       optimizer.step()
@@ -176,7 +185,7 @@ export async function fit(model: Forwardable, options: FitOptions): Promise<FitR
       if (signal?.aborted) return { history, stoppedBy: 'abort', bestEpoch }
     }
     const log: EpochLog = { epoch, loss: count ? total / count : NaN, seconds: (performance.now() - started) / 1000 }
-    if (options.validation) log.valLoss = evaluate(model, options.validation, loss)
+    if (options.validation) log.valLoss = evaluate(model, options.validation, loss, place)
     history.push(log)
     await options.onEpochEnd?.(log)
 
