@@ -4,7 +4,9 @@
 #   tools/gpu_check.sh build   here: builds the CUDA test binaries into gpu-check/ (ignored)
 #   tools/gpu_check.sh run     on the GPU machine, in the repository root with gpu-check/
 #                              carried: finds PyTorch's CUDA libraries, runs the tests with a
-#                              GPU required, and writes everything to $OUT (or gpu-check/out)
+#                              GPU required, times PyTorch's cuDNN anchors for every bench case
+#                              (bench/gpu/torch_cuda.py), and writes everything to $OUT (or
+#                              gpu-check/out)
 #
 # With the device tool: build here, then run `bash tools/gpu_check.sh run` with carry
 # ["gpu-check"]; commit what it printed under bench/results/.
@@ -56,6 +58,8 @@ PY
       echo "## $t"
       "gpu-check/bin/$t" --nocapture --test-threads 1 || status=1
     done
+    echo "## PyTorch anchors (cuDNN, TF32 off and on) -> $out/pytorch-cuda.json"
+    python3 bench/gpu/torch_cuda.py > "$out/pytorch-cuda.json" || status=1
     echo "exit $status"
   } 2>&1 | tee "$out/gpu-check.txt"
   ;;
