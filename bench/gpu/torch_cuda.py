@@ -14,7 +14,12 @@ import os
 import statistics
 import time
 
+import sys
+
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "peers"))
+from torch_model import build  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--device", default="cuda")
@@ -30,36 +35,6 @@ if args.cases:
 def sync():
     if dev.type == "cuda":
         torch.cuda.synchronize()
-
-
-def build(c):
-    torch.manual_seed(0)
-    cls = {"LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU, "RNN": torch.nn.RNN}[c["cell"]]
-
-    class Model(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            e = c.get("embedding")
-            self.emb = torch.nn.Embedding(e["vocab"], c["input"], padding_idx=e["paddingIdx"]) if e else None
-            self.rnn = cls(c["input"], c["hidden"], num_layers=c["layers"], batch_first=True,
-                           bidirectional=c["bidirectional"], dropout=c.get("dropout", 0) if c["layers"] > 1 else 0)
-            self.head = torch.nn.Linear(c["hidden"] * (2 if c["bidirectional"] else 1), 1)
-
-        def forward(self, x):
-            if self.emb is not None:
-                x = self.emb(x)
-            out, _ = self.rnn(x)
-            return self.head(out[:, -1])
-
-    model = Model().to(dev)
-    if "embedding" in c:
-        x = torch.randint(1, c["embedding"]["vocab"], (c["batch"], c["seq"]), device=dev)
-    else:
-        x = torch.randn(c["batch"], c["seq"], c["input"], device=dev)
-    y = torch.randn(c["batch"], 1, device=dev) if c["loss"] == "MSE" else torch.randint(0, 2, (c["batch"], 1), device=dev).float()
-    loss_fn = torch.nn.MSELoss() if c["loss"] == "MSE" else torch.nn.BCEWithLogitsLoss()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    return model, x, y, loss_fn, opt
 
 
 def timed(fn, steps):
@@ -84,7 +59,7 @@ for c in cases:
         if dev.type == "cuda":
             torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats(dev)
-        model, x, y, loss_fn, opt = build(c)
+        model, x, y, loss_fn, opt = build(c, dev)
 
         def train_step():
             opt.zero_grad()

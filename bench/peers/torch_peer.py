@@ -10,36 +10,13 @@ import sys
 import time
 
 import torch
+from torch_model import build
 
 name, threads, seconds, max_warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 cases = json.load(open(os.path.join(os.path.dirname(__file__), "..", "cases.json")))["cases"]
 c = next(k for k in cases if k["name"] == name)
 torch.set_num_threads(threads)
-torch.manual_seed(0)
-cls = {"LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU, "RNN": torch.nn.RNN}[c["cell"]]
-
-
-class Model(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        e = c.get("embedding")
-        self.emb = torch.nn.Embedding(e["vocab"], c["input"], padding_idx=e["paddingIdx"]) if e else None
-        self.rnn = cls(c["input"], c["hidden"], num_layers=c["layers"], batch_first=True,
-                       bidirectional=c["bidirectional"], dropout=c.get("dropout", 0) if c["layers"] > 1 else 0)
-        self.head = torch.nn.Linear(c["hidden"] * (2 if c["bidirectional"] else 1), 1)
-
-    def forward(self, x):
-        if self.emb is not None:
-            x = self.emb(x)
-        out, _ = self.rnn(x)
-        return self.head(out[:, -1])
-
-
-model = Model()
-x = torch.randint(1, c["embedding"]["vocab"], (c["batch"], c["seq"])) if "embedding" in c else torch.randn(c["batch"], c["seq"], c["input"])
-y = torch.randn(c["batch"], 1) if c["loss"] == "MSE" else torch.randint(0, 2, (c["batch"], 1)).float()
-loss_fn = torch.nn.MSELoss() if c["loss"] == "MSE" else torch.nn.BCEWithLogitsLoss()
-opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+model, x, y, loss_fn, opt = build(c)
 
 
 def train_step():

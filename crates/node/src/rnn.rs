@@ -91,61 +91,8 @@ pub fn rnn_prepared_weight_builds() -> f64 {
     rnn::prepared_weight_builds() as f64
 }
 
-/// Validates constructor arguments (PyTorch's checks and messages).
-#[napi]
-pub fn rnn_check_options(env: Env, options: RnnOptions) -> Result<()> {
-    guard(&env, || config(&options).map(|_| ()))
-}
-
 fn sizes_of(what: &str, v: &[f64]) -> seqtorch_core::Result<Vec<usize>> {
     v.iter().map(|&x| size(what, x)).collect()
-}
-
-/// Runs the whole stack: returns `[output, hN]` or, for LSTM, `[output, hN, cN]`.
-#[napi]
-#[allow(clippy::too_many_arguments)]
-pub fn rnn_forward(
-    env: Env,
-    options: RnnOptions,
-    input: &NativeTensor,
-    batch_sizes: Option<Vec<f64>>,
-    hx: Option<&NativeTensor>,
-    cx: Option<&NativeTensor>,
-    weights: Vec<&NativeTensor>,
-    training: bool,
-) -> Result<Vec<NativeTensor>> {
-    let out = guard(&env, || {
-        let cfg = config(&options)?;
-        let ws = weights
-            .iter()
-            .map(|w| w.get())
-            .collect::<seqtorch_core::Result<Vec<Tensor>>>()?;
-        let bs = batch_sizes
-            .as_deref()
-            .map(|b| sizes_of("batch_sizes", b))
-            .transpose()?;
-        let hx = hx.map(|h| h.get()).transpose()?;
-        let cx = cx.map(|c| c.get()).transpose()?;
-        rnn::rnn_forward(
-            &cfg,
-            RnnInput {
-                input: &input.get()?,
-                batch_sizes: bs.as_deref(),
-                hx: hx.as_ref(),
-                cx: cx.as_ref(),
-                weights: &ws,
-                training,
-            },
-        )
-    })?;
-    let mut result = vec![
-        NativeTensor::wrap(&env, out.output)?,
-        NativeTensor::wrap(&env, out.h_n)?,
-    ];
-    if let Some(c) = out.c_n {
-        result.push(NativeTensor::wrap(&env, c)?);
-    }
-    Ok(result)
 }
 
 /// A recurrent layer's configuration, parsed and checked once when the layer is made, so each
