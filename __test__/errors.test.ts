@@ -87,3 +87,20 @@ test('hundreds of random bad calls all throw and the process survives', async ()
   // Still healthy afterwards.
   expect(randn(3, 3).matmul(ones(3, 1)).shape).toEqual([3, 1])
 })
+
+describe('a panic in native code', () => {
+  test('becomes a thrown SEQTORCH_INTERNAL error and Node goes on', async () => {
+    const { native } = await import('../src/native.js')
+    const { ErrorCode } = await import('../index.js')
+    let caught: unknown
+    try {
+      native.debugPanic()
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(Error)
+    expect((caught as { code?: string }).code).toBe(ErrorCode.internal)
+    expect((caught as Error).message).toBe('seqtorch internal error (please report): deliberate panic from debugPanic()')
+    expect(zeros(2).sum().item()).toBe(0)
+  })
+})

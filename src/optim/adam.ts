@@ -38,6 +38,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     if (!(g.weightDecay >= 0)) throw new RangeError(`Invalid weight_decay value: ${g.weightDecay}`)
   }
 
+  /** @internal */
   protected update(state: InstanceType<typeof native.NativeOptimizerState>, g: ParamGroup<AdamOptions>): void {
     native.adamStep(state, g.params.map((p) => p._h), {
       lr: g.lr,

@@ -41,6 +41,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     if (!(g.weightDecay >= 0)) throw new RangeError(`Invalid weight_decay value: ${g.weightDecay}`)
   }
 
+  /** @internal */
   protected update(state: InstanceType<typeof native.NativeOptimizerState>, g: ParamGroup<RMSpropOptions>): void {
     native.rmspropStep(state, g.params.map((p) => p._h), {
       lr: g.lr,

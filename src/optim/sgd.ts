@@ -38,6 +38,7 @@ export class SGD extends Optimizer<SGDOptions> {
     if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) throw new Error('Nesterov momentum requires a momentum and zero dampening')
   }
 
+  /** @internal */
   protected update(state: InstanceType<typeof native.NativeOptimizerState>, g: ParamGroup<SGDOptions>): void {
     native.sgdStep(state, g.params.map((p) => p._h), {
       lr: g.lr,

@@ -41,3 +41,13 @@ pub fn guard<T>(env: &Env, f: impl FnOnce() -> seqtorch_core::Result<T>) -> napi
         Err(payload) => Err(throw(env, &CoreError::internal(panic_message(payload)))),
     }
 }
+
+/// Panics inside `guard`, on purpose. Tests call it to prove that a panic in native code becomes a
+/// thrown `SEQTORCH_INTERNAL` error in each shipped binary (unwinding depends on how the binary
+/// was linked: the release builds use zig's linker and C runtime).
+#[napi_derive::napi(js_name = "debugPanic")]
+pub fn debug_panic(env: Env) -> napi::Result<()> {
+    guard(&env, || -> seqtorch_core::Result<()> {
+        panic!("deliberate panic from debugPanic()")
+    })
+}

@@ -59,6 +59,11 @@ pub fn gemm_ab_strided(
             return;
         }
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    if m == 1 && k >= 4 {
+        row_vector(n, k, a, a_strides.1, b, c, beta);
+        return;
+    }
     packed_fallback(m, n, k, a, a_strides, b, c, beta);
 }
 
