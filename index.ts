@@ -16,7 +16,7 @@ export {
   cat,
   stack,
 } from './src/tensor.js'
-export type { DType, NestedArray, TypedData, TensorOptions, TensorDataOptions, BackwardOptions } from './src/tensor.js'
+export type { DType, NestedArray, TypedData, TensorOptions, TensorDataOptions, BackwardOptions, SizeAndOptions } from './src/tensor.js'
 export { noGrad, enableGrad, isGradEnabled } from './src/autograd.js'
 export { manualSeed } from './src/random.js'
 export { setNumThreads, getNumThreads } from './src/threads.js'
@@ -27,7 +27,7 @@ export type { Device, CudaStatus } from './src/device.js'
 export { save, load, loadMetadata } from './src/io/safetensors.js'
 export type { TensorDict } from './src/io/safetensors.js'
 export { fit } from './src/training/index.js'
-export type { FitOptions, FitResult, EpochLog, BatchLog, EarlyStopping } from './src/training/index.js'
+export type { FitOptions, FitResult, EpochLog, BatchLog, EarlyStopping, Batches, Forwardable } from './src/training/index.js'
 export * as nn from './src/nn/index.js'
 export * as optim from './src/optim/index.js'
 export * as data from './src/data/index.js'

@@ -20,7 +20,14 @@ export function isDeviceString(value: unknown): value is string {
   return typeof value === 'string' && (value === 'cpu' || value === 'cuda' || value.startsWith('cuda:') || value.startsWith('cpu:'))
 }
 
-/** Every device tensors can be made on in this process, `'cpu'` first. */
+/**
+ * Every device tensors can be made on in this process, `'cpu'` first.
+ * @example
+ * ```ts
+ * import { availableDevices } from 'seqtorch'
+ * console.log(availableDevices()) // ['cpu'], or ['cpu', 'cuda:0', ...] with usable GPUs
+ * ```
+ */
 export function availableDevices(): string[] {
   return native.availableDevices()
 }

@@ -3,7 +3,17 @@
 import { native } from './native.js'
 import * as v from './validate.js'
 
-/** Seeds every random function so a run repeats exactly. */
+/**
+ * Seeds every random function so a run repeats exactly.
+ * @example
+ * ```ts
+ * import { manualSeed, randn } from 'seqtorch'
+ * manualSeed(42)
+ * const a = randn(3)
+ * manualSeed(42)
+ * console.log(randn(3).toArray(), a.toArray()) // the same three numbers
+ * ```
+ */
 export function manualSeed(seed: number | bigint): void {
   const n = typeof seed === 'bigint' ? Number(BigInt.asIntN(53, seed)) : seed
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) {

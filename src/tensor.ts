@@ -80,6 +80,23 @@ function dimList(op: string, dim: number | readonly number[] | undefined | null)
   return list.map((d) => checkInt(op, 'dim', d))
 }
 
+/**
+ * An n-dimensional array of `float32` or `int64` values on a device, with autograd (PyTorch's
+ * `torch.Tensor`). Make one with `tensor()` or a creation function (`zeros`, `randn`, `arange`,
+ * ...). Operations return new tensors (those ending in `_` work in place), broadcast like NumPy,
+ * and record history for `backward()` when an operand requires gradients. Views (`transpose`,
+ * `narrow`, `select`, `expand`, ...) share storage with their base. Memory is freed when the
+ * tensor is garbage-collected, or at once with `dispose()`.
+ * @example
+ * ```ts
+ * import { tensor } from 'seqtorch'
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true })
+ * const y = x.mul(x).sum()
+ * y.backward()
+ * console.log(y.item(), x.grad!.toArray()) // 30 [[2, 4], [6, 8]]
+ * console.log(x.shape, x.dtype, x.device, x.transpose(0, 1).isContiguous()) // [2, 2] 'float32' 'cpu' false
+ * ```
+ */
 export class Tensor {
   /** @internal */
   readonly _h: NativeTensor
@@ -94,6 +111,9 @@ export class Tensor {
 
   // ----- metadata -----
 
+  /**
+   * The size of each dimension (a copy; `[]` for a scalar).
+   */
   get shape(): number[] {
     return this._h.shape
   }
@@ -103,6 +123,9 @@ export class Tensor {
     return this._h.version
   }
 
+  /**
+   * The element type: 'float32' or 'int64'.
+   */
   get dtype(): DType {
     return this._h.dtype as DType
   }
@@ -122,10 +145,16 @@ export class Tensor {
     return new Tensor(this._h.contiguous())
   }
 
+  /**
+   * The number of dimensions.
+   */
   get ndim(): number {
     return this._h.shape.length
   }
 
+  /**
+   * The number of elements (the product of the shape).
+   */
   numel(): number {
     return this._h.numel()
   }
@@ -172,6 +201,9 @@ export class Tensor {
 
   // ----- autograd -----
 
+  /**
+   * Whether operations on this tensor record history so `backward()` reaches it; set it on leaves.
+   */
   get requiresGrad(): boolean {
     return this._h.requiresGrad
   }
@@ -186,6 +218,9 @@ export class Tensor {
     return this
   }
 
+  /**
+   * True for tensors made by the user (and for results of operations that need no gradient): only leaves get `.grad`.
+   */
   get isLeaf(): boolean {
     return this._h.isLeaf
   }
@@ -273,24 +308,39 @@ export class Tensor {
     this._h.dispose()
   }
 
+  /**
+   * Whether `dispose()` freed this tensor's memory (any later use throws).
+   */
   get disposed(): boolean {
     return this._h.disposed
   }
 
   // ----- elementwise (NumPy broadcasting) -----
 
+  /**
+   * `this + other`, broadcasting (a number counts as a scalar tensor).
+   */
   add(other: Tensor | number): Tensor {
     return this.binary('add', other)
   }
 
+  /**
+   * `this - other`, broadcasting.
+   */
   sub(other: Tensor | number): Tensor {
     return this.binary('sub', other)
   }
 
+  /**
+   * `this * other` elementwise, broadcasting.
+   */
   mul(other: Tensor | number): Tensor {
     return this.binary('mul', other)
   }
 
+  /**
+   * `this / other` elementwise, broadcasting (true division, float32 result).
+   */
   div(other: Tensor | number): Tensor {
     return this.binary('div', other)
   }
@@ -315,6 +365,9 @@ export class Tensor {
     return new Tensor(this._h[op](other._h))
   }
 
+  /**
+   * `-this`.
+   */
   neg(): Tensor {
     return new Tensor(this._h.neg())
   }
@@ -324,38 +377,65 @@ export class Tensor {
     return new Tensor(this._h.pow(checkNumber('pow', 'exponent', exponent)))
   }
 
+  /**
+   * `e^x` elementwise.
+   */
   exp(): Tensor {
     return new Tensor(this._h.exp())
   }
 
+  /**
+   * Natural logarithm elementwise.
+   */
   log(): Tensor {
     return new Tensor(this._h.log())
   }
 
+  /**
+   * Logistic sigmoid `1 / (1 + e^-x)` elementwise.
+   */
   sigmoid(): Tensor {
     return new Tensor(this._h.sigmoid())
   }
 
+  /**
+   * Hyperbolic tangent elementwise.
+   */
   tanh(): Tensor {
     return new Tensor(this._h.tanh())
   }
 
+  /**
+   * `max(0, x)` elementwise.
+   */
   relu(): Tensor {
     return new Tensor(this._h.relu())
   }
 
+  /**
+   * Sine elementwise (radians).
+   */
   sin(): Tensor {
     return new Tensor(this._h.sin())
   }
 
+  /**
+   * Cosine elementwise (radians).
+   */
   cos(): Tensor {
     return new Tensor(this._h.cos())
   }
 
+  /**
+   * Absolute value elementwise.
+   */
   abs(): Tensor {
     return new Tensor(this._h.abs())
   }
 
+  /**
+   * Square root elementwise.
+   */
   sqrt(): Tensor {
     return this.pow(0.5)
   }
@@ -372,6 +452,9 @@ export class Tensor {
     return new Tensor(this._h.sum(dimList('sum', dim) ?? null, checkBool('sum', 'keepdim', keepdim)))
   }
 
+  /**
+   * The mean over `dim` (one or several; all by default), keeping reduced dimensions as size 1 with `keepdim`.
+   */
   mean(dim?: number | readonly number[] | null, keepdim = false): Tensor {
     return new Tensor(this._h.mean(dimList('mean', dim) ?? null, checkBool('mean', 'keepdim', keepdim)))
   }
@@ -403,14 +486,23 @@ export class Tensor {
     return new Tensor(this._h.reshape(sizeArgs('view', shape)))
   }
 
+  /**
+   * The elements as one dimension (a view when contiguous).
+   */
   flatten(): Tensor {
     return new Tensor(this._h.reshape([-1]))
   }
 
+  /**
+   * A view with dimensions `dim0` and `dim1` swapped.
+   */
   transpose(dim0: number, dim1: number): Tensor {
     return new Tensor(this._h.transpose(checkInt('transpose', 'dim0', dim0), checkInt('transpose', 'dim1', dim1)))
   }
 
+  /**
+   * A view with the dimensions reordered: `x.permute(1, 0, 2)`.
+   */
   permute(...dims: number[] | [readonly number[]]): Tensor {
     return new Tensor(this._h.permute(sizeArgs('permute', dims)))
   }
@@ -420,6 +512,9 @@ export class Tensor {
     return new Tensor(this._h.squeeze(dim === undefined ? null : checkInt('squeeze', 'dim', dim)))
   }
 
+  /**
+   * A view with a dimension of size 1 inserted at `dim`.
+   */
   unsqueeze(dim: number): Tensor {
     return new Tensor(this._h.unsqueeze(checkInt('unsqueeze', 'dim', dim)))
   }
@@ -455,6 +550,9 @@ export class Tensor {
 
   // ----- printing -----
 
+  /**
+   * PyTorch's printed form: `tensor([[1., 2.], [3., 4.]], requires_grad=True)`.
+   */
   toString(): string {
     if (this.disposed) return 'tensor(<disposed>)'
     const values = this.dtype === 'int64' && this._h.hasUnsafeIntegers() ? this.toBigInt64Array() : this.data()
@@ -549,6 +647,14 @@ const DATA_OPTIONS = { ...TENSOR_OPTIONS, shape: v.array(v.int({ min: 0 })) }
  * Makes a tensor from numbers, nested arrays, or a typed array.
  * float32 by default; int64 from `Int32Array`/`BigInt64Array` or `{ dtype: 'int64' }`.
  * A BigInt64Array keeps every int64 value exactly.
+ * @example
+ * ```ts
+ * import { tensor } from 'seqtorch'
+ * const a = tensor([[1, 2], [3, 4]]) // float32, [2, 2]
+ * const ids = tensor([3, 1, 4], { dtype: 'int64' })
+ * const flat = tensor(new Float32Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] })
+ * const w = tensor([0.5, -0.5], { requiresGrad: true })
+ * ```
  */
 export function tensor(data: NestedArray | TypedData, options?: TensorDataOptions): Tensor {
   const o = v.options('tensor', options, DATA_OPTIONS)
@@ -578,7 +684,8 @@ export function tensor(data: NestedArray | TypedData, options?: TensorDataOption
   return finish(fromValues(values, shape, dtype ?? 'float32'), o)
 }
 
-type SizeAndOptions = [readonly number[], TensorOptions?] | number[] | [...number[], TensorOptions]
+/** A size as numbers (`zeros(2, 3)`) or an array (`zeros([2, 3])`), then optional `TensorOptions`. */
+export type SizeAndOptions = [readonly number[], TensorOptions?] | number[] | [...number[], TensorOptions]
 
 /** Splits `(2, 3)`, `([2, 3])` or `([2, 3], { dtype })` into size and options. */
 function sizeAndOptions(op: string, args: readonly unknown[], schema: v.Schema = TENSOR_OPTIONS): [number[], TensorOptions] {
@@ -590,45 +697,110 @@ function sizeAndOptions(op: string, args: readonly unknown[], schema: v.Schema =
   return [sizeArgs(op, sizes), options]
 }
 
+/**
+ * Zeros of the given size: `zeros(2, 3)` or `zeros([2, 3], { dtype, device, requiresGrad })`.
+ * @example
+ * ```ts
+ * import { zeros } from 'seqtorch'
+ * const h0 = zeros(2, 16, 64) // [layers, batch, hidden]
+ * const counts = zeros([10], { dtype: 'int64' })
+ * ```
+ */
 export function zeros(...args: SizeAndOptions): Tensor {
   const [size, options] = sizeAndOptions('zeros', args)
   return finish(new Tensor(native.full(size, 0, options.dtype)), options)
 }
 
+/**
+ * Ones of the given size: `ones(2, 3)` or `ones([2, 3], options)`.
+ * @example
+ * ```ts
+ * import { ones } from 'seqtorch'
+ * const mask = ones(4, 4)
+ * ```
+ */
 export function ones(...args: SizeAndOptions): Tensor {
   const [size, options] = sizeAndOptions('ones', args)
   return finish(new Tensor(native.full(size, 1, options.dtype)), options)
 }
 
+/**
+ * A tensor of `size` filled with `value`.
+ * @example
+ * ```ts
+ * import { full } from 'seqtorch'
+ * const sevens = full([2, 2], 7)
+ * ```
+ */
 export function full(size: readonly number[], value: number, options?: TensorOptions): Tensor {
   const o = v.options('full', options, TENSOR_OPTIONS)
   checkNumber('full', 'fill value', value)
   return finish(new Tensor(native.full(sizeArgs('full', [size]), value, o.dtype)), o)
 }
 
+/**
+ * Zeros with `t`'s shape, dtype and device (overridable with `options`).
+ * @example
+ * ```ts
+ * import { randn, zerosLike } from 'seqtorch'
+ * const x = randn(3, 4)
+ * const z = zerosLike(x) // [3, 4] float32 zeros
+ * ```
+ */
 export function zerosLike(t: Tensor, options?: TensorOptions): Tensor {
   const o = v.options('zerosLike', options, TENSOR_OPTIONS)
   return zeros(checkTensor('zerosLike', 'input', t).shape, { dtype: t.dtype, device: t.device as Device, ...o })
 }
 
+/**
+ * Ones with `t`'s shape, dtype and device (overridable with `options`).
+ * @example
+ * ```ts
+ * import { onesLike, randint } from 'seqtorch'
+ * const o = onesLike(randint(10, [5])) // int64 ones, [5]
+ * ```
+ */
 export function onesLike(t: Tensor, options?: TensorOptions): Tensor {
   const o = v.options('onesLike', options, TENSOR_OPTIONS)
   return ones(checkTensor('onesLike', 'input', t).shape, { dtype: t.dtype, device: t.device as Device, ...o })
 }
 
-/** Standard normal float32 values. */
+/**
+ * Standard normal float32 values.
+ * @example
+ * ```ts
+ * import { randn } from 'seqtorch'
+ * const noise = randn(500).mul(0.1)
+ * const w = randn([64, 32], { requiresGrad: true })
+ * ```
+ */
 export function randn(...args: SizeAndOptions): Tensor {
   const [size, options] = sizeAndOptions('randn', args, FLOAT_OPTIONS)
   return finish(new Tensor(native.randn(size)), options)
 }
 
-/** Uniform float32 values in [0, 1). */
+/**
+ * Uniform float32 values in [0, 1).
+ * @example
+ * ```ts
+ * import { rand } from 'seqtorch'
+ * const u = rand(2, 3) // values in [0, 1)
+ * ```
+ */
 export function rand(...args: SizeAndOptions): Tensor {
   const [size, options] = sizeAndOptions('rand', args, FLOAT_OPTIONS)
   return finish(new Tensor(native.rand(size)), options)
 }
 
-/** int64 values uniform in [low, high): `randint(high, size)` or `randint(low, high, size)`. */
+/**
+ * int64 values uniform in [low, high): `randint(high, size)` or `randint(low, high, size)`.
+ * @example
+ * ```ts
+ * import { randint } from 'seqtorch'
+ * const tokens = randint(1000, [8, 20]) // int64 in [0, 1000)
+ * const dice = randint(1, 7, [10])
+ * ```
+ */
 export function randint(high: number, size: readonly number[]): Tensor
 export function randint(low: number, high: number, size: readonly number[]): Tensor
 export function randint(a: number, b: number | readonly number[], c?: readonly number[]): Tensor {
@@ -641,6 +813,11 @@ export function randint(a: number, b: number | readonly number[], c?: readonly n
 /**
  * `arange(end)`, `arange(start, end)` or `arange(start, end, step)`, end exclusive.
  * int64 when every argument is an integer (as in PyTorch), float32 otherwise.
+ * @example
+ * ```ts
+ * import { arange } from 'seqtorch'
+ * console.log(arange(5).toArray(), arange(0, 1, 0.25).toArray()) // [0, 1, 2, 3, 4] [0, 0.25, 0.5, 0.75]
+ * ```
  */
 export function arange(end: number, options?: TensorOptions): Tensor
 export function arange(start: number, end: number, options?: TensorOptions): Tensor
@@ -655,7 +832,14 @@ export function arange(...args: (number | TensorOptions | undefined)[]): Tensor 
   return finish(new Tensor(native.arange(start, end, step, dtype)), options)
 }
 
-/** `steps` evenly spaced float32 values from `start` to `end`, both included. */
+/**
+ * `steps` evenly spaced float32 values from `start` to `end`, both included.
+ * @example
+ * ```ts
+ * import { linspace } from 'seqtorch'
+ * const x = linspace(0, 20 * Math.PI, 500).sin()
+ * ```
+ */
 export function linspace(start: number, end: number, steps: number, options?: TensorOptions): Tensor {
   const o = v.options('linspace', options, FLOAT_OPTIONS)
   checkNumber('linspace', 'start', start)
@@ -668,12 +852,27 @@ function tensorList(op: string, tensors: readonly Tensor[]): NativeTensor[] {
   return tensors.map((t, i) => checkTensor(op, `tensors[${i}]`, t)._h)
 }
 
-/** Joins tensors along an existing dimension. */
+/**
+ * Joins tensors along an existing dimension.
+ * @example
+ * ```ts
+ * import { cat, ones, zeros } from 'seqtorch'
+ * console.log(cat([zeros(2, 3), ones(1, 3)]).shape, cat([zeros(2, 3), ones(2, 1)], 1).shape) // [3, 3] [2, 4]
+ * ```
+ */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   return new Tensor(native.cat(tensorList('cat', tensors), checkInt('cat', 'dim', dim)))
 }
 
-/** Joins equally shaped tensors along a new dimension. */
+/**
+ * Joins equally shaped tensors along a new dimension.
+ * @example
+ * ```ts
+ * import { randn, stack } from 'seqtorch'
+ * const steps = [randn(4, 8), randn(4, 8), randn(4, 8)]
+ * console.log(stack(steps, 1).shape) // [4, 3, 8]
+ * ```
+ */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   return new Tensor(native.stack(tensorList('stack', tensors), checkInt('stack', 'dim', dim)))
 }

@@ -3,7 +3,15 @@
 import { native } from './native.js'
 import * as v from './validate.js'
 
-/** Like `torch.set_num_threads`: how many threads kernels may use. */
+/**
+ * Like `torch.set_num_threads`: how many threads kernels may use.
+ * @example
+ * ```ts
+ * import { getNumThreads, setNumThreads } from 'seqtorch'
+ * setNumThreads(2)
+ * console.log(getNumThreads()) // 2
+ * ```
+ */
 export function setNumThreads(n: number): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
     throw new RangeError(`setNumThreads(): expected a positive integer, got ${v.describe(n)}`)
@@ -11,6 +19,14 @@ export function setNumThreads(n: number): void {
   native.setNumThreads(n)
 }
 
+/**
+ * How many threads kernels may use (`torch.get_num_threads`); by default the machine's cores.
+ * @example
+ * ```ts
+ * import { getNumThreads } from 'seqtorch'
+ * console.log(getNumThreads())
+ * ```
+ */
 export function getNumThreads(): number {
   return native.getNumThreads()
 }

@@ -30,11 +30,37 @@ const OPTIONS = {
   generator: v.int(),
 }
 
+/**
+ * Iterates over a dataset in batches (PyTorch's `DataLoader`): each batch is an array with one
+ * tensor per dataset field, stacked along a new first dimension and gathered natively. With
+ * `shuffle`, every epoch draws a fresh order (reproducible with `generator` or `manualSeed`).
+ * @example
+ * ```ts
+ * import { data, randn } from 'seqtorch'
+ * const loader = new data.DataLoader(new data.TensorDataset(randn(100, 20, 1), randn(100, 1)), { batchSize: 32, shuffle: true })
+ * for (const [x, y] of loader) console.log(x!.shape, y!.shape) // [32, 20, 1] [32, 1], ..., [4, 20, 1] [4, 1]
+ * ```
+ */
 export class DataLoader implements Iterable<Tensor[]> {
+  /**
+   * The dataset batches are drawn from.
+   */
   readonly dataset: Dataset
+  /**
+   * Samples per batch (default 1).
+   */
   readonly batchSize: number
+  /**
+   * Whether each epoch visits the samples in a new random order (default false).
+   */
   readonly shuffle: boolean
+  /**
+   * Whether a last batch smaller than `batchSize` is skipped (default false).
+   */
   readonly dropLast: boolean
+  /**
+   * The seed of the shuffling order, or null to draw from the global generator.
+   */
   readonly generator: number | null
   private epoch = 0
 

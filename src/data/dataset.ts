@@ -40,8 +40,20 @@ function indexTensor(indices: ArrayLike<number>, n: number): Tensor {
   return tensor(out, { dtype: 'int64' })
 }
 
-/** Samples are rows of the given tensors (PyTorch's TensorDataset); batches are gathered natively. */
+/**
+ * Samples are rows of the given tensors (PyTorch's TensorDataset); batches are gathered natively.
+ * @example
+ * ```ts
+ * import { data, tensor } from 'seqtorch'
+ * const ds = new data.TensorDataset(tensor([[1, 2], [3, 4], [5, 6]]), tensor([0, 1, 0]))
+ * const [x, y] = ds.get(1) // tensor([3, 4]), tensor(1)
+ * console.log(ds.length, x, y)
+ * ```
+ */
 export class TensorDataset implements Dataset {
+  /**
+   * The tensors whose rows are the samples; all have the same first dimension.
+   */
   readonly tensors: Tensor[]
 
   constructor(...tensors: Tensor[]) {
@@ -55,6 +67,9 @@ export class TensorDataset implements Dataset {
     this.tensors = tensors
   }
 
+  /**
+   * The number of samples (the tensors' first dimension).
+   */
   get length(): number {
     return this.tensors[0]!.shape[0] as number
   }
@@ -71,9 +86,24 @@ export class TensorDataset implements Dataset {
   }
 }
 
-/** A view of some samples of another dataset (indices as an array or a Uint32Array). */
+/**
+ * A view of some samples of another dataset (indices as an array or a Uint32Array).
+ * @example
+ * ```ts
+ * import { data, randn } from 'seqtorch'
+ * const ds = new data.TensorDataset(randn(10, 3))
+ * const firstHalf = new data.Subset(ds, [0, 1, 2, 3, 4])
+ * console.log(firstHalf.length) // 5
+ * ```
+ */
 export class Subset implements Dataset {
+  /**
+   * The dataset the samples come from.
+   */
   readonly dataset: Dataset
+  /**
+   * Which samples of `dataset`, in order.
+   */
   readonly indices: readonly number[] | Uint32Array
 
   constructor(dataset: Dataset, indices: readonly number[] | Uint32Array) {
@@ -91,6 +121,9 @@ export class Subset implements Dataset {
     this.indices = indices
   }
 
+  /**
+   * The number of samples (the number of indices).
+   */
   get length(): number {
     return this.indices.length
   }

@@ -5,7 +5,16 @@ import { tensor, Tensor } from '../tensor.js'
 import * as v from '../validate.js'
 import { checkDataset, Subset, type Dataset } from './dataset.js'
 
-/** Random, non-overlapping subsets of the given sizes (or fractions summing to 1). */
+/**
+ * Random, non-overlapping subsets of the given sizes (or fractions summing to 1).
+ * @example
+ * ```ts
+ * import { data, randn } from 'seqtorch'
+ * const ds = new data.TensorDataset(randn(100, 4))
+ * const [train, validation] = data.randomSplit(ds, [0.8, 0.2], { generator: 42 })
+ * console.log(train.length, validation.length) // 80 20
+ * ```
+ */
 export function randomSplit(dataset: Dataset, lengths: readonly number[], options?: { generator?: number }): Subset[] {
   const d = checkDataset('randomSplit', dataset)
   const o = v.options('randomSplit', options, { generator: v.int() })
@@ -38,7 +47,15 @@ export interface TrainTestOptions {
 
 const TRAIN_TEST_OPTIONS = { testSize: v.number({ gt: 0 }), shuffle: v.bool, seed: v.int() }
 
-/** `[XTrain, XTest, yTrain, yTest]` along dim 0; keeps time order unless `shuffle`. */
+/**
+ * `[XTrain, XTest, yTrain, yTest]` along dim 0; keeps time order unless `shuffle`.
+ * @example
+ * ```ts
+ * import { data, randn } from 'seqtorch'
+ * const [XTrain, XTest, yTrain, yTest] = data.trainTestSplit(randn(100, 20, 1), randn(100, 1), { testSize: 0.2 })
+ * console.log(XTrain.shape, XTest.shape, yTrain.shape, yTest.shape) // [80, 20, 1] [20, 20, 1] [80, 1] [20, 1]
+ * ```
+ */
 export function trainTestSplit(x: Tensor, y: Tensor, options?: TrainTestOptions): [Tensor, Tensor, Tensor, Tensor] {
   v.arg('trainTestSplit', 'x', x, v.instance(Tensor, 'a Tensor'))
   v.arg('trainTestSplit', 'y', y, v.instance(Tensor, 'a Tensor'))

@@ -20,12 +20,35 @@ const OPTIONS = { horizon: v.int({ min: 1 }), stride: v.int({ min: 1 }) }
  * steps after them: for a (T) series x is (seqLength) and y a scalar (or (horizon)); for a
  * (T, F) series x is (seqLength, F) and y (F) (or (horizon, F)). `getBatch` stacks them like
  * `createSequences` does.
+ * @example
+ * ```ts
+ * import { arange, data } from 'seqtorch'
+ * const windows = new data.WindowDataset(arange(1000).reshape(-1, 1), 20)
+ * const [x, y] = windows.get(0) // x: steps 0..19, shape [20, 1]; y: step 20, shape [1]
+ * const loader = new data.DataLoader(windows, { batchSize: 64 })
+ * console.log(windows.length, x!.shape, y!.shape, [...loader].length) // 980 [20, 1] [1] 16
+ * ```
  */
 export class WindowDataset implements Dataset {
+  /**
+   * The whole series, (T) or (T, F); windows are views of it, gathered per batch.
+   */
   readonly series: Tensor
+  /**
+   * Steps in each input window.
+   */
   readonly seqLength: number
+  /**
+   * Steps each target holds (1: a single next step).
+   */
   readonly horizon: number
+  /**
+   * Steps between the starts of consecutive windows.
+   */
   readonly stride: number
+  /**
+   * The number of windows.
+   */
   readonly length: number
 
   constructor(series: Tensor, seqLength: number, options?: WindowOptions) {

@@ -16,6 +16,12 @@ const OPTIONS = { horizon: v.int({ min: 1 }), stride: v.int({ min: 1 }) }
 /**
  * `[X, y]` from a (T) series: X (N, seqLength), y (N) — or (N, horizon);
  * from a (T, F) series: X (N, seqLength, F), y (N, F) — or (N, horizon, F).
+ * @example
+ * ```ts
+ * import { data, tensor } from 'seqtorch'
+ * const [X, y] = data.createSequences(tensor([1, 2, 3, 4, 5]), 3)
+ * console.log(X.toArray(), y.toArray()) // [[1, 2, 3], [2, 3, 4]] [4, 5]
+ * ```
  */
 export function createSequences(series: Tensor | readonly number[], seqLength: number, options?: SequenceOptions): [Tensor, Tensor] {
   if (!(series instanceof Tensor) && !Array.isArray(series)) {

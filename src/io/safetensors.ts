@@ -16,7 +16,17 @@ function checkPath(op: string, path: unknown): string {
   return path
 }
 
-/** Writes `tensors` to `path` (header metadata defaults to `{ format: 'pt' }`, as PyTorch writes). */
+/**
+ * Writes `tensors` to `path` (header metadata defaults to `{ format: 'pt' }`, as PyTorch writes).
+ * The write is atomic (a temporary file renamed into place), so a crash never leaves half a
+ * checkpoint; PyTorch's `safetensors.torch.load_file` reads the result.
+ * @example
+ * ```ts
+ * import { nn, save } from 'seqtorch'
+ * const lstm = new nn.LSTM(1, 32)
+ * await save(lstm.stateDict(), 'lstm.safetensors', { metadata: { format: 'pt', epochs: '30' } })
+ * ```
+ */
 export async function save(tensors: TensorDict, path: string, options?: { metadata?: Record<string, string> }): Promise<void> {
   if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors) || tensors instanceof Tensor) {
     throw new TypeError(`save(): expected an object of Tensors, e.g. model.stateDict(), got ${v.describe(tensors)}`)
@@ -36,7 +46,17 @@ export async function save(tensors: TensorDict, path: string, options?: { metada
   await native.saveSafetensors(names, handles, path, keys, keys.map((k) => metadata[k] as string))
 }
 
-/** Reads a safetensors file into tensors by name (float16/bfloat16/float64 become float32; integers int64). */
+/**
+ * Reads a safetensors file into tensors by name (float16/bfloat16/float64 become float32; integers int64).
+ * Files written by PyTorch's `safetensors.torch.save_file` load here; the result is a
+ * null-prototype object, ready for `loadStateDict`.
+ * @example
+ * ```ts
+ * import { load, nn } from 'seqtorch'
+ * const lstm = new nn.LSTM(1, 32)
+ * lstm.loadStateDict(await load('lstm.safetensors'))
+ * ```
+ */
 export async function load(path: string): Promise<TensorDict> {
   checkPath('load', path)
   const ck = await native.loadSafetensors(path)
@@ -45,7 +65,14 @@ export async function load(path: string): Promise<TensorDict> {
   return out
 }
 
-/** The header's string metadata. */
+/**
+ * The header's string metadata.
+ * @example
+ * ```ts
+ * import { loadMetadata } from 'seqtorch'
+ * console.log(await loadMetadata('lstm.safetensors')) // { format: 'pt', epochs: '30' }
+ * ```
+ */
 export async function loadMetadata(path: string): Promise<Record<string, string>> {
   checkPath('loadMetadata', path)
   const ck = await native.loadSafetensors(path)

@@ -5,7 +5,22 @@ import { Tensor } from '../tensor.js'
 import { Module } from './module.js'
 import * as v from '../validate.js'
 
+/**
+ * Zeroes each element with probability `p` in training mode and scales the rest by `1 / (1 - p)`;
+ * the identity in evaluation mode (PyTorch's `nn.Dropout`).
+ * @example
+ * ```ts
+ * import { nn, ones } from 'seqtorch'
+ * const dropout = new nn.Dropout(0.5)
+ * console.log(dropout.forward(ones(6))) // e.g. tensor([2., 0., 2., 2., 0., 0.])
+ * dropout.eval()
+ * console.log(dropout.forward(ones(6))) // tensor([1., 1., 1., 1., 1., 1.])
+ * ```
+ */
 export class Dropout extends Module {
+  /**
+   * The probability of zeroing an element.
+   */
   readonly p: number
 
   constructor(p = 0.5) {

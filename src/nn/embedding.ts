@@ -21,10 +21,34 @@ function checkPadding(paddingIdx: number | null | undefined, n: number): number 
   return paddingIdx < 0 ? paddingIdx + n : paddingIdx
 }
 
+/**
+ * A lookup table of `numEmbeddings` vectors of size `embeddingDim` (PyTorch's `nn.Embedding`):
+ * int64 indices of any shape in, one vector per index out. The row at `paddingIdx` starts at
+ * zero and receives no gradient.
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'seqtorch'
+ * const embed = new nn.Embedding(1000, 64, { paddingIdx: 0 })
+ * const tokens = tensor([[5, 17, 0], [9, 2, 0]], { dtype: 'int64' })
+ * console.log(embed.forward(tokens).shape) // [2, 3, 64]
+ * ```
+ */
 export class Embedding extends Module {
+  /**
+   * The number of vectors (the largest index plus one).
+   */
   readonly numEmbeddings: number
+  /**
+   * The size of each vector.
+   */
   readonly embeddingDim: number
+  /**
+   * The index whose vector stays zero and gets no gradient, or null.
+   */
   readonly paddingIdx: number | null
+  /**
+   * The table, [numEmbeddings, embeddingDim], initialised from N(0, 1) as in PyTorch.
+   */
   weight: Parameter
 
   /** Weight [numEmbeddings, embeddingDim] from N(0, 1), with the padding row zeroed. */

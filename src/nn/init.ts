@@ -5,8 +5,10 @@ import { native } from '../native.js'
 import { full, rand, randn, Tensor } from '../tensor.js'
 import * as v from '../validate.js'
 
-type Nonlinearity = 'linear' | 'conv1d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu'
-type FanMode = 'fan_in' | 'fan_out'
+/** The activations `calculateGain` knows (PyTorch's names). */
+export type Nonlinearity = 'linear' | 'conv1d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu'
+/** Whether Kaiming init preserves the variance of the forward pass ('fan_in') or of the backward pass ('fan_out'). */
+export type FanMode = 'fan_in' | 'fan_out'
 
 function check(op: string, t: unknown): Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`${op}(): expected a Tensor, got ${v.describe(t)}`)
@@ -18,7 +20,14 @@ const finite = v.number()
 const NONLINEARITIES = ['linear', 'conv1d', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu'] as const
 const KAIMING_OPTIONS = { a: finite, mode: v.oneOf(['fan_in', 'fan_out'] as const), nonlinearity: v.oneOf(NONLINEARITIES) }
 
-/** PyTorch's recommended gain for a nonlinearity. */
+/**
+ * PyTorch's recommended gain for a nonlinearity.
+ * @example
+ * ```ts
+ * import { nn } from 'seqtorch'
+ * console.log(nn.init.calculateGain('tanh'), nn.init.calculateGain('leaky_relu', 0.2)) // 1.6667 1.3868
+ * ```
+ */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   if (param !== undefined) v.arg('calculateGain', 'param', param, finite)
   switch (nonlinearity) {
@@ -54,7 +63,14 @@ function fans(t: Tensor): [number, number] {
   return [(t.shape[1] as number) * receptive, (t.shape[0] as number) * receptive]
 }
 
-/** Fills with U(a, b). */
+/**
+ * Fills with U(a, b).
+ * @example
+ * ```ts
+ * import { nn, zeros } from 'seqtorch'
+ * const w = nn.init.uniform_(zeros(3, 4), -0.1, 0.1)
+ * ```
+ */
 export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
   check('uniform_', t)
   v.arg('uniform_', 'a', a, finite)
@@ -63,7 +79,14 @@ export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
   return noGrad(() => t.copy_(rand(t.shape).mul(b - a).add(a)))
 }
 
-/** Fills with N(mean, std). */
+/**
+ * Fills with N(mean, std).
+ * @example
+ * ```ts
+ * import { nn, zeros } from 'seqtorch'
+ * const w = nn.init.normal_(zeros(3, 4), 0, 0.02)
+ * ```
+ */
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   check('normal_', t)
   v.arg('normal_', 'mean', mean, finite)
@@ -72,21 +95,55 @@ export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   return noGrad(() => t.copy_(randn(t.shape).mul(std).add(mean)))
 }
 
+/**
+ * Fills `t` with `value` in place and returns it.
+ * @example
+ * ```ts
+ * import { nn } from 'seqtorch'
+ * const lstm = new nn.LSTM(8, 16)
+ * nn.init.constant_(lstm.bias_ih_l0, 0.5)
+ * ```
+ */
 export function constant_(t: Tensor, value: number): Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`constant_(): expected a Tensor, got ${v.describe(t)}`)
   v.arg('constant_', 'val', value, v.number({ infinite: true }))
   return noGrad(() => t.copy_(full(t.shape, value, { dtype: t.dtype })))
 }
 
+/**
+ * Fills `t` with zeros in place and returns it.
+ * @example
+ * ```ts
+ * import { nn } from 'seqtorch'
+ * const linear = new nn.Linear(4, 2)
+ * nn.init.zeros_(linear.bias!)
+ * ```
+ */
 export function zeros_(t: Tensor): Tensor {
   return constant_(t, 0)
 }
 
+/**
+ * Fills `t` with ones in place and returns it.
+ * @example
+ * ```ts
+ * import { nn, zeros } from 'seqtorch'
+ * console.log(nn.init.ones_(zeros(2))) // tensor([1., 1.])
+ * ```
+ */
 export function ones_(t: Tensor): Tensor {
   return constant_(t, 1)
 }
 
-/** Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)). */
+/**
+ * Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
+ * @example
+ * ```ts
+ * import { nn } from 'seqtorch'
+ * const linear = new nn.Linear(64, 32)
+ * nn.init.xavierUniform_(linear.weight, nn.init.calculateGain('tanh'))
+ * ```
+ */
 export function xavierUniform_(t: Tensor, gain = 1): Tensor {
   v.arg('xavierUniform_', 'gain', gain, finite)
   const [fanIn, fanOut] = fans(check('xavierUniform_', t))
@@ -95,7 +152,14 @@ export function xavierUniform_(t: Tensor, gain = 1): Tensor {
   return uniform_(t, -a, a)
 }
 
-/** Glorot normal: N(0, gain^2 * 2 / (fan_in + fan_out)). */
+/**
+ * Glorot normal: N(0, gain^2 * 2 / (fan_in + fan_out)).
+ * @example
+ * ```ts
+ * import { nn } from 'seqtorch'
+ * nn.init.xavierNormal_(new nn.Linear(64, 32).weight)
+ * ```
+ */
 export function xavierNormal_(t: Tensor, gain = 1): Tensor {
   v.arg('xavierNormal_', 'gain', gain, finite)
   const [fanIn, fanOut] = fans(check('xavierNormal_', t))
@@ -109,7 +173,14 @@ export interface KaimingOptions {
   nonlinearity?: Nonlinearity
 }
 
-/** He uniform: U(-b, b), b = gain * sqrt(3 / fan). Defaults as PyTorch (a=0, fan_in, leaky_relu). */
+/**
+ * He uniform: U(-b, b), b = gain * sqrt(3 / fan). Defaults as PyTorch (a=0, fan_in, leaky_relu).
+ * @example
+ * ```ts
+ * import { nn } from 'seqtorch'
+ * nn.init.kaimingUniform_(new nn.Linear(64, 32).weight, { nonlinearity: 'relu' })
+ * ```
+ */
 export function kaimingUniform_(t: Tensor, options?: KaimingOptions): Tensor {
   options = v.options('kaimingUniform_', options, KAIMING_OPTIONS)
   const [fanIn, fanOut] = fans(check('kaimingUniform_', t))
@@ -120,6 +191,15 @@ export function kaimingUniform_(t: Tensor, options?: KaimingOptions): Tensor {
   return uniform_(t, -bound, bound)
 }
 
+/**
+ * Fills `t` from N(0, std²) with He et al.'s std for its fan and nonlinearity, in place
+ * (`torch.nn.init.kaiming_normal_`).
+ * @example
+ * ```ts
+ * import { nn } from 'seqtorch'
+ * nn.init.kaimingNormal_(new nn.Linear(64, 32).weight, { mode: 'fan_out', nonlinearity: 'relu' })
+ * ```
+ */
 export function kaimingNormal_(t: Tensor, options?: KaimingOptions): Tensor {
   options = v.options('kaimingNormal_', options, KAIMING_OPTIONS)
   const [fanIn, fanOut] = fans(check('kaimingNormal_', t))
@@ -129,7 +209,15 @@ export function kaimingNormal_(t: Tensor, options?: KaimingOptions): Tensor {
   return normal_(t, 0, gain / Math.sqrt(fan))
 }
 
-/** A (semi-)orthogonal matrix scaled by `gain`, over the tensor viewed as [shape[0], rest]. */
+/**
+ * A (semi-)orthogonal matrix scaled by `gain`, over the tensor viewed as [shape[0], rest].
+ * @example
+ * ```ts
+ * import { nn } from 'seqtorch'
+ * const gru = new nn.GRU(32, 64)
+ * nn.init.orthogonal_(gru.weight_hh_l0)
+ * ```
+ */
 export function orthogonal_(t: Tensor, gain = 1): Tensor {
   check('orthogonal_', t)
   v.arg('orthogonal_', 'gain', gain, finite)

@@ -7,10 +7,32 @@ import { Module } from './module.js'
 import { Parameter } from './parameter.js'
 import * as v from '../validate.js'
 
+/**
+ * `y = x W^T + b` over the last dimension (PyTorch's `nn.Linear`), with PyTorch's initialisation
+ * (uniform in ±1/sqrt(inFeatures)).
+ * @example
+ * ```ts
+ * import { nn, randn } from 'seqtorch'
+ * const fc = new nn.Linear(32, 1)
+ * console.log(fc.forward(randn(16, 32)).shape, fc.weight.shape) // [16, 1] [1, 32]
+ * ```
+ */
 export class Linear extends Module {
+  /**
+   * Size of each input's last dimension.
+   */
   readonly inFeatures: number
+  /**
+   * Size of each output's last dimension.
+   */
   readonly outFeatures: number
+  /**
+   * The weight, [outFeatures, inFeatures].
+   */
   weight: Parameter
+  /**
+   * The bias, [outFeatures], or null when built with `bias: false`.
+   */
   bias: Parameter | null
 
   /** Weight [outFeatures, inFeatures] and bias [outFeatures], both U(-1/sqrt(in), 1/sqrt(in)) as in PyTorch. */

@@ -83,7 +83,14 @@ function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
   return out
 }
 
-/** Mean squared error. */
+/**
+ * Mean squared error.
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'seqtorch'
+ * console.log(new nn.MSELoss().forward(tensor([1, 2, 3]), tensor([1, 2, 5])).item()) // 1.3333
+ * ```
+ */
 export class MSELoss extends Loss {
   constructor(options?: { reduction?: Reduction }) {
     super(v.options('MSELoss', options, REDUCTION).reduction)
@@ -94,7 +101,14 @@ export class MSELoss extends Loss {
   }
 }
 
-/** Mean absolute error. */
+/**
+ * Mean absolute error.
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'seqtorch'
+ * console.log(new nn.L1Loss({ reduction: 'sum' }).forward(tensor([1, 2, 3]), tensor([1, 2, 5])).item()) // 2
+ * ```
+ */
 export class L1Loss extends Loss {
   constructor(options?: { reduction?: Reduction }) {
     super(v.options('L1Loss', options, REDUCTION).reduction)
@@ -105,8 +119,18 @@ export class L1Loss extends Loss {
   }
 }
 
-/** Quadratic below `delta`, linear above (default delta 1). */
+/**
+ * Quadratic below `delta`, linear above (default delta 1).
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'seqtorch'
+ * console.log(new nn.HuberLoss({ delta: 1 }).forward(tensor([0, 0]), tensor([0.5, 3])).item()) // 1.3125
+ * ```
+ */
 export class HuberLoss extends Loss {
+  /**
+   * Where the loss turns from quadratic to linear (default 1).
+   */
   readonly delta: number
   constructor(options?: { reduction?: Reduction; delta?: number }) {
     const o = v.options('HuberLoss', options, { ...REDUCTION, delta: v.number({ infinite: true }) })
@@ -120,8 +144,18 @@ export class HuberLoss extends Loss {
   }
 }
 
-/** Binary cross-entropy on probabilities in [0, 1]; logs clamped at -100 like PyTorch. */
+/**
+ * Binary cross-entropy on probabilities in [0, 1]; logs clamped at -100 like PyTorch.
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'seqtorch'
+ * console.log(new nn.BCELoss().forward(tensor([0.9, 0.2]), tensor([1, 0])).item()) // 0.1643
+ * ```
+ */
 export class BCELoss extends Loss {
+  /**
+   * A rescaling weight per element (broadcast against the input), or null.
+   */
   readonly weight: Tensor | null
   constructor(options?: { reduction?: Reduction; weight?: Tensor }) {
     const o = v.options('BCELoss', options, WEIGHTED)
@@ -139,9 +173,23 @@ export class BCELoss extends Loss {
   }
 }
 
-/** Sigmoid and binary cross-entropy in one numerically stable step; `posWeight` weighs positives per class. */
+/**
+ * Sigmoid and binary cross-entropy in one numerically stable step; `posWeight` weighs positives per class.
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'seqtorch'
+ * const loss = new nn.BCEWithLogitsLoss({ posWeight: tensor([3]) })
+ * console.log(loss.forward(tensor([2.0, -1.0]), tensor([1, 0])).item())
+ * ```
+ */
 export class BCEWithLogitsLoss extends Loss {
+  /**
+   * A rescaling weight per element (broadcast against the input), or null.
+   */
   readonly weight: Tensor | null
+  /**
+   * The weight of positive examples per class (broadcast over the last dimension), or null.
+   */
   readonly posWeight: Tensor | null
   constructor(options?: { reduction?: Reduction; weight?: Tensor; posWeight?: Tensor }) {
     const o = v.options('BCEWithLogitsLoss', options, { ...WEIGHTED, posWeight: tensorCheck })
@@ -169,10 +217,28 @@ export interface ClassLossOptions {
   ignoreIndex?: number
 }
 
-/** Cross-entropy on logits [N, C] (or [C]) with int64 class targets; optional label smoothing. */
+/**
+ * Cross-entropy on logits [N, C] (or [C]) with int64 class targets; optional label smoothing.
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'seqtorch'
+ * const logits = tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+ * const labels = tensor([0, 2], { dtype: 'int64' })
+ * console.log(new nn.CrossEntropyLoss({ labelSmoothing: 0.1 }).forward(logits, labels).item())
+ * ```
+ */
 export class CrossEntropyLoss extends Loss {
+  /**
+   * A weight per class, or null.
+   */
   readonly weight: Tensor | null
+  /**
+   * Targets with this class index add nothing to the loss (default -100).
+   */
   readonly ignoreIndex: number
+  /**
+   * The share of probability mass spread evenly over all classes in the target (default 0).
+   */
   readonly labelSmoothing: number
   constructor(options?: ClassLossOptions & { labelSmoothing?: number }) {
     const o = v.options('CrossEntropyLoss', options, { ...CLASS_OPTIONS, labelSmoothing: v.number() })
@@ -194,9 +260,23 @@ export class CrossEntropyLoss extends Loss {
   }
 }
 
-/** Negative log-likelihood on log-probabilities [N, C] with int64 class targets. */
+/**
+ * Negative log-likelihood on log-probabilities [N, C] with int64 class targets.
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'seqtorch'
+ * const logProbs = tensor([[-0.1, -2.4], [-1.9, -0.2]])
+ * console.log(new nn.NLLLoss().forward(logProbs, tensor([0, 1], { dtype: 'int64' })).item()) // 0.15
+ * ```
+ */
 export class NLLLoss extends Loss {
+  /**
+   * A weight per class, or null.
+   */
   readonly weight: Tensor | null
+  /**
+   * Targets with this class index add nothing to the loss (default -100).
+   */
   readonly ignoreIndex: number
   constructor(options?: ClassLossOptions) {
     const o = v.options('NLLLoss', options, CLASS_OPTIONS)

@@ -22,6 +22,25 @@ export interface LoadStateDictResult {
   unexpectedKeys: string[]
 }
 
+/**
+ * The base of every layer and model (PyTorch's `nn.Module`). Subclasses assign their layers and
+ * parameters to fields; `parameters()`, `namedParameters()`, `stateDict()`, `train()`/`eval()`,
+ * `to(device)` and the printed form find them there, named by field as in PyTorch.
+ * @example
+ * ```ts
+ * import { nn, type Tensor } from 'seqtorch'
+ * class Forecaster extends nn.Module {
+ *   lstm = new nn.LSTM(1, 64, { numLayers: 2, batchFirst: true, dropout: 0.2 })
+ *   head = new nn.Linear(64, 1)
+ *   forward(x: Tensor): Tensor {
+ *     const [out] = this.lstm.forward(x)
+ *     return this.head.forward(out.select(1, -1))
+ *   }
+ * }
+ * const model = new Forecaster()
+ * console.log(Object.keys(model.stateDict())) // ['lstm.weight_ih_l0', ..., 'head.weight', 'head.bias']
+ * ```
+ */
 export abstract class Module {
   /** Training mode (dropout active) or evaluation mode. */
   training = true
@@ -36,6 +55,9 @@ export abstract class Module {
     }
   }
 
+  /**
+   * The direct child modules, in the order their fields were assigned.
+   */
   *children(): Generator<Module> {
     for (const [, m] of this.namedChildren()) yield m
   }
@@ -49,6 +71,9 @@ export abstract class Module {
     }
   }
 
+  /**
+   * This module and every module below it, depth first.
+   */
   *modules(): Generator<Module> {
     for (const [, m] of this.namedModules()) yield m
   }
@@ -75,6 +100,9 @@ export abstract class Module {
     return out
   }
 
+  /**
+   * Every parameter of this module and its children (each once), for an optimizer.
+   */
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p)
   }
@@ -113,6 +141,9 @@ export abstract class Module {
     return this
   }
 
+  /**
+   * Sets evaluation mode (dropout off) here and in every child; returns this module.
+   */
   eval(): this {
     return this.train(false)
   }

@@ -5,6 +5,17 @@ import { Tensor } from '../tensor.js'
 /**
  * A leaf tensor that requires grad and is found by `Module.parameters()` when assigned to a
  * field. Shares the data of the tensor it wraps, like `torch.nn.Parameter`.
+ * @example
+ * ```ts
+ * import { nn, zeros } from 'seqtorch'
+ * class Scale extends nn.Module {
+ *   factor = new nn.Parameter(zeros(1).add(1))
+ *   forward(x: import('seqtorch').Tensor) {
+ *     return x.mul(this.factor)
+ *   }
+ * }
+ * console.log(new Scale().parameters().length) // 1
+ * ```
  */
 export class Parameter extends Tensor {
   constructor(data: Tensor, requiresGrad = true) {

@@ -10,7 +10,8 @@ import { RecurrentStream } from './stream.js'
 import { PackedSequence } from './utils/rnn.js'
 import * as v from '../validate.js'
 
-type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU'
+/** Which recurrence a layer runs (PyTorch's `mode` names). */
+export type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU'
 
 export interface RNNBaseOptions {
   /** Stacked layers (default 1). */
@@ -226,8 +227,18 @@ abstract class RNNBase extends Module {
  * Input [T, B, inputSize] ([B, T, inputSize] with batchFirst, [T, inputSize] unbatched) or a
  * PackedSequence; `forward` returns `[output, hN]` with output [T, B, D*hiddenSize] and hN
  * [numLayers*D, B, hiddenSize], D = 2 when bidirectional.
+ * @example
+ * ```ts
+ * import { nn, randn } from 'seqtorch'
+ * const rnn = new nn.RNN(10, 20, { numLayers: 2, nonlinearity: 'tanh' })
+ * const [output, hN] = rnn.forward(randn(5, 3, 10)) // [seq, batch, features]
+ * console.log(output.shape, hN.shape) // [5, 3, 20] [2, 3, 20]
+ * ```
  */
 export class RNN extends RNNBase {
+  /**
+   * The activation of the recurrence: 'tanh' (default) or 'relu'.
+   */
   readonly nonlinearity: 'tanh' | 'relu'
 
   constructor(inputSize: number, hiddenSize: number, options?: RNNOptions) {
@@ -268,6 +279,13 @@ export class RNN extends RNNBase {
  * LSTM with PyTorch's gate order (i, f, g, o) and optional projection (`projSize`).
  * `forward(input, [h0, c0]?)` returns `[output, [hN, cN]]`; with projSize P, output and hN use
  * P features and cN keeps hiddenSize.
+ * @example
+ * ```ts
+ * import { nn, randn } from 'seqtorch'
+ * const lstm = new nn.LSTM(10, 20, { batchFirst: true, bidirectional: true })
+ * const [output, [hN, cN]] = lstm.forward(randn(3, 5, 10)) // [batch, seq, features]
+ * console.log(output.shape, hN.shape, cN.shape) // [3, 5, 40] [2, 3, 20] [2, 3, 20]
+ * ```
  */
 export class LSTM extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options?: LSTMOptions) {
@@ -305,6 +323,13 @@ export class LSTM extends RNNBase {
 /**
  * GRU with PyTorch's gate order (r, z, n), where r scales (W_hn h + b_hn).
  * `forward(input, h0?)` returns `[output, hN]`.
+ * @example
+ * ```ts
+ * import { nn, randn, zeros } from 'seqtorch'
+ * const gru = new nn.GRU(10, 20, { numLayers: 2 })
+ * const [output, hN] = gru.forward(randn(5, 3, 10), zeros(2, 3, 20))
+ * console.log(output.shape, hN.shape) // [5, 3, 20] [2, 3, 20]
+ * ```
  */
 export class GRU extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options?: RNNBaseOptions) {
@@ -433,8 +458,21 @@ abstract class RNNCellBase extends Module {
   }
 }
 
-/** One Elman step: `forward(input [B, I] or [I], hx?)` returns h' [B, H]. */
+/**
+ * One Elman step: `forward(input [B, I] or [I], hx?)` returns h' [B, H].
+ * @example
+ * ```ts
+ * import { nn, randn } from 'seqtorch'
+ * const cell = new nn.RNNCell(10, 20)
+ * let h = cell.forward(randn(3, 10))
+ * for (let t = 0; t < 4; t++) h = cell.forward(randn(3, 10), h)
+ * console.log(h.shape) // [3, 20]
+ * ```
+ */
 export class RNNCell extends RNNCellBase {
+  /**
+   * The activation of the recurrence: 'tanh' (default) or 'relu'.
+   */
   readonly nonlinearity: 'tanh' | 'relu'
 
   constructor(inputSize: number, hiddenSize: number, options?: RNNCellOptions) {
@@ -454,7 +492,18 @@ export class RNNCell extends RNNCellBase {
   }
 }
 
-/** One LSTM step: `forward(input, [h, c]?)` returns `[h', c']`. */
+/**
+ * One LSTM step: `forward(input, [h, c]?)` returns `[h', c']`.
+ * @example
+ * ```ts
+ * import { nn, randn } from 'seqtorch'
+ * const cell = new nn.LSTMCell(10, 20)
+ * let state = cell.forward(randn(3, 10))
+ * state = cell.forward(randn(3, 10), state)
+ * const [h, c] = state
+ * console.log(h.shape, c.shape) // [3, 20] [3, 20]
+ * ```
+ */
 export class LSTMCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, options?: { bias?: boolean }) {
     super('LSTM', inputSize, hiddenSize, v.options('LSTMCell', options, CELL_OPTIONS).bias ?? true)
@@ -467,7 +516,16 @@ export class LSTMCell extends RNNCellBase {
   }
 }
 
-/** One GRU step: `forward(input, hx?)` returns h'. */
+/**
+ * One GRU step: `forward(input, hx?)` returns h'.
+ * @example
+ * ```ts
+ * import { nn, randn } from 'seqtorch'
+ * const cell = new nn.GRUCell(10, 20)
+ * const h = cell.forward(randn(3, 10), cell.forward(randn(3, 10)))
+ * console.log(h.shape) // [3, 20]
+ * ```
+ */
 export class GRUCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, options?: { bias?: boolean }) {
     super('GRU', inputSize, hiddenSize, v.options('GRUCell', options, CELL_OPTIONS).bias ?? true)

@@ -17,6 +17,18 @@ export interface Steppable<S> {
  * The carried state is detached after every step: a stream never grows an autograd graph, so
  * it runs for any number of tokens in constant memory (use `layer.step` directly to backpropagate
  * through steps).
+ * @example
+ * ```ts
+ * import { nn, noGrad, randn } from 'seqtorch'
+ * const gru = new nn.GRU(8, 32, { numLayers: 2 }).eval()
+ * const stream = gru.stream()
+ * noGrad(() => {
+ *   for (let t = 0; t < 100; t++) {
+ *     const y = stream.step(randn(1, 8)) // [1, 32]: the top layer's output at this step
+ *   }
+ * })
+ * stream.reset() // the next step starts from zeros again
+ * ```
  */
 export class RecurrentStream<S extends Tensor | readonly [Tensor, Tensor]> {
   private current: S | null

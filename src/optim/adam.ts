@@ -53,7 +53,18 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
   }
 }
 
-/** Adam (weight decay added to the gradient). Defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8. */
+/**
+ * Adam (weight decay added to the gradient). Defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8.
+ * @example
+ * ```ts
+ * import { nn, optim, randn } from 'seqtorch'
+ * const model = new nn.Linear(4, 1)
+ * const opt = new optim.Adam(model.parameters(), { lr: 1e-3, betas: [0.9, 0.999] })
+ * opt.zeroGrad()
+ * new nn.MSELoss().forward(model.forward(randn(8, 4)), randn(8, 1)).backward()
+ * opt.step()
+ * ```
+ */
 export class Adam extends AdamBase {
   protected readonly decoupled = false
   constructor(params: ParamsArg<AdamOptions>, options?: Partial<AdamOptions>) {
@@ -61,7 +72,17 @@ export class Adam extends AdamBase {
   }
 }
 
-/** AdamW (decoupled weight decay, default 1e-2). */
+/**
+ * AdamW (decoupled weight decay, default 1e-2).
+ * @example
+ * ```ts
+ * import { nn, optim } from 'seqtorch'
+ * const lstm = new nn.LSTM(8, 32)
+ * const fc = new nn.Linear(32, 1)
+ * // Parameter groups: decay the LSTM's weights, not the head's.
+ * const opt = new optim.AdamW([{ params: lstm.parameters(), weightDecay: 0.01 }, { params: fc.parameters(), weightDecay: 0 }], { lr: 3e-4 })
+ * ```
+ */
 export class AdamW extends AdamBase {
   protected readonly decoupled = true
   constructor(params: ParamsArg<AdamOptions>, options?: Partial<AdamOptions>) {

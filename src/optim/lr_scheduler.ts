@@ -4,7 +4,8 @@
 import * as v from '../validate.js'
 import { Optimizer } from './optimizer.js'
 
-type AnyOptimizer = Optimizer<{ lr: number }>
+/** Any of seqtorch's optimizers. */
+export type AnyOptimizer = Optimizer<{ lr: number }>
 
 export interface LRSchedulerState {
   lastEpoch: number
@@ -54,9 +55,27 @@ abstract class LRScheduler {
   }
 }
 
-/** lr = base * gamma^floor(epoch / stepSize). */
+/**
+ * lr = base * gamma^floor(epoch / stepSize).
+ * @example
+ * ```ts
+ * import { nn, optim } from 'seqtorch'
+ * const opt = new optim.SGD(new nn.Linear(4, 1).parameters(), { lr: 0.1 })
+ * const schedule = new optim.lrScheduler.StepLR(opt, 30, 0.1) // 0.1 for 30 epochs, then 0.01, ...
+ * for (let epoch = 0; epoch < 100; epoch++) {
+ *   // ... train one epoch with opt ...
+ *   schedule.step()
+ * }
+ * ```
+ */
 export class StepLR extends LRScheduler {
+  /**
+   * Epochs between reductions.
+   */
   readonly stepSize: number
+  /**
+   * The factor applied every `stepSize` epochs (default 0.1).
+   */
   readonly gamma: number
   constructor(optimizer: AnyOptimizer, stepSize: number, gamma = 0.1) {
     super('StepLR', optimizer)
@@ -68,8 +87,21 @@ export class StepLR extends LRScheduler {
   }
 }
 
-/** lr = base * gamma^epoch. */
+/**
+ * lr = base * gamma^epoch.
+ * @example
+ * ```ts
+ * import { nn, optim } from 'seqtorch'
+ * const opt = new optim.Adam(new nn.Linear(4, 1).parameters(), { lr: 0.01 })
+ * const schedule = new optim.lrScheduler.ExponentialLR(opt, 0.95)
+ * schedule.step()
+ * console.log(schedule.getLastLr()) // [0.0095]
+ * ```
+ */
 export class ExponentialLR extends LRScheduler {
+  /**
+   * The factor applied every epoch.
+   */
   readonly gamma: number
   constructor(optimizer: AnyOptimizer, gamma: number) {
     super('ExponentialLR', optimizer)
@@ -80,9 +112,23 @@ export class ExponentialLR extends LRScheduler {
   }
 }
 
-/** Cosine from base down to etaMin over tMax epochs (closed form). */
+/**
+ * Cosine from base down to etaMin over tMax epochs (closed form).
+ * @example
+ * ```ts
+ * import { nn, optim } from 'seqtorch'
+ * const opt = new optim.Adam(new nn.Linear(4, 1).parameters(), { lr: 0.01 })
+ * const schedule = new optim.lrScheduler.CosineAnnealingLR(opt, 50, 1e-4)
+ * ```
+ */
 export class CosineAnnealingLR extends LRScheduler {
+  /**
+   * Epochs from the base learning rate down to `etaMin`.
+   */
   readonly tMax: number
+  /**
+   * The lowest learning rate (default 0).
+   */
   readonly etaMin: number
   constructor(optimizer: AnyOptimizer, tMax: number, etaMin = 0) {
     super('CosineAnnealingLR', optimizer)
@@ -124,20 +170,69 @@ const PLATEAU_OPTIONS = {
   eps: v.number({ min: 0 }),
 }
 
-/** Multiplies the learning rate by `factor` when a metric stops improving for `patience` epochs. */
+/**
+ * Multiplies the learning rate by `factor` when a metric stops improving for `patience` epochs.
+ * @example
+ * ```ts
+ * import { nn, optim } from 'seqtorch'
+ * const opt = new optim.Adam(new nn.Linear(4, 1).parameters(), { lr: 0.01 })
+ * const plateau = new optim.lrScheduler.ReduceLROnPlateau(opt, { factor: 0.5, patience: 2 })
+ * for (const valLoss of [0.9, 0.8, 0.8, 0.8, 0.8]) plateau.step(valLoss)
+ * console.log(plateau.getLastLr()) // [0.005]
+ * ```
+ */
 export class ReduceLROnPlateau {
+  /**
+   * The optimizer whose learning rates change.
+   */
   readonly optimizer: AnyOptimizer
+  /**
+   * 'min' (default): a lower metric is better; 'max': a higher one is.
+   */
   readonly mode: 'min' | 'max'
+  /**
+   * What the learning rate is multiplied by on a plateau (default 0.1).
+   */
   readonly factor: number
+  /**
+   * Epochs without improvement tolerated before reducing (default 10).
+   */
   readonly patience: number
+  /**
+   * How much better a metric must be to count as an improvement (default 1e-4).
+   */
   readonly threshold: number
+  /**
+   * Whether `threshold` is relative to the best value ('rel', default) or absolute ('abs').
+   */
   readonly thresholdMode: 'rel' | 'abs'
+  /**
+   * Epochs to wait after a reduction before counting bad epochs again (default 0).
+   */
   readonly cooldown: number
+  /**
+   * The lowest learning rate of each parameter group.
+   */
   readonly minLrs: number[]
+  /**
+   * Changes smaller than this are not applied (default 1e-8).
+   */
   readonly eps: number
+  /**
+   * The best metric seen so far.
+   */
   best: number
+  /**
+   * Epochs since the last improvement.
+   */
   numBadEpochs = 0
+  /**
+   * Epochs of cooldown left.
+   */
   cooldownCounter = 0
+  /**
+   * Epochs stepped so far.
+   */
   lastEpoch = 0
 
   constructor(optimizer: AnyOptimizer, options?: ReduceLROnPlateauOptions) {
@@ -168,6 +263,9 @@ export class ReduceLROnPlateau {
     return tm === 'rel' ? a > best * (1 + t) : a > best + t
   }
 
+  /**
+   * Records one epoch's metric (a validation loss, say) and reduces the learning rates after a plateau.
+   */
   step(metric: number): void {
     v.arg('ReduceLROnPlateau.step', 'metrics', metric, v.number({ infinite: true }))
     this.lastEpoch++
@@ -191,10 +289,16 @@ export class ReduceLROnPlateau {
     }
   }
 
+  /**
+   * The learning rate of each parameter group now.
+   */
   getLastLr(): number[] {
     return this.optimizer.paramGroups.map((g) => g.lr)
   }
 
+  /**
+   * The counters and settings, for `loadStateDict` (resumes exactly).
+   */
   stateDict(): ReduceLROnPlateauState {
     return { best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastEpoch: this.lastEpoch }
   }

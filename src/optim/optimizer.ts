@@ -47,8 +47,28 @@ function paramList(op: string, params: unknown, where: string): Tensor[] {
   })
 }
 
+/**
+ * The base of `SGD`, `Adam`, `AdamW` and `RMSprop`: parameter groups with their own
+ * hyperparameters, `zeroGrad`, `step` (one native call per group), `addParamGroup`, and state
+ * dicts that resume training exactly (PyTorch's `torch.optim.Optimizer`).
+ * @example
+ * ```ts
+ * import { nn, optim } from 'seqtorch'
+ * const model = new nn.GRU(4, 8)
+ * const opt: optim.Optimizer<optim.AdamOptions> = new optim.Adam(model.parameters(), { lr: 0.01 })
+ * opt.paramGroups[0]!.lr = 0.005 // what the schedulers do
+ * const saved = opt.stateDict() // JSON-like; tensors for the buffers
+ * opt.loadStateDict(saved)
+ * ```
+ */
 export abstract class Optimizer<H extends { lr: number }> {
+  /**
+   * The hyperparameters given to the constructor, with the optimizer's defaults for the rest.
+   */
   readonly defaults: H
+  /**
+   * The parameter groups, each with its own hyperparameters (change `lr` here to adjust it).
+   */
   readonly paramGroups: ParamGroup<H>[] = []
   /** @internal One native state per group, one slot per parameter. */
   protected readonly states: NativeState[] = []

@@ -28,6 +28,15 @@ const SPEC: OptimizerSpec<RMSpropOptions> = {
   buffers: ['square_avg', 'momentum_buffer', 'grad_avg'],
 }
 
+/**
+ * RMSprop (PyTorch's `torch.optim.RMSprop`): divides each gradient by a running root mean
+ * square of past gradients; `centered`, `momentum`, `weightDecay` and `maximize` as in PyTorch.
+ * @example
+ * ```ts
+ * import { nn, optim } from 'seqtorch'
+ * const opt = new optim.RMSprop(new nn.LSTM(4, 8).parameters(), { lr: 0.01, alpha: 0.99, momentum: 0.9 })
+ * ```
+ */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsArg<RMSpropOptions>, options?: Partial<RMSpropOptions>) {
     super(params, SPEC, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }, options)

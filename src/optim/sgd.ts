@@ -26,6 +26,21 @@ const SPEC: OptimizerSpec<SGDOptions> = {
   buffers: ['momentum_buffer'],
 }
 
+/**
+ * Stochastic gradient descent (PyTorch's `torch.optim.SGD`), with momentum, dampening, Nesterov
+ * momentum, weight decay and `maximize`.
+ * @example
+ * ```ts
+ * import { nn, optim, randn } from 'seqtorch'
+ * const model = new nn.Linear(4, 1)
+ * const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true })
+ * for (let i = 0; i < 10; i++) {
+ *   opt.zeroGrad()
+ *   model.forward(randn(8, 4)).pow(2).mean().backward()
+ *   opt.step()
+ * }
+ * ```
+ */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsArg<SGDOptions>, options?: Partial<SGDOptions>) {
     super(params, SPEC, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false }, options)

@@ -85,6 +85,28 @@ function checkData(d: unknown): ForecastPlotData {
   }
 }
 
+/**
+ * A self-contained HTML page (plotly.js inlined, opens offline) that draws a series, a forecast
+ * over it, the train/test split and the loss curves: what `seqtorch forecast` writes as
+ * `forecast.html`.
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs'
+ * import { plot } from 'seqtorch'
+ * const series = Array.from({ length: 100 }, (_, i) => Math.sin(i / 8))
+ * const html = plot.forecastHtml({
+ *   title: 'sine',
+ *   x: series.map((_, i) => i),
+ *   actual: series,
+ *   predictionX: [80, 81, 82],
+ *   prediction: [0.9, 0.8, 0.6],
+ *   splitX: 80,
+ *   history: [{ epoch: 1, loss: 0.2 }, { epoch: 2, loss: 0.1 }],
+ *   metrics: { test: { rmse: 0.1, mae: 0.08 }, naive: { rmse: 0.2, mae: 0.15 } },
+ * })
+ * writeFileSync('forecast.html', html)
+ * ```
+ */
 export function forecastHtml(data: ForecastPlotData): string {
   const d = checkData(data)
   const m = d.metrics

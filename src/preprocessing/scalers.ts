@@ -7,7 +7,8 @@ import { native } from '../native.js'
 import { tensor, Tensor } from '../tensor.js'
 import * as v from '../validate.js'
 
-type Input = Tensor | readonly (readonly number[])[]
+/** What scalers accept: a tensor, or rows of numbers. */
+export type Input = Tensor | readonly (readonly number[])[]
 
 function asTensor(op: string, x: Input): Tensor {
   if (x instanceof Tensor) return x
@@ -62,15 +63,52 @@ const MINMAX_OPTIONS = {
   clip: v.bool,
 }
 
-/** Scales each column to `featureRange` (default [0, 1]) using the fitted minimum and maximum. */
+/**
+ * Scales each column to `featureRange` (default [0, 1]) using the fitted minimum and maximum.
+ * Like scikit-learn's `MinMaxScaler`: `fit` learns each column's range, `transform` maps it to
+ * `featureRange`, `inverseTransform` maps predictions back; `toJSON`/`fromJSON` keep a fitted
+ * scaler with a model. A 1-D input is one column.
+ * @example
+ * ```ts
+ * import { preprocessing, tensor } from 'seqtorch'
+ * const scaler = new preprocessing.MinMaxScaler()
+ * const scaled = scaler.fitTransform(tensor([[10], [20], [30]])) // [[0], [0.5], [1]]
+ * const back = scaler.inverseTransform(tensor([[0.25]])) // [[15]]
+ * const restored = preprocessing.MinMaxScaler.fromJSON(JSON.parse(JSON.stringify(scaler)))
+ * ```
+ */
 export class MinMaxScaler {
+  /**
+   * The target range of each column (default [0, 1]).
+   */
   readonly featureRange: [number, number]
+  /**
+   * Whether transformed values are clipped to `featureRange` (default false).
+   */
   readonly clip: boolean
+  /**
+   * Each column's minimum seen by `fit`, or null before fitting.
+   */
   dataMin: number[] | null = null
+  /**
+   * Each column's maximum seen by `fit`, or null before fitting.
+   */
   dataMax: number[] | null = null
+  /**
+   * `dataMax - dataMin` per column, or null before fitting.
+   */
   dataRange: number[] | null = null
+  /**
+   * The factor applied per column (scikit-learn's `scale_`), or null before fitting.
+   */
   scale: number[] | null = null
+  /**
+   * The offset added per column after scaling (scikit-learn's `min_`), or null before fitting.
+   */
   min: number[] | null = null
+  /**
+   * Rows seen by `fit`.
+   */
   nSamplesSeen = 0
 
   constructor(options?: { featureRange?: [number, number]; clip?: boolean }) {
@@ -93,26 +131,41 @@ export class MinMaxScaler {
     this.nSamplesSeen = samples
   }
 
+  /**
+   * Learns each column's minimum and maximum; returns this scaler.
+   */
   fit(x: Input): this {
     const s = native.columnStats(asTensor('fit', x)._h)
     this.setStatistics(s.min, s.max, s.samples)
     return this
   }
 
+  /**
+   * Maps each column into `featureRange` with the fitted statistics.
+   */
   transform(x: Input): Tensor {
     if (!this.scale || !this.min) throw notFitted('MinMaxScaler')
     return new Tensor(native.columnsMulAdd(asTensor('transform', x)._h, this.scale, this.min, this.clip ? this.featureRange : null))
   }
 
+  /**
+   * `fit(x)` then `transform(x)`.
+   */
   fitTransform(x: Input): Tensor {
     return this.fit(x).transform(x)
   }
 
+  /**
+   * Maps scaled values back to the original units (for predictions, say).
+   */
   inverseTransform(x: Input): Tensor {
     if (!this.scale || !this.min) throw notFitted('MinMaxScaler')
     return new Tensor(native.columnsSubDiv(asTensor('inverseTransform', x)._h, this.min, this.scale))
   }
 
+  /**
+   * The settings and fitted statistics as plain JSON (`fromJSON` restores them).
+   */
   toJSON(): MinMaxScalerJSON {
     return {
       type: 'MinMaxScaler',
@@ -149,13 +202,42 @@ export class MinMaxScaler {
 
 const STANDARD_OPTIONS = { withMean: v.bool, withStd: v.bool }
 
-/** Centres each column on its mean and scales it to unit (population) variance. */
+/**
+ * Centres each column on its mean and scales it to unit (population) variance.
+ * Like scikit-learn's `StandardScaler`: `(x - mean) / std` per column with the population
+ * standard deviation; `inverseTransform` undoes it; `toJSON`/`fromJSON` keep it with a model.
+ * @example
+ * ```ts
+ * import { preprocessing, tensor } from 'seqtorch'
+ * const scaler = new preprocessing.StandardScaler()
+ * const z = scaler.fitTransform(tensor([[1, 100], [3, 300]])) // [[-1, -1], [1, 1]]
+ * console.log(scaler.mean, scaler.scale) // [2, 200] [1, 100]
+ * ```
+ */
 export class StandardScaler {
+  /**
+   * Whether columns are centred on their mean (default true).
+   */
   readonly withMean: boolean
+  /**
+   * Whether columns are divided by their standard deviation (default true).
+   */
   readonly withStd: boolean
+  /**
+   * Each column's mean seen by `fit`, or null (before fitting, or with `withMean: false`).
+   */
   mean: number[] | null = null
+  /**
+   * Each column's population variance seen by `fit`, or null.
+   */
   var: number[] | null = null
+  /**
+   * The divisor per column (the standard deviation; 1 for a constant column), or null.
+   */
   scale: number[] | null = null
+  /**
+   * Rows seen by `fit`.
+   */
   nSamplesSeen = 0
   private features = 0
 
@@ -177,6 +259,9 @@ export class StandardScaler {
     this.features = mean.length
   }
 
+  /**
+   * Learns each column's mean and variance; returns this scaler.
+   */
   fit(x: Input): this {
     const s = native.columnStats(asTensor('fit', x)._h)
     this.setStatistics(s.mean, s.var, s.samples)
@@ -190,20 +275,32 @@ export class StandardScaler {
     return [mean, this.scale ?? new Array<number>(n).fill(1)]
   }
 
+  /**
+   * Standardises each column with the fitted statistics.
+   */
   transform(x: Input): Tensor {
     const [mean, scale] = this.params()
     return new Tensor(native.columnsSubDiv(asTensor('transform', x)._h, mean, scale))
   }
 
+  /**
+   * `fit(x)` then `transform(x)`.
+   */
   fitTransform(x: Input): Tensor {
     return this.fit(x).transform(x)
   }
 
+  /**
+   * Maps standardised values back to the original units.
+   */
   inverseTransform(x: Input): Tensor {
     const [mean, scale] = this.params()
     return new Tensor(native.columnsMulAdd(asTensor('inverseTransform', x)._h, scale, mean, null))
   }
 
+  /**
+   * The settings and fitted statistics as plain JSON (`fromJSON` restores them).
+   */
   toJSON(): StandardScalerJSON {
     return { type: 'StandardScaler', withMean: this.withMean, withStd: this.withStd, mean: this.mean, var: this.var, nSamplesSeen: this.nSamplesSeen, features: this.features }
   }

@@ -37,10 +37,35 @@ function textArg(op: string, text: unknown, where = 'text'): string {
   return text
 }
 
+/**
+ * A token vocabulary for text models: `build` counts tokens (lower-cased, split on whitespace)
+ * and orders them by frequency after the special tokens; `encode` turns text into ids (unknown
+ * tokens become `<UNK>`), `encodeBatch` pads a batch into an int64 tensor for `nn.Embedding`.
+ * @example
+ * ```ts
+ * import { nn, text } from 'seqtorch'
+ * const vocab = text.Vocab.build(['the movie was great', 'the plot was thin'])
+ * console.log(vocab.encode('The movie was new')) // [2, 4, 3, 1]: 'new' is unknown
+ * const batch = vocab.encodeBatch(['great movie', 'thin'], { maxLen: 4 }) // int64 [2, 4], padded with 0
+ * const embedded = new nn.Embedding(vocab.length, 16, { paddingIdx: vocab.padIndex }).forward(batch)
+ * ```
+ */
 export class Vocab {
+  /**
+   * Tokens by id.
+   */
   readonly itos: string[]
+  /**
+   * Ids by token.
+   */
   readonly stoi: Map<string, number>
+  /**
+   * The padding token (default `<PAD>`).
+   */
   readonly padToken: string
+  /**
+   * The token unknown words map to (default `<UNK>`).
+   */
   readonly unkToken: string
 
   private constructor(tokens: string[], padToken: string, unkToken: string) {
@@ -100,18 +125,30 @@ export class Vocab {
     return new Vocab(tokens, o.padToken ?? '<PAD>', o.unkToken ?? '<UNK>')
   }
 
+  /**
+   * The number of tokens, specials included.
+   */
   get length(): number {
     return this.itos.length
   }
 
+  /**
+   * The id of the padding token.
+   */
   get padIndex(): number {
     return this.indexOf(this.padToken)
   }
 
+  /**
+   * The id of the unknown token.
+   */
   get unkIndex(): number {
     return this.indexOf(this.unkToken)
   }
 
+  /**
+   * The id of `token`, or the unknown token's id.
+   */
   indexOf(token: string): number {
     textArg('indexOf', token, 'token')
     const i = this.stoi.get(token)
@@ -154,6 +191,9 @@ export class Vocab {
     return tensor(flat, { dtype: 'int64', shape: [texts.length, maxLen] })
   }
 
+  /**
+   * The tokens of the given ids.
+   */
   decode(ids: Iterable<number>): string[] {
     if (ids === null || typeof (ids as Partial<Iterable<number>>)?.[Symbol.iterator] !== 'function') {
       throw new TypeError(`decode(): ids must be an iterable of integers, got ${v.describe(ids)}`)
@@ -164,10 +204,16 @@ export class Vocab {
     })
   }
 
+  /**
+   * The tokens and special tokens as plain JSON (`fromJSON` restores the vocabulary).
+   */
   toJSON(): object {
     return { tokens: this.itos, padToken: this.padToken, unkToken: this.unkToken }
   }
 
+  /**
+   * A vocabulary from `toJSON()`'s output, checked completely.
+   */
   static fromJSON(json: { tokens: string[]; padToken: string; unkToken: string }): Vocab {
     if (!v.isPlainObject(json)) throw new TypeError(`Vocab.fromJSON(): expected an object, got ${v.describe(json)}`)
     const tokens = v.array(v.string())(json.tokens, 'Vocab.fromJSON(): tokens')

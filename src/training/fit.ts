@@ -66,7 +66,8 @@ export interface FitResult {
   bestEpoch: number
 }
 
-type Forwardable = Module & { forward(input: Tensor): Tensor }
+/** A model `fit` can train: a `Module` whose `forward` maps an input batch to a prediction. */
+export type Forwardable = Module & { forward(input: Tensor): Tensor }
 
 const iterable: v.Check<Batches> = (value, where) => {
   if (value === null || typeof value !== 'object' || typeof (value as Partial<Batches>)[Symbol.iterator] !== 'function') {
@@ -137,7 +138,26 @@ function evaluate(model: Forwardable, batches: Batches, loss: (p: Tensor, t: Ten
   return count ? total / count : NaN
 }
 
-/** Trains `model` for `epochs`, asynchronously; resolves with the loss history. */
+/**
+ * Trains `model` for `epochs`, asynchronously; resolves with the loss history.
+ * @example
+ * ```ts
+ * import { data, fit, nn, optim, randn } from 'seqtorch'
+ * const model = new nn.Sequential(new nn.Linear(4, 16), new nn.ReLU(), new nn.Linear(16, 1))
+ * const [x, y] = [randn(256, 4), randn(256, 1)]
+ * const [train, validation] = data.randomSplit(new data.TensorDataset(x, y), [0.8, 0.2])
+ * const result = await fit(model, {
+ *   train: new data.DataLoader(train!, { batchSize: 32, shuffle: true }),
+ *   validation: new data.DataLoader(validation!, { batchSize: 64 }),
+ *   optimizer: new optim.Adam(model.parameters(), { lr: 1e-3 }),
+ *   loss: new nn.MSELoss(),
+ *   epochs: 20,
+ *   earlyStopping: { patience: 3 },
+ *   onEpochEnd: (log) => console.log(log.epoch, log.loss, log.valLoss),
+ * })
+ * console.log(result.stoppedBy, result.bestEpoch)
+ * ```
+ */
 export async function fit(model: Forwardable, options: FitOptions): Promise<FitResult> {
   if (!(model instanceof Object) || typeof (model as Partial<Forwardable>).forward !== 'function' || typeof model.train !== 'function') {
     throw new TypeError(`fit(): model must be a Module with forward(), got ${v.describe(model)}`)

@@ -1,2 +1,2 @@
 export { fit } from './fit.js'
-export type { FitOptions, FitResult, EpochLog, BatchLog, EarlyStopping, Batches } from './fit.js'
+export type { FitOptions, FitResult, EpochLog, BatchLog, EarlyStopping, Batches, Forwardable } from './fit.js'

@@ -17,7 +17,17 @@ function handles(op: string, params: Iterable<Tensor> | Tensor) {
 
 const NORM_OPTIONS = { normType: v.number({ infinite: true }), errorIfNonfinite: v.bool }
 
-/** Scales gradients so their joint norm is at most `maxNorm`; returns the norm before clipping. */
+/**
+ * Scales gradients so their joint norm is at most `maxNorm`; returns the norm before clipping.
+ * @example
+ * ```ts
+ * import { nn, randn } from 'seqtorch'
+ * const lstm = new nn.LSTM(4, 8)
+ * const [out] = lstm.forward(randn(5, 2, 4))
+ * out.pow(2).sum().backward()
+ * const normBefore = nn.utils.clipGradNorm_(lstm.parameters(), 1.0)
+ * ```
+ */
 export function clipGradNorm_(
   parameters: Iterable<Tensor> | Tensor,
   maxNorm: number,
@@ -28,7 +38,16 @@ export function clipGradNorm_(
   return native.clipGradNorm(handles('clipGradNorm_', parameters), maxNorm, o.normType ?? 2, o.errorIfNonfinite ?? false)
 }
 
-/** Clamps every gradient element to [-clipValue, clipValue]. */
+/**
+ * Clamps every gradient element to [-clipValue, clipValue].
+ * @example
+ * ```ts
+ * import { nn, randn } from 'seqtorch'
+ * const fc = new nn.Linear(4, 1)
+ * fc.forward(randn(8, 4)).sum().backward()
+ * nn.utils.clipGradValue_(fc.parameters(), 0.5)
+ * ```
+ */
 export function clipGradValue_(parameters: Iterable<Tensor> | Tensor, clipValue: number): void {
   v.arg('clipGradValue_', 'clipValue', clipValue, v.number({ min: 0, infinite: true }))
   native.clipGradValue(handles('clipGradValue_', parameters), clipValue)

@@ -8,11 +8,32 @@ import * as v from '../../validate.js'
  * A batch of variable-length sequences packed step by step (PyTorch's `PackedSequence`).
  * `data` holds the rows of every step's active sequences; `batchSizes[t]` says how many.
  * Recurrent layers accept it directly and return one.
+ * A batch of variable-length sequences packed time step by time step (PyTorch's
+ * `PackedSequence`): recurrent layers skip the padding entirely. Make one with
+ * `packPaddedSequence` or `packSequence`; `padPackedSequence` turns a layer's packed output back.
+ * @example
+ * ```ts
+ * import { nn, randn } from 'seqtorch'
+ * const packed = nn.utils.rnn.packSequence([randn(4, 2), randn(2, 2), randn(1, 2)])
+ * console.log(packed.data.shape, packed.batchSizes.toArray()) // [7, 2] [3, 2, 1, 1]
+ * ```
  */
 export class PackedSequence {
+  /**
+   * The steps of all sequences, [sum of lengths, *], time-major.
+   */
   readonly data: Tensor
+  /**
+   * How many sequences are still running at each time step (int64, on the CPU).
+   */
   readonly batchSizes: Tensor
+  /**
+   * The permutation that sorted the batch by decreasing length, or null if it was sorted.
+   */
   readonly sortedIndices: Tensor | null
+  /**
+   * The inverse of `sortedIndices`, or null.
+   */
   readonly unsortedIndices: Tensor | null
 
   constructor(data: Tensor, batchSizes: Tensor, sortedIndices: Tensor | null = null, unsortedIndices: Tensor | null = null) {
@@ -58,7 +79,18 @@ export interface PackOptions {
   enforceSorted?: boolean
 }
 
-/** Packs a padded batch ([T, B, *], or [B, T, *] with `batchFirst`) given each sequence's length. */
+/**
+ * Packs a padded batch ([T, B, *], or [B, T, *] with `batchFirst`) given each sequence's length.
+ * @example
+ * ```ts
+ * import { nn, randn } from 'seqtorch'
+ * const padded = randn(3, 5, 8) // 3 sequences of up to 5 steps, batch first
+ * const packed = nn.utils.rnn.packPaddedSequence(padded, [5, 3, 2], { batchFirst: true })
+ * const [out] = new nn.LSTM(8, 16, { batchFirst: true }).forward(packed)
+ * const [unpacked, lengths] = nn.utils.rnn.padPackedSequence(out, { batchFirst: true })
+ * console.log(unpacked.shape, lengths.toArray()) // [3, 5, 16] [5, 3, 2]
+ * ```
+ */
 export function packPaddedSequence(input: Tensor, lengths: Tensor | readonly number[], options?: PackOptions): PackedSequence {
   if (!(input instanceof Tensor)) throw new TypeError(`packPaddedSequence(): input must be a Tensor, got ${v.describe(input)}`)
   const o = v.options('packPaddedSequence', options, PACK_OPTIONS)
@@ -88,7 +120,17 @@ export interface PadPackedOptions {
   totalLength?: number
 }
 
-/** Inverse of `packPaddedSequence`: `[padded, lengths]`, in the original batch order. */
+/**
+ * Inverse of `packPaddedSequence`: `[padded, lengths]`, in the original batch order.
+ * @example
+ * ```ts
+ * import { nn, randn } from 'seqtorch'
+ * const packed = nn.utils.rnn.packSequence([randn(3, 4), randn(1, 4)])
+ * const [out] = new nn.GRU(4, 6).forward(packed)
+ * const [padded, lengths] = nn.utils.rnn.padPackedSequence(out, { totalLength: 5 })
+ * console.log(padded.shape, lengths.toArray()) // [5, 2, 6] [3, 1]
+ * ```
+ */
 export function padPackedSequence(sequence: PackedSequence, options?: PadPackedOptions): [Tensor, Tensor] {
   if (!(sequence instanceof PackedSequence)) throw new TypeError(`padPackedSequence(): expected a PackedSequence, got ${v.describe(sequence)}`)
   const o = v.options('padPackedSequence', options, PAD_PACKED_OPTIONS)
@@ -109,7 +151,15 @@ export interface PadSequenceOptions {
   paddingValue?: number
 }
 
-/** Stacks sequences of shape [L_i, *] into [maxL, B, *] (or [B, maxL, *]), padding the ends. */
+/**
+ * Stacks sequences of shape [L_i, *] into [maxL, B, *] (or [B, maxL, *]), padding the ends.
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'seqtorch'
+ * const padded = nn.utils.rnn.padSequence([tensor([1, 2, 3]), tensor([4])], { batchFirst: true, paddingValue: -1 })
+ * console.log(padded.toArray()) // [[1, 2, 3], [4, -1, -1]]
+ * ```
+ */
 export function padSequence(sequences: readonly Tensor[], options?: PadSequenceOptions): Tensor {
   if (!Array.isArray(sequences) || sequences.length === 0) throw new TypeError(`padSequence(): expected a non-empty array of Tensors, got ${v.describe(sequences)}`)
   const o = v.options('padSequence', options, PAD_OPTIONS)
@@ -124,7 +174,15 @@ export function padSequence(sequences: readonly Tensor[], options?: PadSequenceO
   return stack(padded, o.batchFirst ? 0 : 1)
 }
 
-/** Packs a list of sequences ([L_i, *]); sorted by decreasing length unless `enforceSorted: false`. */
+/**
+ * Packs a list of sequences ([L_i, *]); sorted by decreasing length unless `enforceSorted: false`.
+ * @example
+ * ```ts
+ * import { nn, randn } from 'seqtorch'
+ * const packed = nn.utils.rnn.packSequence([randn(2, 3), randn(4, 3)], { enforceSorted: false })
+ * const [out, hN] = new nn.RNN(3, 5).forward(packed)
+ * ```
+ */
 export function packSequence(sequences: readonly Tensor[], options?: { enforceSorted?: boolean }): PackedSequence {
   const o = v.options('packSequence', options, { enforceSorted: v.bool })
   const padded = padSequence(sequences)
