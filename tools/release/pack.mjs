@@ -107,6 +107,8 @@ const mib = (n) => `${(n / 2 ** 20).toFixed(2)} MiB`
 const chosen = chosenPlatforms()
 mkdirSync(args.out, { recursive: true })
 if (build) {
+  // tsc never deletes outputs of removed sources: start from an empty dist/.
+  rmSync(join(root, 'dist'), { recursive: true, force: true })
   run('npm', ['run', 'build'], { stdio: ['ignore', 'inherit', 'inherit'] })
   for (const p of chosen) buildBinary(p)
 }
