@@ -22,7 +22,7 @@ import json, shutil, sys
 for line in sys.stdin:
     msg = json.loads(line)
     exe = msg.get("executable")
-    if exe and msg.get("target", {}).get("name") in ("cuda_kernels", "cuda_device"):
+    if exe and msg.get("target", {}).get("name") in ("cuda_kernels", "cuda_device", "cuda_storage"):
         shutil.copy(exe, "gpu-check/bin/" + msg["target"]["name"])
         print("built", msg["target"]["name"])
 '
@@ -54,7 +54,7 @@ PY
     export SEQTORCH_CUDA_PATH="$libs" SEQTORCH_REQUIRE_GPU=1 SEQTORCH_REQUIRE_NVRTC=1
     echo "SEQTORCH_CUDA_PATH=$SEQTORCH_CUDA_PATH"
     status=0
-    for t in cuda_kernels cuda_device; do
+    for t in cuda_kernels cuda_device cuda_storage; do
       echo "## $t"
       "gpu-check/bin/$t" --nocapture --test-threads 1 || status=1
     done

@@ -19,15 +19,18 @@
 //! - Fused work that one kernel per primitive would make slow (the RNN stack, losses, embedding,
 //!   dropout, optimizer updates) implements `fused::FusedOp`, a method per device, like candle's
 //!   `CustomOp`: the CPU bodies exist, CUDA's come with the CUDA backend.
-//! - `cuda_types` holds the CUDA storage and device types, which no value can have until the
-//!   CUDA storage lands: every `match` compiles. Without the `cuda` feature `cuda_stub` answers
-//!   "not compiled in"; with it, `cuda/` loads the libraries at run time and reports what it
-//!   found (`cuda.status()`).
+//! - Without the `cuda` feature, `cuda_stub` answers "not compiled in" and `cuda_types` holds
+//!   CUDA storage and device types no value can have, so every `match` compiles. With it,
+//!   `cuda/` loads the libraries at run time, reports what it found (`cuda.status()`), and
+//!   holds the real storage (cudarc buffers on one stream per GPU; `cuda/storage.rs`) and device
+//!   (`cuda/device.rs`). Tensor creation on a GPU stays refused until the fused ops have CUDA
+//!   bodies (`CudaDevice::new`); the GPU tests open devices directly.
 
 pub mod cpu;
 pub mod fused;
 pub mod status;
 
+#[cfg(not(feature = "cuda"))]
 mod cuda_types;
 
 #[cfg(not(feature = "cuda"))]

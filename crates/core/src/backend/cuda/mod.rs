@@ -1,21 +1,25 @@
 //! The CUDA backend through cudarc (feature `cuda`), with every library loaded at run time: the
 //! same binary runs where no CUDA is installed, and `cuda.status()` says what it found.
 //!
-//! This is its foundation: library discovery (`libraries`), the driver's device count, and the
-//! kernel sources with their NVRTC compile check (`kernels`). Storage, cuBLAS products and the
-//! fused ops come next; until they exist no CUDA tensor can be made, so `is_available()` stays
-//! false and asking for a GPU explains what is missing.
+//! What exists: library discovery (`libraries`), the driver's device count, the kernel sources
+//! with their NVRTC compile check (`kernels`), devices (`device`: context, one stream, modules
+//! compiled on first use, cuBLAS) and storage with every primitive op (`storage`). The fused
+//! ops come next; until they exist no CUDA tensor can be made, so `is_available()` stays false
+//! and asking for a GPU explains what is missing.
 
+pub mod device;
 pub mod kernels;
 pub mod libraries;
 pub mod self_test;
+pub mod storage;
 
 use std::sync::OnceLock;
 
 use crate::{bail, Result};
 
-pub use super::cuda_types::{CudaDevice, CudaStorage};
 pub use super::status::CudaStatus;
+pub use device::{allow_tf32, set_allow_tf32, CudaDevice};
+pub use storage::{CudaData, CudaStorage};
 
 /// Whether CUDA tensors can be made in this process. False until the storage lands, whatever
 /// the machine has (see `status()` for what was found).
@@ -64,7 +68,7 @@ pub fn status() -> CudaStatus {
             Err(e) => Some(e.clone()),
             Ok(0) => Some("the NVIDIA driver reports no GPU".into()),
             Ok(_) => Some(
-                "GPUs found, but this build's CUDA backend has no tensor storage or kernels yet (the CUDA issue adds them)"
+                "GPUs found, but this build cannot make CUDA tensors yet: its CUDA storage and primitive ops exist, the fused ops (recurrent layers, losses, optimizers) do not"
                     .into(),
             ),
         }

@@ -4,65 +4,19 @@
 
 use std::sync::Arc;
 
-use cudarc::driver::{CudaContext, CudaModule, DeviceRepr, LaunchConfig, PushKernelArg};
+use cudarc::driver::{CudaContext, CudaModule, LaunchConfig, PushKernelArg};
 
+use super::device::{arch_for, driver};
 use super::kernels;
+use super::storage::st_layout;
 use crate::backend::{BackendStorage, BinaryOp, CpuStorage, UnaryOp};
 use crate::{bail, Layout, Result};
-
-/// `StLayout` in kernels/layout.cuh.
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct StLayout {
-    ndim: i32,
-    offset: u64,
-    shape: [u64; 8],
-    strides: [u64; 8],
-}
-
-// SAFETY: plain old data with the C layout the kernels declare.
-unsafe impl DeviceRepr for StLayout {}
-
-fn st_layout(l: &Layout) -> StLayout {
-    let mut s = StLayout {
-        ndim: l.shape().len() as i32,
-        offset: l.offset() as u64,
-        shape: [1; 8],
-        strides: [0; 8],
-    };
-    for (i, (&d, &st)) in l.shape().iter().zip(l.strides()).enumerate() {
-        s.shape[i] = d as u64;
-        s.strides[i] = st as u64;
-    }
-    s
-}
 
 /// One case's result: the largest difference from the CPU backend.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
     pub name: String,
     pub max_abs_diff: f32,
-}
-
-fn driver<T>(what: &str, r: std::result::Result<T, cudarc::driver::DriverError>) -> Result<T> {
-    r.map_err(|e| crate::Error::device(format!("{what}: {e:?}")))
-}
-
-/// The virtual architecture NVRTC targets for a compute capability (`compute_90`, ...).
-fn arch_for(major: i32, minor: i32) -> &'static str {
-    // NVRTC wants a 'static name: the known ones, else the newest this build compiles for.
-    match (major, minor) {
-        (7, 5) => "compute_75",
-        (8, 0) => "compute_80",
-        (8, 6) => "compute_86",
-        (8, 9) => "compute_89",
-        (9, 0) => "compute_90",
-        (10, 0) => "compute_100",
-        (12, 0) => "compute_120",
-        (m, _) if m >= 10 => "compute_100",
-        (m, _) if m >= 9 => "compute_90",
-        _ => "compute_75",
-    }
 }
 
 /// Launches the elementwise kernels on `cuda:ordinal` and compares them with the CPU backend.
@@ -164,7 +118,7 @@ fn launch_binary(
     let da = driver("upload", stream.clone_htod(a))?;
     let db = driver("upload", stream.clone_htod(b))?;
     let mut out = driver("alloc", stream.alloc_zeros::<f32>(n))?;
-    let (sa, sb, n64) = (st_layout(la), st_layout(lb), n as u64);
+    let (sa, sb, n64) = (st_layout(la)?, st_layout(lb)?, n as u64);
     let mut launch = stream.launch_builder(&f);
     launch
         .arg(&mut out)
@@ -195,7 +149,7 @@ fn launch_unary(
     let n = lx.numel();
     let dx = driver("upload", stream.clone_htod(x))?;
     let mut out = driver("alloc", stream.alloc_zeros::<f32>(n))?;
-    let (sx, n64) = (st_layout(lx), n as u64);
+    let (sx, n64) = (st_layout(lx)?, n as u64);
     let mut launch = stream.launch_builder(&f);
     launch
         .arg(&mut out)

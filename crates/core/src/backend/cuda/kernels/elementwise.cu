@@ -86,8 +86,13 @@ extern "C" __global__ void gather_i64(long long* out, const long long* x, StLayo
     ST_FOR(i, n) { out[i] = x[st_offset(lx, i)]; }
 }
 
+// Rust's saturating `as i64`: NaN becomes 0, values beyond the range its ends (a plain C cast
+// of those is undefined).
 extern "C" __global__ void f32_to_i64(long long* out, const float* x, StLayout lx, unsigned long long n) {
-    ST_FOR(i, n) { out[i] = (long long)x[st_offset(lx, i)]; }
+    ST_FOR(i, n) {
+        float v = x[st_offset(lx, i)];
+        out[i] = isnan(v) ? 0LL : (v >= 9.223372e18f ? 9223372036854775807LL : (v <= -9.223372e18f ? (-9223372036854775807LL - 1) : (long long)v));
+    }
 }
 
 extern "C" __global__ void i64_to_f32(float* out, const long long* x, StLayout lx, unsigned long long n) {

@@ -37,6 +37,15 @@ extern "C" __global__ void index_select_f32(float* out, const float* x, const un
     }
 }
 
+extern "C" __global__ void index_select_i64(long long* out, const long long* x, const unsigned long long* index, unsigned long long outer, unsigned long long size, unsigned long long picks, unsigned long long inner) {
+    unsigned long long n = outer * picks * inner;
+    for (unsigned long long j = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x; j < n;
+         j += (unsigned long long)blockDim.x * gridDim.x) {
+        unsigned long long i = j % inner, p = (j / inner) % picks, o = j / (inner * picks);
+        out[j] = x[(o * size + index[p]) * inner + i];
+    }
+}
+
 // dst[o, index[p], i] += src[o, p, i]; repeated indices add up (atomically).
 extern "C" __global__ void index_add_f32(float* dst, const float* src, const unsigned long long* index, unsigned long long outer, unsigned long long size, unsigned long long picks, unsigned long long inner) {
     unsigned long long n = outer * picks * inner;

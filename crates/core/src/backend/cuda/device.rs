@@ -1,0 +1,215 @@
+//! One GPU: its context, the one stream every op of that device is queued on (ops never wait for
+//! the host between each other; a transfer to the host is the only synchronisation), the kernel
+//! modules compiled for its architecture on first use, and its cuBLAS handle.
+//!
+//! `CudaDevice::open` is the backend's way in and what the GPU tests use. `CudaDevice::new`,
+//! which tensor creation calls, still refuses every GPU: the fused ops (recurrent stack, losses,
+//! optimizers...) have no CUDA bodies yet, and a tensor that cannot be trained must not be made.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use cudarc::cublas::CudaBlas;
+use cudarc::driver::{CudaContext, CudaFunction, CudaModule, CudaStream, LaunchConfig};
+
+use super::kernels;
+use crate::{bail, Device, Error, Result};
+
+/// Whether cuBLAS may use TF32 tensor cores for float32 products (PyTorch's
+/// `torch.backends.cuda.matmul.allow_tf32`, false by default).
+static ALLOW_TF32: AtomicBool = AtomicBool::new(false);
+
+pub fn set_allow_tf32(allow: bool) {
+    ALLOW_TF32.store(allow, Ordering::Relaxed);
+}
+
+pub fn allow_tf32() -> bool {
+    ALLOW_TF32.load(Ordering::Relaxed)
+}
+
+pub(crate) fn driver<T>(
+    what: &str,
+    r: std::result::Result<T, cudarc::driver::DriverError>,
+) -> Result<T> {
+    r.map_err(|e| Error::device(format!("CUDA {what} failed: {e:?}")))
+}
+
+/// The virtual architecture NVRTC targets for a compute capability (`compute_90`, ...).
+pub(crate) fn arch_for(major: i32, minor: i32) -> &'static str {
+    // NVRTC wants a 'static name: the known ones, else the newest this build compiles for.
+    match (major, minor) {
+        (7, 5) => "compute_75",
+        (8, 0) => "compute_80",
+        (8, 6) => "compute_86",
+        (8, 9) => "compute_89",
+        (9, 0) => "compute_90",
+        (10, 0) => "compute_100",
+        (12, 0) => "compute_120",
+        (m, _) if m >= 10 => "compute_100",
+        (m, _) if m >= 9 => "compute_90",
+        _ => "compute_75",
+    }
+}
+
+/// A grid for a grid-stride kernel over `n` elements (the kernels loop, so the grid is capped).
+pub(crate) fn grid(n: usize) -> LaunchConfig {
+    const THREADS: usize = 256;
+    let blocks = n.div_ceil(THREADS).clamp(1, 65_535);
+    LaunchConfig {
+        grid_dim: (blocks as u32, 1, 1),
+        block_dim: (THREADS as u32, 1, 1),
+        shared_mem_bytes: 0,
+    }
+}
+
+struct Inner {
+    ordinal: usize,
+    ctx: Arc<CudaContext>,
+    stream: Arc<CudaStream>,
+    arch: &'static str,
+    modules: Mutex<HashMap<&'static str, Arc<CudaModule>>>,
+    blas: OnceLock<std::result::Result<CudaBlas, String>>,
+}
+
+/// A GPU; clones share the device's context, stream, modules and cuBLAS handle.
+#[derive(Clone)]
+pub struct CudaDevice {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for CudaDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CudaDevice(cuda:{}, {})",
+            self.inner.ordinal, self.inner.arch
+        )
+    }
+}
+
+fn registry() -> &'static Mutex<HashMap<usize, CudaDevice>> {
+    static DEVICES: OnceLock<Mutex<HashMap<usize, CudaDevice>>> = OnceLock::new();
+    DEVICES.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+impl CudaDevice {
+    /// What tensor creation on `cuda:ordinal` calls: fails with the reason this build cannot
+    /// make CUDA tensors yet (see the module comment), or why the GPU is unusable.
+    pub fn new(ordinal: usize) -> Result<CudaDevice> {
+        super::ensure_device(ordinal)?;
+        bail!(
+            internal,
+            "cuda:{ordinal} passed its checks but CUDA tensors are not enabled in this build"
+        )
+    }
+
+    /// Opens `cuda:ordinal` (once per process; later calls share it) when the libraries and the
+    /// GPU are there.
+    pub fn open(ordinal: usize) -> Result<CudaDevice> {
+        let mut devices = registry()
+            .lock()
+            .map_err(|_| Error::internal("the CUDA device registry was poisoned by a panic"))?;
+        if let Some(d) = devices.get(&ordinal) {
+            return Ok(d.clone());
+        }
+        let status = super::status();
+        if !status.libraries.iter().all(|(_, ok)| *ok) {
+            bail!(
+                device,
+                "cannot open cuda:{ordinal}: {}",
+                status.reason.unwrap_or_default()
+            );
+        }
+        let count = status.driver_devices.unwrap_or(0);
+        if ordinal >= count {
+            bail!(
+                device,
+                "cannot open cuda:{ordinal}: the driver reports {count} GPU(s)"
+            );
+        }
+        let ctx = driver("context creation", CudaContext::new(ordinal))?;
+        let (major, minor) = driver("compute capability query", ctx.compute_capability())?;
+        let stream = driver("stream creation", ctx.new_stream())?;
+        let device = CudaDevice {
+            inner: Arc::new(Inner {
+                ordinal,
+                ctx,
+                stream,
+                arch: arch_for(major, minor),
+                modules: Mutex::new(HashMap::new()),
+                blas: OnceLock::new(),
+            }),
+        };
+        devices.insert(ordinal, device.clone());
+        Ok(device)
+    }
+
+    pub fn ordinal(&self) -> usize {
+        self.inner.ordinal
+    }
+
+    pub fn location(&self) -> Device {
+        Device::Cuda(self.inner.ordinal)
+    }
+
+    pub fn stream(&self) -> &Arc<CudaStream> {
+        &self.inner.stream
+    }
+
+    pub fn same(&self, other: &CudaDevice) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// `name` from kernel module `module`, compiled (NVRTC, for this GPU) and loaded on first use.
+    pub fn function(&self, module: &'static str, name: &str) -> Result<CudaFunction> {
+        let loaded = {
+            let mut modules = self
+                .inner
+                .modules
+                .lock()
+                .map_err(|_| Error::internal("a CUDA module cache was poisoned by a panic"))?;
+            match modules.get(module) {
+                Some(m) => m.clone(),
+                None => {
+                    let ptx = kernels::compile(module, self.inner.arch)?;
+                    let m = driver(
+                        "module load",
+                        self.inner
+                            .ctx
+                            .load_module(cudarc::nvrtc::Ptx::from_src(ptx)),
+                    )?;
+                    modules.insert(module, m.clone());
+                    m
+                }
+            }
+        };
+        driver("kernel lookup", loaded.load_function(name))
+    }
+
+    /// The device's cuBLAS handle, bound to its stream, with the TF32 setting applied.
+    pub fn blas(&self) -> Result<&CudaBlas> {
+        let blas = self
+            .inner
+            .blas
+            .get_or_init(|| CudaBlas::new(self.inner.stream.clone()).map_err(|e| format!("{e:?}")))
+            .as_ref()
+            .map_err(|e| Error::device(format!("cuBLAS could not be initialised: {e}")))?;
+        let mode = if allow_tf32() {
+            cudarc::cublas::sys::cublasMath_t::CUBLAS_TF32_TENSOR_OP_MATH
+        } else {
+            cudarc::cublas::sys::cublasMath_t::CUBLAS_DEFAULT_MATH
+        };
+        // SAFETY: the handle is valid for the device's lifetime; setting its math mode only
+        // affects products queued after this call on the same stream.
+        unsafe { cudarc::cublas::sys::cublasSetMathMode(*blas.handle(), mode) }
+            .result()
+            .map_err(|e| Error::device(format!("cublasSetMathMode failed: {e:?}")))?;
+        Ok(blas)
+    }
+
+    /// Waits for every op queued on the device's stream.
+    pub fn synchronize(&self) -> Result<()> {
+        driver("stream synchronisation", self.inner.stream.synchronize())
+    }
+}
