@@ -59,8 +59,9 @@ pub fn found() -> &'static Found {
     })
 }
 
-/// Loads, by absolute path, every CUDA library in the directories `SEQTORCH_CUDA_PATH` names,
-/// dependencies first (cuBLASLt before cuBLAS). Returns the files it loaded.
+/// Loads, by absolute path, every CUDA library in the directories `SEQTORCH_CUDA_PATH` names
+/// (separated as PATH is: `:` on Unix, `;` on Windows), dependencies first (cuBLASLt before
+/// cuBLAS). Returns the files it loaded.
 fn preload_from_env() -> Vec<String> {
     let Some(dirs) = std::env::var_os("SEQTORCH_CUDA_PATH") else {
         return Vec::new();
@@ -69,7 +70,6 @@ fn preload_from_env() -> Vec<String> {
     // NVRTC opens its builtins library by soname at compile time: load it first.
     let names = std::iter::once("nvrtc-builtins").chain(LIBRARIES.iter().map(|(n, _)| *n));
     for name in names {
-        let prefix = format!("lib{name}.so");
         for dir in std::env::split_paths(&dirs) {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
@@ -80,22 +80,15 @@ fn preload_from_env() -> Vec<String> {
                 .filter(|p| {
                     p.file_name()
                         .and_then(|f| f.to_str())
-                        .is_some_and(|f| f == prefix || f.starts_with(&format!("{prefix}.")))
+                        .is_some_and(|f| is_library_file(f, name))
                 })
                 .collect();
             files.sort();
             // The most specific version first (libcublas.so.13.1 before libcublas.so).
+            // SAFETY: loading a shared library runs its initialisers; these are NVIDIA's CUDA
+            // libraries from a directory the user named for that purpose.
             if let Some(path) = files.last() {
-                // SAFETY: loading a shared library runs its initialisers; these are NVIDIA's
-                // CUDA libraries from a directory the user named for that purpose. The handle is
-                // kept for the life of the process (leaked on purpose).
-                if let Ok(lib) = unsafe {
-                    libloading::os::unix::Library::open(
-                        Some(path),
-                        libc::RTLD_NOW | libc::RTLD_GLOBAL,
-                    )
-                } {
-                    std::mem::forget(lib);
+                if unsafe { load_for_the_process(path) } {
                     loaded.push(path.display().to_string());
                     break;
                 }
@@ -103,4 +96,39 @@ fn preload_from_env() -> Vec<String> {
         }
     }
     loaded
+}
+
+/// Whether `file` is a build of CUDA library `name`: `libcublas.so`, `libcublas.so.13` on
+/// Linux; `cublas64_13.dll` on Windows (where the driver is `nvcuda.dll`).
+fn is_library_file(file: &str, name: &str) -> bool {
+    if cfg!(windows) {
+        let stem = if name == "cuda" { "nvcuda" } else { name };
+        file.eq_ignore_ascii_case(&format!("{stem}.dll"))
+            || (file.starts_with(&format!("{stem}64_")) && file.ends_with(".dll"))
+    } else {
+        let prefix = format!("lib{name}.so");
+        file == prefix || file.starts_with(&format!("{prefix}."))
+    }
+}
+
+/// Loads `path` for the rest of the process (the handle is leaked on purpose), so cudarc's
+/// later lookup by name finds it: with RTLD_GLOBAL on Unix; on Windows a loaded DLL is found
+/// by its base name.
+///
+/// # Safety
+/// Runs the library's initialisers.
+unsafe fn load_for_the_process(path: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    let lib = unsafe {
+        libloading::os::unix::Library::open(Some(path), libc::RTLD_NOW | libc::RTLD_GLOBAL)
+    };
+    #[cfg(not(unix))]
+    let lib = unsafe { libloading::Library::new(path) };
+    match lib {
+        Ok(lib) => {
+            std::mem::forget(lib);
+            true
+        }
+        Err(_) => false,
+    }
 }
