@@ -19,10 +19,11 @@ build)
   cargo test --release -p seqtorch-core --features cuda --no-run --message-format=json 2>/dev/null |
     python3 -c '
 import json, shutil, sys
+TESTS = ("cuda_kernels", "cuda_device", "cuda_storage", "cuda_training", "gradcheck", "rnn_gradcheck", "rnn_composite", "devices")
 for line in sys.stdin:
     msg = json.loads(line)
     exe = msg.get("executable")
-    if exe and msg.get("target", {}).get("name") in ("cuda_kernels", "cuda_device", "cuda_storage"):
+    if exe and msg.get("target", {}).get("name") in TESTS:
         shutil.copy(exe, "gpu-check/bin/" + msg["target"]["name"])
         print("built", msg["target"]["name"])
 '
@@ -51,10 +52,11 @@ PY
     for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
       [ -d "$d" ] && libs="${libs:+$libs:}$d"
     done
-    export SEQTORCH_CUDA_PATH="$libs" SEQTORCH_REQUIRE_GPU=1 SEQTORCH_REQUIRE_NVRTC=1
+    # GPU tensors on: the gradient checks and device tests then run on cuda:0 as well.
+    export SEQTORCH_CUDA_PATH="$libs" SEQTORCH_REQUIRE_GPU=1 SEQTORCH_REQUIRE_NVRTC=1 SEQTORCH_EXPERIMENTAL_CUDA=1
     echo "SEQTORCH_CUDA_PATH=$SEQTORCH_CUDA_PATH"
     status=0
-    for t in cuda_kernels cuda_device cuda_storage; do
+    for t in cuda_kernels cuda_device cuda_storage cuda_training gradcheck rnn_gradcheck rnn_composite devices; do
       echo "## $t"
       "gpu-check/bin/$t" --nocapture --test-threads 1 || status=1
     done

@@ -305,14 +305,23 @@ impl Tensor {
                 self.dtype()
             );
         }
-        if !self.device().is_cpu() {
-            bail!(
-                device,
-                "{op}(): runs on the cpu only, got a tensor on {}",
-                self.device()
-            );
-        }
         let layout = self.0.layout.clone();
+        if !self.device().is_cpu() {
+            // A host-side edit of device memory (init functions, clipping, until they have
+            // kernels): the values come to the host, change, and are written back in place.
+            let mut values = match self.storage().to_cpu(&layout)? {
+                CpuStorage::F32(v) => v,
+                CpuStorage::I64(_) => unreachable!("checked float32"),
+            };
+            let out = f(&mut values);
+            let src = Storage::upload(self.device(), CpuStorage::F32(values))?;
+            self.storage_mut().copy_into(
+                &layout,
+                &src,
+                &Layout::contiguous(layout.shape().to_vec()),
+            )?;
+            return Ok(out);
+        }
         let mut guard = self.storage_mut();
         let Some(CpuStorage::F32(v)) = guard.as_cpu_mut() else {
             unreachable!("checked above")

@@ -465,11 +465,20 @@ fn fills_and_seeded_random_numbers_match_the_cpu<D: BackendDevice>(dev: &D) {
 }
 
 #[test]
-fn tensor_creation_on_a_gpu_is_still_refused_with_the_reason() {
-    // Until the fused ops run on CUDA a GPU tensor could not be trained: creation says so, on
-    // every machine (with or without a GPU).
-    let err = CudaDevice::new(0).unwrap_err();
-    assert!(err.message.contains("cuda:0"), "{}", err.message);
+fn tensor_creation_on_a_gpu_needs_the_switch() {
+    // GPU tensors are opt-in (SEQTORCH_EXPERIMENTAL_CUDA=1) until validated on a GPU: without
+    // the switch creation is refused with the reason, on every machine.
+    match CudaDevice::new(0) {
+        Ok(_) => assert!(seqtorch_core::backend::cuda::is_available()),
+        Err(e) => {
+            assert!(!seqtorch_core::backend::cuda::is_available());
+            assert!(
+                e.message.contains("cannot use device cuda:0"),
+                "{}",
+                e.message
+            );
+        }
+    }
 }
 
 /// The checks run with the CPU as the device under test too: that proves the checks themselves

@@ -25,7 +25,7 @@ fn the_cpu_is_always_there_and_a_missing_gpu_is_a_device_error() {
         assert_eq!(e.kind, ErrorKind::Device);
         assert!(e.message.contains("cuda:0"), "{}", e.message);
         // The reason is what `cuda.status()` reports: no backend compiled in, a missing
-        // library, or (until CUDA storage lands) no kernels.
+        // library, no GPU, or GPU tensors switched off (SEQTORCH_EXPERIMENTAL_CUDA).
         let reason = seqtorch_core::backend::cuda::status()
             .reason
             .expect("a reason while no GPU is usable");

@@ -31,16 +31,19 @@ pub fn run<F: FusedOp>(op: F) -> Result<F::Output> {
     }
 }
 
-/// A fused op whose kernels exist for the CPU only so far, given as its CPU body: the losses,
-/// embedding and dropout. The CUDA backend replaces each with a type that has a `cuda` body.
+/// A fused op whose kernels exist for the CPU only so far (the losses, embedding, dropout), given
+/// as its CPU body over its operands. On another device the operands go to the CPU and the
+/// result comes back, both through `to_device`, which autograd records, so gradients reach the
+/// device tensors: PyTorch's "CPU fallback". Correct everywhere, slow on a GPU (two transfers
+/// and a synchronisation); each op gets its own CUDA kernels in time.
 pub struct CpuFused<'a, F> {
     pub name: &'static str,
     pub operands: Vec<&'a Tensor>,
     pub body: F,
 }
 
-impl<R, F: FnOnce() -> Result<R>> FusedOp for CpuFused<'_, F> {
-    type Output = R;
+impl<F: FnOnce(&[Tensor]) -> Result<Tensor>> FusedOp for CpuFused<'_, F> {
+    type Output = Tensor;
 
     fn name(&self) -> &'static str {
         self.name
@@ -50,7 +53,17 @@ impl<R, F: FnOnce() -> Result<R>> FusedOp for CpuFused<'_, F> {
         self.operands.clone()
     }
 
-    fn cpu(self) -> Result<R> {
-        (self.body)()
+    fn cpu(self) -> Result<Tensor> {
+        let operands: Vec<Tensor> = self.operands.into_iter().cloned().collect();
+        (self.body)(&operands)
+    }
+
+    fn cuda(self, ordinal: usize) -> Result<Tensor> {
+        let on_cpu = self
+            .operands
+            .iter()
+            .map(|t| t.to_device(Device::Cpu))
+            .collect::<Result<Vec<_>>>()?;
+        (self.body)(&on_cpu)?.to_device(Device::Cuda(ordinal))
     }
 }

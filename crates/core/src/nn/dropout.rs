@@ -9,7 +9,7 @@ pub fn dropout(x: &Tensor, p: f64, training: bool) -> Result<Tensor> {
     fused::run(CpuFused {
         name: "dropout",
         operands: vec![x],
-        body: || dropout_cpu(x, p, training),
+        body: |t: &[Tensor]| dropout_cpu(&t[0], p, training),
     })
 }
 

@@ -9,7 +9,7 @@ pub fn embedding(weight: &Tensor, indices: &Tensor, padding_idx: Option<usize>) 
     fused::run(CpuFused {
         name: "embedding",
         operands: vec![weight, indices],
-        body: || embedding_cpu(weight, indices, padding_idx),
+        body: |t: &[Tensor]| embedding_cpu(&t[0], &t[1], padding_idx),
     })
 }
 

@@ -24,13 +24,28 @@ impl FusedOp for LinearOp<'_> {
     fn cpu(self) -> Result<Tensor> {
         linear_cpu(self.x, self.w, self.b)
     }
+    /// A product and a broadcast add in tensor ops (cuBLAS reads the transposed weight view).
+    fn cuda(self, _ordinal: usize) -> Result<Tensor> {
+        linear_reference(self.x, self.w, self.b)
+    }
 }
 
 pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
     fused::run(LinearOp { x, w, b })
 }
 
-fn linear_cpu(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
+/// `linear` in tensor ops, on any device: the CUDA body, checked against the CPU kernel.
+pub fn linear_reference(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
+    check_linear(x, w, b)?;
+    let y = x.matmul(&w.t()?)?;
+    match b {
+        Some(b) => y.add(b),
+        None => Ok(y),
+    }
+}
+
+/// PyTorch's checks, shared by both bodies; returns (rows, in_features, out_features).
+fn check_linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<(usize, usize, usize)> {
     if x.dtype() != DType::F32 || w.dtype() != DType::F32 {
         bail!(type, "linear(): expected float32 input and weight");
     }
@@ -60,6 +75,11 @@ fn linear_cpu(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
             );
         }
     }
+    Ok((rows, in_f, out_f))
+}
+
+fn linear_cpu(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
+    let (rows, in_f, out_f) = check_linear(x, w, b)?;
     let mut shape = x.shape().to_vec();
     *shape.last_mut().expect("ndim >= 1") = out_f;
     let mut out = crate::memory::zeroed::<f32>("linear", &shape)?;

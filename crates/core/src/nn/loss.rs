@@ -182,7 +182,7 @@ fn pointwise(
     fused::run(CpuFused {
         name,
         operands: vec![input, target],
-        body: || pointwise_cpu(name, input, target, reduction, f),
+        body: |t: &[Tensor]| pointwise_cpu(name, &t[0], &t[1], reduction, f),
     })
 }
 
@@ -372,11 +372,11 @@ fn class_items(
     fused::run(CpuFused {
         name,
         operands: vec![input, target],
-        body: || {
+        body: |t: &[Tensor]| {
             class_items_cpu(
                 name,
-                input,
-                target,
+                &t[0],
+                &t[1],
                 weight,
                 ignore_index,
                 reduction,

@@ -9,4 +9,4 @@ pub mod loss;
 
 pub use dropout::dropout;
 pub use embedding::embedding;
-pub use linear::linear;
+pub use linear::{linear, linear_reference};

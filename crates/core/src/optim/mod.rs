@@ -36,7 +36,7 @@ fn put_back(t: &Tensor, v: Vec<f32>) {
 }
 
 /// One parameter's in-place update, a fused op: the CPU body moves the state tensors' buffers
-/// into the update loop and back; a CUDA body comes with the CUDA backend.
+/// into the update loop and back; the CUDA body runs the same loop on host copies for now.
 struct ParamUpdate<'a, F> {
     op: &'static str,
     param: &'a Tensor,
@@ -103,6 +103,49 @@ impl<F: FnMut(&mut [f32], &[f32], &mut HostState)> FusedOp for ParamUpdate<'_, F
         }
         Ok(())
     }
+
+    /// Until the CUDA update kernels exist: the parameter, its gradient and its state come to
+    /// the host, the CPU update runs on them (the same arithmetic, so the same trajectory), and
+    /// the results are written back into the device tensors in place. Slow (transfers and a
+    /// synchronisation per parameter) but exact.
+    fn cuda(self, ordinal: usize) -> Result<()> {
+        let device = Device::Cuda(ordinal);
+        let (p, g, s) = (self.param, self.grad, self.state);
+        let to_host =
+            |t: &Tensor, what: &str| -> Result<Vec<f32>> { Ok(t.host()?.f32(what)?.to_vec()) };
+        let mut param = to_host(p, "parameter")?;
+        let grad = to_host(g, "gradient")?;
+        let mut host = HostState {
+            step: s.step,
+            buffers: s
+                .buffers
+                .iter()
+                .map(|(k, t)| Ok((k.clone(), to_host(t, "optimizer state")?)))
+                .collect::<Result<_>>()?,
+        };
+        (self.update)(&mut param, &grad, &mut host);
+        let write_back = |t: &Tensor, v: Vec<f32>| -> Result<()> {
+            let shape = t.shape().to_vec();
+            let src = Storage::upload(device, CpuStorage::F32(v))?;
+            let layout = t.layout().clone();
+            t.storage_mut()
+                .copy_into(&layout, &src, &crate::Layout::contiguous(shape))
+        };
+        write_back(p, param)?;
+        s.step = host.step;
+        for (name, v) in host.buffers {
+            match s.buffers.get(&name) {
+                Some(t) => write_back(t, v)?,
+                None => {
+                    let shape = p.shape().to_vec();
+                    let t =
+                        Tensor::from_storage(Storage::upload(device, CpuStorage::F32(v))?, shape);
+                    s.buffers.insert(name, t);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Runs `update(param, grad, state)` for each parameter that has a gradient: one fused,
@@ -144,12 +187,7 @@ pub(crate) fn for_each_param(
         if let Some(g) = p.grad() {
             let mut operands = vec![p, &g];
             operands.extend(s.buffers.values());
-            if let Device::Cuda(ordinal) = same_device(&operands)? {
-                bail!(
-                    device,
-                    "{op}: no CUDA update kernel in this build (parameter {i} is on cuda:{ordinal})"
-                );
-            }
+            same_device(&operands)?;
             if p.dtype() != crate::DType::F32
                 || g.dtype() != crate::DType::F32
                 || g.numel() != p.numel()

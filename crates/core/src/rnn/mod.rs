@@ -5,6 +5,7 @@
 //! Backward is BPTT over every step, layer and direction, with weight gradients as one GEMM
 //! over all steps. Both directions of a bidirectional layer run in parallel.
 
+mod composite;
 mod config;
 mod direction;
 mod gates;
@@ -14,4 +15,6 @@ mod stack;
 
 pub use config::{RnnConfig, RnnMode};
 pub use packing::{pack_padded, pad_packed};
-pub use stack::{prepared_weight_builds, rnn_forward, rnn_step, RnnInput, RnnOutput};
+pub use stack::{
+    prepared_weight_builds, rnn_forward, rnn_forward_reference, rnn_step, RnnInput, RnnOutput,
+};

@@ -455,6 +455,39 @@ impl FusedOp for RnnStack<'_> {
     fn cpu(self) -> Result<RnnOutput> {
         rnn_forward_cpu(self.cfg, self.inp)
     }
+
+    /// The stack in tensor ops until fused CUDA kernels exist (see `composite`).
+    fn cuda(self, _ordinal: usize) -> Result<RnnOutput> {
+        rnn_forward_reference(self.cfg, self.inp)
+    }
+}
+
+/// The stack written in tensor ops (`super::composite`), after the fused path's checks: the
+/// CUDA body for now, and runnable on any device (the tests run it on the CPU against the
+/// fused kernels and PyTorch's fixtures).
+pub fn rnn_forward_reference(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
+    cfg.validate()?;
+    check_weights(cfg, inp.weights)?;
+    let (shape, batch_sizes) = input_shape(cfg, &inp)?;
+    // Checks hx and cx with PyTorch's messages (the data it returns is not needed here).
+    initial_states(cfg, shape, &inp)?;
+    let device = inp.input.device();
+    if shape.batch == 0 {
+        let e = empty_output(cfg, shape, &inp)?;
+        return Ok(RnnOutput {
+            output: e.output.to_device(device)?,
+            h_n: e.h_n.to_device(device)?,
+            c_n: e.c_n.map(|c| c.to_device(device)).transpose()?,
+        });
+    }
+    super::composite::rnn_forward_composite(
+        cfg,
+        &inp,
+        shape.steps,
+        shape.batch,
+        shape.unbatched,
+        &batch_sizes,
+    )
 }
 
 /// One time step through the whole stack, for streaming: `input` is [batch, input_size] (or

@@ -2,9 +2,9 @@
 //! the host between each other; a transfer to the host is the only synchronisation), the kernel
 //! modules compiled for its architecture on first use, and its cuBLAS handle.
 //!
-//! `CudaDevice::open` is the backend's way in and what the GPU tests use. `CudaDevice::new`,
-//! which tensor creation calls, still refuses every GPU: the fused ops (recurrent stack, losses,
-//! optimizers...) have no CUDA bodies yet, and a tensor that cannot be trained must not be made.
+//! `CudaDevice::open` is the backend's way in and what the storage tests use. `CudaDevice::new`,
+//! which tensor creation calls, opens a GPU only when GPU tensors are switched on
+//! (`SEQTORCH_EXPERIMENTAL_CUDA=1`; see `super::tensors_enabled`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -94,14 +94,11 @@ fn registry() -> &'static Mutex<HashMap<usize, CudaDevice>> {
 }
 
 impl CudaDevice {
-    /// What tensor creation on `cuda:ordinal` calls: fails with the reason this build cannot
-    /// make CUDA tensors yet (see the module comment), or why the GPU is unusable.
+    /// What tensor creation on `cuda:ordinal` calls: opens the device when GPU tensors are on
+    /// (`SEQTORCH_EXPERIMENTAL_CUDA=1`) and the GPU is usable, else says why not.
     pub fn new(ordinal: usize) -> Result<CudaDevice> {
         super::ensure_device(ordinal)?;
-        bail!(
-            internal,
-            "cuda:{ordinal} passed its checks but CUDA tensors are not enabled in this build"
-        )
+        CudaDevice::open(ordinal)
     }
 
     /// Opens `cuda:ordinal` (once per process; later calls share it) when the libraries and the

@@ -21,15 +21,28 @@ pub use super::status::CudaStatus;
 pub use device::{allow_tf32, set_allow_tf32, CudaDevice};
 pub use storage::{CudaData, CudaStorage};
 
-/// Whether CUDA tensors can be made in this process. False until the storage lands, whatever
-/// the machine has (see `status()` for what was found).
-pub fn is_available() -> bool {
-    false
+/// The environment variable that turns GPU tensors on. They are opt-in until the CUDA path has
+/// passed the GPU check on real hardware: every op runs on CUDA, but only the primitives have
+/// been written as kernels, the rest go through tensor ops or the host (see `fused`).
+pub const EXPERIMENTAL_ENV: &str = "SEQTORCH_EXPERIMENTAL_CUDA";
+
+/// Whether `SEQTORCH_EXPERIMENTAL_CUDA=1` asks for GPU tensors.
+pub fn tensors_enabled() -> bool {
+    std::env::var_os(EXPERIMENTAL_ENV).is_some_and(|v| v == "1")
 }
 
-/// Usable CUDA devices (0 until the storage lands).
+/// Whether CUDA tensors can be made in this process: GPU tensors switched on, every library
+/// found, and the driver reporting a GPU (`status()` says which is missing).
+pub fn is_available() -> bool {
+    device_count() > 0
+}
+
+/// Usable CUDA devices (0 while GPU tensors are off).
 pub fn device_count() -> usize {
-    0
+    if !tensors_enabled() || !libraries::found().all_present() {
+        return 0;
+    }
+    driver_devices().as_ref().copied().unwrap_or(0)
 }
 
 /// The driver's GPU count, asked once: `cuInit` and `cuDeviceGetCount`, only after the driver
@@ -67,10 +80,10 @@ pub fn status() -> CudaStatus {
         match count {
             Err(e) => Some(e.clone()),
             Ok(0) => Some("the NVIDIA driver reports no GPU".into()),
-            Ok(_) => Some(
-                "GPUs found, but this build cannot make CUDA tensors yet: its CUDA storage and primitive ops exist, the fused ops (recurrent layers, losses, optimizers) do not"
-                    .into(),
-            ),
+            Ok(_) if !tensors_enabled() => Some(format!(
+                "GPUs found, but CUDA tensors are experimental in this build and off: set {EXPERIMENTAL_ENV}=1 to use them (not yet validated on a GPU; recurrent layers run as tensor ops, losses and optimizer updates through the host, so training is slow)"
+            )),
+            Ok(_) => None,
         }
     };
     CudaStatus {
@@ -87,6 +100,12 @@ pub fn status() -> CudaStatus {
 }
 
 pub fn ensure_device(ordinal: usize) -> Result<()> {
-    let reason = status().reason.unwrap_or_else(|| "no such device".into());
+    let count = device_count();
+    if ordinal < count {
+        return Ok(());
+    }
+    let reason = status().reason.unwrap_or_else(|| {
+        format!("the driver reports {count} GPU(s), so there is no cuda:{ordinal}")
+    });
     bail!(device, "cannot use device cuda:{ordinal}: {reason}")
 }

@@ -1,0 +1,266 @@
+//! The recurrent stack written in tensor ops (products, gate slices, sigmoid/tanh, cat), so it
+//! runs on any device whose storage has the primitives, with autograd through the ops. It is
+//! the stack's CUDA body until fused CUDA kernels replace it (it launches several kernels per
+//! step), and the reference those kernels will be checked against. The tests run it on the CPU
+//! against the fused CPU kernels and PyTorch's fixtures: every mode, layers, directions,
+//! projections, packed sequences, initial states, and inter-layer dropout (the same mask: it
+//! draws from the generator in the same order as the CPU kernels).
+
+use super::config::{RnnConfig, RnnMode};
+use super::stack::{RnnInput, RnnOutput};
+use crate::ops::random::fill_uniform;
+use crate::storage::Storage;
+use crate::{bail, DType, Device, Result, Tensor};
+
+fn zeros_on(device: Device, shape: &[usize]) -> Result<Tensor> {
+    Ok(Tensor::from_storage(
+        Storage::full(device, shape, 0.0, DType::F32)?,
+        shape.to_vec(),
+    ))
+}
+
+/// One layer's weights for one direction, in PyTorch's order.
+struct DirectionWeights<'a> {
+    w_ih: &'a Tensor,
+    w_hh: &'a Tensor,
+    b_ih: Option<&'a Tensor>,
+    b_hh: Option<&'a Tensor>,
+    w_hr: Option<&'a Tensor>,
+}
+
+fn direction_weights<'a>(
+    cfg: &RnnConfig,
+    weights: &'a [Tensor],
+    index: usize,
+) -> DirectionWeights<'a> {
+    let per = cfg.weights_per_direction();
+    let w = &weights[index * per..(index + 1) * per];
+    let (b_ih, b_hh, next) = if cfg.bias {
+        (Some(&w[2]), Some(&w[3]), 4)
+    } else {
+        (None, None, 2)
+    };
+    DirectionWeights {
+        w_ih: &w[0],
+        w_hh: &w[1],
+        b_ih,
+        b_hh,
+        w_hr: (cfg.proj_size > 0).then(|| &w[next]),
+    }
+}
+
+/// `x @ w^T (+ b)`.
+fn affine(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
+    let y = x.matmul(&w.t()?)?;
+    match b {
+        Some(b) => y.add(b),
+        None => Ok(y),
+    }
+}
+
+fn gate(t: &Tensor, k: usize, hid: usize) -> Result<Tensor> {
+    t.narrow(1, (k * hid) as i64, hid as i64)
+}
+
+/// The step-major row layout: sequences running at each step, and where each step's rows start.
+struct Steps<'a> {
+    sizes: &'a [usize],
+    offsets: &'a [usize],
+}
+
+/// One direction of one layer over step-major rows `x` ([rows, in]), backwards in time when
+/// `reverse`. Returns the outputs ([rows, out], step-major) and the final states.
+fn run_direction(
+    cfg: &RnnConfig,
+    w: &DirectionWeights,
+    x: &Tensor,
+    steps: &Steps,
+    reverse: bool,
+    mut h: Tensor,
+    mut c: Option<Tensor>,
+) -> Result<(Tensor, Tensor, Option<Tensor>)> {
+    let (batch_sizes, offsets) = (steps.sizes, steps.offsets);
+    let hid = cfg.hidden_size;
+    let batch = h.shape()[0];
+    let gi_all = affine(x, w.w_ih, w.b_ih)?;
+    let steps = batch_sizes.len();
+    let mut outputs: Vec<Option<Tensor>> = vec![None; steps];
+    let order: Vec<usize> = if reverse {
+        (0..steps).rev().collect()
+    } else {
+        (0..steps).collect()
+    };
+    for t in order {
+        let n = batch_sizes[t];
+        let gi = gi_all.narrow(0, offsets[t] as i64, n as i64)?;
+        // Packed batches shrink over time: only the first n sequences are still running.
+        let active = |s: &Tensor| -> Result<Tensor> {
+            if n == batch {
+                Ok(s.clone())
+            } else {
+                s.narrow(0, 0, n as i64)
+            }
+        };
+        let h_a = active(&h)?;
+        let gh = affine(&h_a, w.w_hh, w.b_hh)?;
+        let (h_new, c_new) = match cfg.mode {
+            RnnMode::Tanh => (gi.add(&gh)?.tanh()?, None),
+            RnnMode::Relu => (gi.add(&gh)?.relu()?, None),
+            RnnMode::Lstm => {
+                let g = gi.add(&gh)?;
+                let i = gate(&g, 0, hid)?.sigmoid()?;
+                let f = gate(&g, 1, hid)?.sigmoid()?;
+                let cell = gate(&g, 2, hid)?.tanh()?;
+                let o = gate(&g, 3, hid)?.sigmoid()?;
+                let Some(c_prev) = &c else {
+                    bail!(internal, "LSTM step without a cell state");
+                };
+                let c_new = f.mul(&active(c_prev)?)?.add(&i.mul(&cell)?)?;
+                let mut h_new = o.mul(&c_new.tanh()?)?;
+                if let Some(w_hr) = w.w_hr {
+                    h_new = h_new.matmul(&w_hr.t()?)?;
+                }
+                (h_new, Some(c_new))
+            }
+            RnnMode::Gru => {
+                // PyTorch's GRU: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
+                let r = gate(&gi, 0, hid)?.add(&gate(&gh, 0, hid)?)?.sigmoid()?;
+                let z = gate(&gi, 1, hid)?.add(&gate(&gh, 1, hid)?)?.sigmoid()?;
+                let cand = gate(&gi, 2, hid)?
+                    .add(&r.mul(&gate(&gh, 2, hid)?)?)?
+                    .tanh()?;
+                // (1 - z) * n + z * h = n + z * (h - n)
+                (cand.add(&z.mul(&h_a.sub(&cand)?)?)?, None)
+            }
+        };
+        let keep = |old: &Tensor, new: Tensor| -> Result<Tensor> {
+            if n == batch {
+                Ok(new)
+            } else {
+                Tensor::cat(&[new, old.narrow(0, n as i64, (batch - n) as i64)?], 0)
+            }
+        };
+        outputs[t] = Some(h_new.clone());
+        h = keep(&h, h_new)?;
+        if let (Some(old), Some(new)) = (&c, c_new) {
+            c = Some(keep(old, new)?);
+        }
+    }
+    let outputs: Vec<Tensor> = outputs.into_iter().flatten().collect();
+    Ok((Tensor::cat(&outputs, 0)?, h, c))
+}
+
+/// The stack in tensor ops. Inputs are validated by the caller (`rnn_forward`'s checks).
+pub(crate) fn rnn_forward_composite(
+    cfg: &RnnConfig,
+    inp: &RnnInput,
+    steps: usize,
+    batch: usize,
+    unbatched: bool,
+    batch_sizes: &[usize],
+) -> Result<RnnOutput> {
+    let device = inp.input.device();
+    let (d, out, hid, layers) = (
+        cfg.directions(),
+        cfg.output_size(),
+        cfg.hidden_size,
+        cfg.num_layers,
+    );
+    let offsets: Vec<usize> = batch_sizes
+        .iter()
+        .scan(0usize, |acc, &n| {
+            let o = *acc;
+            *acc += n;
+            Some(o)
+        })
+        .collect();
+    let rows: usize = batch_sizes.iter().sum();
+    let layout = Steps {
+        sizes: batch_sizes,
+        offsets: &offsets,
+    };
+    let packed = inp.batch_sizes.is_some();
+    // Step-major rows [rows, input_size].
+    let mut x = if packed || unbatched {
+        inp.input.clone()
+    } else if cfg.batch_first {
+        inp.input
+            .transpose(0, 1)?
+            .reshape(&[rows as i64, cfg.input_size as i64])?
+    } else {
+        inp.input.reshape(&[rows as i64, cfg.input_size as i64])?
+    };
+    // Initial states as [L * D, B, size].
+    let state = |given: Option<&Tensor>, size: usize| -> Result<Tensor> {
+        match given {
+            Some(s) if unbatched => s.unsqueeze(1),
+            Some(s) => Ok(s.clone()),
+            None => zeros_on(device, &[layers * d, batch, size]),
+        }
+    };
+    let h0 = state(inp.hx, out)?;
+    let c0 = if cfg.mode == RnnMode::Lstm {
+        Some(state(inp.cx, hid)?)
+    } else {
+        None
+    };
+    let (mut h_n, mut c_n) = (Vec::new(), Vec::new());
+    for l in 0..layers {
+        let mut ys = Vec::with_capacity(d);
+        for k in 0..d {
+            let i = l * d + k;
+            let w = direction_weights(cfg, inp.weights, i);
+            let h = h0.select(0, i as i64)?;
+            let c = c0.as_ref().map(|c| c.select(0, i as i64)).transpose()?;
+            let (y, h_last, c_last) = run_direction(cfg, &w, &x, &layout, k == 1, h, c)?;
+            ys.push(y);
+            h_n.push(h_last);
+            c_n.extend(c_last);
+        }
+        let mut y = if d == 1 {
+            ys.pop().expect("one direction")
+        } else {
+            Tensor::cat(&ys, 1)?
+        };
+        if inp.training && cfg.dropout > 0.0 && l + 1 < layers {
+            // The fused kernels' mask, drawn the same way: uniform per element, kept at >= p.
+            let feat = d * out;
+            let mut m = crate::memory::zeroed::<f32>(cfg.mode.name(), &[rows, feat])?;
+            fill_uniform(&mut m, 0.0, 1.0);
+            let p = cfg.dropout;
+            let scale = if p < 1.0 { 1.0 / (1.0 - p) } else { 0.0 };
+            m.iter_mut()
+                .for_each(|v| *v = if *v >= p { scale } else { 0.0 });
+            let mask = Tensor::from_f32(m, vec![rows, feat])?.to_device(device)?;
+            y = y.mul(&mask)?;
+        }
+        x = y;
+    }
+    let feat = (d * out) as i64;
+    let output = if packed || unbatched {
+        x
+    } else if cfg.batch_first {
+        x.reshape(&[steps as i64, batch as i64, feat])?
+            .transpose(0, 1)?
+            .contiguous()?
+    } else {
+        x.reshape(&[steps as i64, batch as i64, feat])?
+    };
+    let finish = |states: Vec<Tensor>| -> Result<Tensor> {
+        let s = Tensor::stack(&states, 0)?;
+        if unbatched {
+            s.squeeze(Some(1))
+        } else {
+            Ok(s)
+        }
+    };
+    Ok(RnnOutput {
+        output,
+        h_n: finish(h_n)?,
+        c_n: if cfg.mode == RnnMode::Lstm {
+            Some(finish(c_n)?)
+        } else {
+            None
+        },
+    })
+}
