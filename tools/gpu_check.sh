@@ -4,9 +4,10 @@
 #   tools/gpu_check.sh build   here: builds the CUDA test binaries into gpu-check/ (ignored)
 #   tools/gpu_check.sh run     on the GPU machine, in the repository root with gpu-check/
 #                              carried: finds PyTorch's CUDA libraries, runs the tests with a
-#                              GPU required, times PyTorch's cuDNN anchors for every bench case
-#                              (bench/gpu/torch_cuda.py), and writes everything to $OUT (or
-#                              gpu-check/out)
+#                              GPU required and GPU tensors on, times seqtorch's training step
+#                              (examples/train_step.rs) and PyTorch's cuDNN anchors
+#                              (bench/gpu/torch_cuda.py) for every bench case, and writes
+#                              everything to $OUT (or gpu-check/out)
 #
 # With the device tool: build here, then run `bash tools/gpu_check.sh run` with carry
 # ["gpu-check"]; commit what it printed under bench/results/.
@@ -27,6 +28,9 @@ for line in sys.stdin:
         shutil.copy(exe, "gpu-check/bin/" + msg["target"]["name"])
         print("built", msg["target"]["name"])
 '
+  # The seqtorch side of the GPU table: the suite's training step on any device.
+  cargo build --release -p seqtorch-core --features cuda --example train_step 2>/dev/null
+  cp target/release/examples/train_step gpu-check/bin/train_step
   ls -la gpu-check/bin
   ;;
 run)
@@ -60,6 +64,9 @@ PY
       echo "## $t"
       "gpu-check/bin/$t" --nocapture --test-threads 1 || status=1
     done
+    echo "## seqtorch training steps on cuda:0 (TF32 off, then on) -> $out/seqtorch-cuda*.json"
+    gpu-check/bin/train_step --device cuda:0 --steps 10 > "$out/seqtorch-cuda.json" || status=1
+    gpu-check/bin/train_step --device cuda:0 --steps 10 --tf32 > "$out/seqtorch-cuda-tf32.json" || status=1
     echo "## PyTorch anchors (cuDNN, TF32 off and on) -> $out/pytorch-cuda.json"
     python3 bench/gpu/torch_cuda.py > "$out/pytorch-cuda.json" || status=1
     echo "exit $status"
