@@ -9,6 +9,9 @@ test('the harness runs a case through seqtorch and TensorFlow.js and reports eve
   const args = parseArgs(['--case', 'seed-sine-lstm', '--peers', 'seqtorch,tfjs-wasm', '--seconds', '0.2', '--rounds', '1', '--threads', '1', '--no-write'])
   const report = runBench(args)
   expect(report.gemmPeakGflops).toBeGreaterThan(0)
+  expect(report.fmaPeak.gflops).toBeGreaterThan(0)
+  expect(['avx512', 'avx2', 'scalar']).toContain(report.fmaPeak.isa)
+  expect(report.cpu.microarchitecture).toMatch(/^(zen4|zen5|intel-amx|intel-avx512|x86-avx2|x86|arm64|other)$/)
   expect(report.cases).toHaveLength(1)
   const c = report.cases[0]!
   expect(c.name).toBe('seed-sine-lstm')

@@ -2,7 +2,9 @@
 // thread count) and TensorFlow.js (pure-JS 'cpu' and 'wasm' backends), each in its own
 // process, alternating A B A B over rounds, then one table: ms per training step and per
 // forward pass (median, min), the ratio peer / seqtorch (above 1: seqtorch is faster), GFLOP/s
-// of the recurrent GEMMs beside this machine's measured GEMM peak, and peak RSS.
+// of the recurrent GEMMs beside this machine's measured FMA peak (a register-only loop) and GEMM
+// peak, and peak RSS. Each result records the processor (brand, microarchitecture family,
+// vector features).
 //
 //   npm run bench
 //   npm run bench -- --case small-lstm128 --threads 2 --json
@@ -20,6 +22,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { noGrad, randn, setNumThreads } from '../index.js'
+import { native } from '../src/native.js'
 import { loadCases, recurrentFlops } from './cases.js'
 import type { PeerResult } from './peers/protocol.js'
 
@@ -188,9 +191,9 @@ function fmt(v: number, digits = 2): string {
   return Number.isFinite(v) ? v.toFixed(digits) : '-'
 }
 
-export function table(cases: CaseReport[], peakGflops: number): string {
+export function table(cases: CaseReport[], peakGflops: number, fmaPeakGflops?: number): string {
   const lines = [
-    `| case | peer | train ms/step (median) | min | forward ms (median) | min | peer / seqtorch | recurrent GFLOP/s (peak ${fmt(peakGflops, 0)}) | peak RSS MB |`,
+    `| case | peer | train ms/step (median) | min | forward ms (median) | min | peer / seqtorch | recurrent GFLOP/s (${fmaPeakGflops ? `FMA peak ${fmt(fmaPeakGflops, 0)}, ` : ''}GEMM peak ${fmt(peakGflops, 0)}) | peak RSS MB |`,
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ]
   for (const c of cases) {
@@ -210,6 +213,9 @@ export function runBench(args: Args) {
   let py: string | null = null
   const python = () => (py ??= pythonWithTorch(args))
   const peakGflops = gemmPeakGflops(args.threads)
+  // The processor and its real peak (a register-only FMA loop, not the GEMM under test).
+  const cpu = native.cpuDescription()
+  const fmaPeak = native.fmaPeakGflops(args.threads)
   const reports: CaseReport[] = cases.map((c) => {
     const results = new Map<Peer, PeerResult[]>(args.peers.map((p) => [p, []]))
     for (let round = 0; round < args.rounds; round++) {
@@ -232,7 +238,7 @@ export function runBench(args: Args) {
       peers,
     }
   })
-  return { date: new Date().toISOString(), machine: machine(), threads: args.threads, node: process.version, gemmPeakGflops: peakGflops, cases: reports }
+  return { date: new Date().toISOString(), machine: machine(), cpu, threads: args.threads, node: process.version, fmaPeak, gemmPeakGflops: peakGflops, cases: reports }
 }
 
 function main(): void {
@@ -246,8 +252,10 @@ function main(): void {
   }
   if (args.json) console.log(JSON.stringify(report, null, 2))
   else {
-    console.log(`${report.machine}, ${report.threads} threads, Node ${report.node}, GEMM peak ${fmt(report.gemmPeakGflops, 0)} GFLOP/s`)
-    console.log(table(report.cases, report.gemmPeakGflops))
+    const { cpu, fmaPeak } = report
+    console.log(`${cpu.brand || report.machine} (${cpu.microarchitecture}; ${cpu.features.join(' ')}), ${report.threads} threads, Node ${report.node}`)
+    console.log(`FMA peak ${fmt(fmaPeak.gflops, 0)} GFLOP/s (${fmaPeak.isa} register loop), GEMM peak ${fmt(report.gemmPeakGflops, 0)} GFLOP/s`)
+    console.log(table(report.cases, report.gemmPeakGflops, fmaPeak.gflops))
   }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod autograd;
 pub mod backend;
+pub mod cpu_info;
 pub mod data;
 pub mod device;
 pub mod dtype;

@@ -11,6 +11,7 @@ mod error;
 mod io;
 mod layers;
 mod loss;
+mod machine;
 mod optim;
 mod preprocessing;
 mod rnn;

@@ -2,5 +2,6 @@
 
 pub mod activation;
 pub(crate) mod dispatch;
+pub mod fma_peak;
 pub mod gemm;
 pub mod gemm_ab;
