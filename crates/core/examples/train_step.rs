@@ -7,7 +7,8 @@
 //!   cargo run --release -p seqtorch-core --features cuda --example train_step -- \
 //!       [--device cpu|cuda:N] [--steps N] [--cases a,b] [--tf32] [--gpu-only]
 //!
-//! Prints one JSON object: per case, median and minimum ms per training step.
+//! Prints one JSON object: per case, median and minimum ms per training step and the achieved
+//! TFLOP/s of the recurrent products (counted as bench/cases.ts counts them).
 
 use std::time::Instant;
 
@@ -109,6 +110,22 @@ fn build(c: &Value, device: Device) -> Result<(Model, Tensor, Tensor, bool)> {
     ))
 }
 
+/// The recurrent products' flops in one training step (forward and the two backward products),
+/// as bench/cases.ts counts them.
+fn recurrent_flops(cfg: &RnnConfig, batch: usize, seq: usize) -> f64 {
+    let (g, h, d) = (
+        cfg.mode.gates() as f64,
+        cfg.hidden_size as f64,
+        cfg.directions() as f64,
+    );
+    (0..cfg.num_layers)
+        .map(|l| {
+            let input = if l == 0 { cfg.input_size as f64 } else { h * d };
+            d * 3.0 * 2.0 * g * h * (input + h) * batch as f64 * seq as f64
+        })
+        .sum()
+}
+
 fn step(
     m: &Model,
     x: &Tensor,
@@ -195,12 +212,19 @@ fn main() -> Result<()> {
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        let flops = recurrent_flops(
+            &model.cfg,
+            c["batch"].as_u64().unwrap_or(0) as usize,
+            c["seq"].as_u64().unwrap_or(0) as usize,
+        );
         let entry = json!({
             "name": name,
-            "medianMs": times[times.len() / 2],
+            "medianMs": median,
             "minMs": times[0],
             "steps": steps,
             "lastLoss": loss,
+            "recurrentTflops": flops / (median / 1000.0) / 1e12,
         });
         eprintln!("{entry}");
         report.push(entry);
