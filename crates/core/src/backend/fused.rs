@@ -67,3 +67,34 @@ impl<F: FnOnce(&[Tensor]) -> Result<Tensor>> FusedOp for CpuFused<'_, F> {
         (self.body)(&on_cpu)?.to_device(Device::Cuda(ordinal))
     }
 }
+
+/// A fused op with a CPU kernel and a body in tensor ops for every other device: correct
+/// wherever the primitives are, with no trip through the host (several kernels instead of
+/// one until the device gets a fused kernel). The tensor-op body is also the reference the tests
+/// check against the CPU kernel on the CPU.
+pub struct WithTensorOps<'a, C, T> {
+    pub name: &'static str,
+    pub operands: Vec<&'a Tensor>,
+    pub cpu: C,
+    pub tensor_ops: T,
+}
+
+impl<R, C: FnOnce() -> Result<R>, T: FnOnce() -> Result<R>> FusedOp for WithTensorOps<'_, C, T> {
+    type Output = R;
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn operands(&self) -> Vec<&Tensor> {
+        self.operands.clone()
+    }
+
+    fn cpu(self) -> Result<R> {
+        (self.cpu)()
+    }
+
+    fn cuda(self, _ordinal: usize) -> Result<R> {
+        (self.tensor_ops)()
+    }
+}

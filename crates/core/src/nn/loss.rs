@@ -3,7 +3,7 @@
 //! single scaling pass. Formulas and clamps follow PyTorch.
 
 use crate::autograd::{CustomBackward, Node};
-use crate::backend::fused::{self, CpuFused};
+use crate::backend::fused::{self, CpuFused, WithTensorOps};
 use crate::shape::fmt_shape;
 use crate::{bail, DType, Result, Tensor};
 
@@ -214,25 +214,93 @@ fn pointwise_cpu(
     finish(name, input, target, items, reduction)
 }
 
-pub fn mse(input: &Tensor, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
-    pointwise("MseLossBackward0", input, target, reduction, |_, x, t| {
-        let d = x - t;
-        (d * d, 2.0 * d, -2.0 * d)
+/// Which regression loss, for the tensor-op bodies.
+#[derive(Debug, Clone, Copy)]
+pub enum Regression {
+    Mse,
+    L1,
+    Huber(f32),
+}
+
+/// A regression loss in tensor ops, on any device (its CUDA body; the tests check it against
+/// the CPU kernel): `d = input - target`, then `d^2`, `|d|`, or Huber's
+/// `0.5 q^2 + delta (|d| - q)` with `q = min(|d|, delta) = |d| - relu(|d| - delta)`.
+pub fn regression_tensor_ops(
+    kind: Regression,
+    input: &Tensor,
+    target: &Tensor,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    let d = input.sub(target)?;
+    let loss = match kind {
+        Regression::Mse => d.mul(&d)?,
+        Regression::L1 => d.abs()?,
+        Regression::Huber(delta) => {
+            let a = d.abs()?;
+            let q = a.sub(&a.sub_scalar(delta as f64)?.relu()?)?;
+            q.mul(&q)?
+                .mul_scalar(0.5)?
+                .add(&a.sub(&q)?.mul_scalar(delta as f64)?)?
+        }
+    };
+    match reduction {
+        Reduction::None => Ok(loss),
+        Reduction::Mean => loss.mean(None, false),
+        Reduction::Sum => loss.sum(None, false),
+    }
+}
+
+/// `pointwise` for the regression losses: the CPU kernel, tensor ops elsewhere.
+fn regression(
+    name: &'static str,
+    kind: Regression,
+    input: &Tensor,
+    target: &Tensor,
+    reduction: Reduction,
+    f: impl Fn(usize, f32, f32) -> (f32, f32, f32),
+) -> Result<Tensor> {
+    same_shape(name, input, target)?;
+    fused::run(WithTensorOps {
+        name,
+        operands: vec![input, target],
+        cpu: || pointwise_cpu(name, input, target, reduction, f),
+        tensor_ops: || regression_tensor_ops(kind, input, target, reduction),
     })
 }
 
+pub fn mse(input: &Tensor, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+    regression(
+        "MseLossBackward0",
+        Regression::Mse,
+        input,
+        target,
+        reduction,
+        |_, x, t| {
+            let d = x - t;
+            (d * d, 2.0 * d, -2.0 * d)
+        },
+    )
+}
+
 pub fn l1(input: &Tensor, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
-    pointwise("L1LossBackward0", input, target, reduction, |_, x, t| {
-        let d = x - t;
-        let s = if d > 0.0 {
-            1.0
-        } else if d < 0.0 {
-            -1.0
-        } else {
-            0.0
-        };
-        (d.abs(), s, -s)
-    })
+    regression(
+        "L1LossBackward0",
+        Regression::L1,
+        input,
+        target,
+        reduction,
+        |_, x, t| {
+            let d = x - t;
+            let s = if d > 0.0 {
+                1.0
+            } else if d < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            (d.abs(), s, -s)
+        },
+    )
 }
 
 pub fn huber(input: &Tensor, target: &Tensor, reduction: Reduction, delta: f32) -> Result<Tensor> {
@@ -242,15 +310,23 @@ pub fn huber(input: &Tensor, target: &Tensor, reduction: Reduction, delta: f32) 
             "huber_loss does not support non-positive values for delta."
         );
     }
-    pointwise("HuberLossBackward0", input, target, reduction, |_, x, t| {
-        let d = x - t;
-        if d.abs() < delta {
-            (0.5 * d * d, d, -d)
-        } else {
-            let g = delta * d.signum();
-            (delta * (d.abs() - 0.5 * delta), g, -g)
-        }
-    })
+    let kind = Regression::Huber(delta);
+    regression(
+        "HuberLossBackward0",
+        kind,
+        input,
+        target,
+        reduction,
+        |_, x, t| {
+            let d = x - t;
+            if d.abs() < delta {
+                (0.5 * d * d, d, -d)
+            } else {
+                let g = delta * d.signum();
+                (delta * (d.abs() - 0.5 * delta), g, -g)
+            }
+        },
+    )
 }
 
 /// Binary cross-entropy on probabilities; logs are clamped at -100 like PyTorch.
