@@ -82,7 +82,7 @@ const work = mkdtempSync(join(tmpdir(), 'seqtorch-install-'))
 const project = join(work, 'app')
 mkdirSync(project)
 writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }, null, 2))
-const npmInstall = ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts=false']
+const npmInstall = ['install', '--no-audit', '--no-fund', '--prefer-offline']
 const install = ok(
   sh('npm', [...npmInstall, rootTgz, hostTgz, `typescript@${devVersion('typescript')}`, `@types/node@${devVersion('@types/node')}`], project),
   'npm install',

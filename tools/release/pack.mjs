@@ -28,13 +28,12 @@ const { values: args } = parseArgs({
   options: {
     targets: { type: 'string', default: 'linux' },
     'dry-run': { type: 'boolean', default: false },
-    build: { type: 'boolean', default: true },
     'no-build': { type: 'boolean', default: false },
     out: { type: 'string', default: join(root, 'release') },
   },
 })
 const dryRun = args['dry-run']
-const build = args.build && !args['no-build']
+const build = !args['no-build']
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 
 function run(cmd, argv, options = {}) {

@@ -3,18 +3,13 @@
 //! `tools/gpu_check.sh run`) turns the skip into a failure.
 #![cfg(feature = "cuda")]
 
-use seqtorch_core::backend::cuda::{self_test, status};
+mod common;
+
+use seqtorch_core::backend::cuda::self_test;
 
 #[test]
 fn kernels_on_the_gpu_match_the_cpu_backend() {
-    let s = status();
-    if s.driver_devices.unwrap_or(0) == 0 || !s.libraries.iter().all(|(_, ok)| *ok) {
-        let why = s.reason.unwrap_or_default();
-        assert!(
-            std::env::var_os("SEQTORCH_REQUIRE_GPU").is_none(),
-            "SEQTORCH_REQUIRE_GPU is set but no GPU is usable: {why}"
-        );
-        eprintln!("skipped: {why}");
+    if !common::gpu_usable() {
         return;
     }
     let results = self_test::run(0).unwrap_or_else(|e| panic!("{e}"));

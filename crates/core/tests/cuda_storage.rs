@@ -6,24 +6,17 @@
 //! 1e-5 + 1e-4|b| for products (cuBLAS sums in another order; TF32 off).
 #![cfg(feature = "cuda")]
 
-use seqtorch_core::backend::cuda::{status, CudaDevice};
+mod common;
+
+use seqtorch_core::backend::cuda::CudaDevice;
 use seqtorch_core::backend::{
     BackendDevice, BackendStorage, BinaryOp, CpuDevice, CpuStorage, MatmulDims, UnaryOp,
 };
 use seqtorch_core::{DType, Layout};
 
 fn gpu() -> Option<CudaDevice> {
-    let s = status();
-    if s.driver_devices.unwrap_or(0) == 0 || !s.libraries.iter().all(|(_, ok)| *ok) {
-        let why = s.reason.unwrap_or_default();
-        assert!(
-            std::env::var_os("SEQTORCH_REQUIRE_GPU").is_none(),
-            "SEQTORCH_REQUIRE_GPU is set but no GPU is usable: {why}"
-        );
-        eprintln!("skipped: {why}");
-        return None;
-    }
-    Some(CudaDevice::open(0).unwrap_or_else(|e| panic!("opening cuda:0: {e}")))
+    common::gpu_usable()
+        .then(|| CudaDevice::open(0).unwrap_or_else(|e| panic!("opening cuda:0: {e}")))
 }
 
 fn f32s(n: usize, seed: u32) -> Vec<f32> {

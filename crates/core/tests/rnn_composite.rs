@@ -7,25 +7,11 @@
 
 mod common;
 
-use common::{check, values};
+use common::{check, rnn_config as config, values};
 use seqtorch_core::autograd::backward;
 use seqtorch_core::ops::random::manual_seed;
 use seqtorch_core::rnn::{rnn_forward, rnn_forward_reference, RnnConfig, RnnInput, RnnMode};
 use seqtorch_core::{Result, Tensor};
-
-fn config(mode: RnnMode, input: usize, hidden: usize, layers: usize) -> RnnConfig {
-    RnnConfig {
-        mode,
-        input_size: input,
-        hidden_size: hidden,
-        num_layers: layers,
-        bias: true,
-        batch_first: false,
-        dropout: 0.0,
-        bidirectional: false,
-        proj_size: 0,
-    }
-}
 
 struct Case {
     name: &'static str,

@@ -3,24 +3,10 @@
 
 mod common;
 
-use common::{check, values};
+use common::{check, rnn_config as config, values};
 use seqtorch_core::ops::random::manual_seed;
 use seqtorch_core::rnn::{rnn_forward, RnnConfig, RnnInput, RnnMode};
 use seqtorch_core::{Result, Tensor};
-
-fn config(mode: RnnMode, input: usize, hidden: usize, layers: usize) -> RnnConfig {
-    RnnConfig {
-        mode,
-        input_size: input,
-        hidden_size: hidden,
-        num_layers: layers,
-        bias: true,
-        batch_first: false,
-        dropout: 0.0,
-        bidirectional: false,
-        proj_size: 0,
-    }
-}
 
 /// (data, shape) for `shape`, scaled so activations stay away from saturation.
 fn arg(shape: &[usize], seed: u64, scale: f32) -> (Vec<f32>, Vec<usize>) {

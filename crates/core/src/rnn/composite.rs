@@ -83,12 +83,12 @@ fn run_direction(
     let hid = cfg.hidden_size;
     let batch = h.shape()[0];
     let gi_all = affine(x, w.w_ih, w.b_ih)?;
-    let steps = batch_sizes.len();
-    let mut outputs: Vec<Option<Tensor>> = vec![None; steps];
+    let count = batch_sizes.len();
+    let mut outputs: Vec<Option<Tensor>> = vec![None; count];
     let order: Vec<usize> = if reverse {
-        (0..steps).rev().collect()
+        (0..count).rev().collect()
     } else {
-        (0..steps).collect()
+        (0..count).collect()
     };
     for t in order {
         let n = batch_sizes[t];

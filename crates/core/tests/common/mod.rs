@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 use seqtorch_core::autograd::{backward, NoGradGuard};
+use seqtorch_core::rnn::{RnnConfig, RnnMode};
 use seqtorch_core::{Device, Result, Tensor};
 
 /// Deterministic values in [-1, 1) (tests must not share the global generator).
@@ -126,4 +127,36 @@ pub fn positive(n: usize, shape: &[usize], seed: u64) -> (Vec<f32>, Vec<usize>) 
         values(n, seed).into_iter().map(|x| x.abs() + 0.3).collect(),
         shape.to_vec(),
     )
+}
+
+/// A unidirectional, time-major stack with biases and no dropout or projection.
+pub fn rnn_config(mode: RnnMode, input: usize, hidden: usize, layers: usize) -> RnnConfig {
+    RnnConfig {
+        mode,
+        input_size: input,
+        hidden_size: hidden,
+        num_layers: layers,
+        bias: true,
+        batch_first: false,
+        dropout: 0.0,
+        bidirectional: false,
+        proj_size: 0,
+    }
+}
+
+/// Whether a GPU and every CUDA library are usable; otherwise prints why and returns false, or
+/// fails when `SEQTORCH_REQUIRE_GPU` is set (the GPU check sets it).
+#[cfg(feature = "cuda")]
+pub fn gpu_usable() -> bool {
+    let s = seqtorch_core::backend::cuda::status();
+    if s.driver_devices.unwrap_or(0) > 0 && s.libraries.iter().all(|(_, ok)| *ok) {
+        return true;
+    }
+    let why = s.reason.unwrap_or_default();
+    assert!(
+        std::env::var_os("SEQTORCH_REQUIRE_GPU").is_none(),
+        "SEQTORCH_REQUIRE_GPU is set but no GPU is usable: {why}"
+    );
+    eprintln!("skipped: {why}");
+    false
 }

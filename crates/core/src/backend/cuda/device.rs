@@ -142,10 +142,6 @@ impl CudaDevice {
         Ok(device)
     }
 
-    pub fn ordinal(&self) -> usize {
-        self.inner.ordinal
-    }
-
     pub fn location(&self) -> Device {
         Device::Cuda(self.inner.ordinal)
     }
@@ -203,10 +199,5 @@ impl CudaDevice {
             .result()
             .map_err(|e| Error::device(format!("cublasSetMathMode failed: {e:?}")))?;
         Ok(blas)
-    }
-
-    /// Waits for every op queued on the device's stream.
-    pub fn synchronize(&self) -> Result<()> {
-        driver("stream synchronisation", self.inner.stream.synchronize())
     }
 }

@@ -112,14 +112,6 @@ impl CudaStorage {
         CudaStorage { data, len, device }
     }
 
-    pub fn data(&self) -> &CudaData {
-        &self.data
-    }
-
-    pub fn cuda_device(&self) -> &CudaDevice {
-        &self.device
-    }
-
     fn with(&self, data: CudaData, len: usize) -> CudaStorage {
         CudaStorage {
             data,
@@ -386,30 +378,23 @@ impl BackendStorage for CudaStorage {
             let (outer, size, inner) = split(&shape, d);
             let n = outer * inner;
             let (o64, s64, i64_) = (outer as u64, size as u64, inner as u64);
+            macro_rules! sum_dim {
+                ($x:expr, $ty:ty, $kernel:literal, $variant:ident) => {{
+                    let mut out = alloc::<$ty>(&self.device, n)?;
+                    if n > 0 {
+                        let f = self.device.function("reduce_index", $kernel)?;
+                        let mut b = stream.launch_builder(&f);
+                        b.arg(&mut out).arg($x).arg(&o64).arg(&s64).arg(&i64_);
+                        // SAFETY: sum_dim_*(out, x, outer, size, inner) over a contiguous x of
+                        // outer*size*inner elements; out holds outer*inner.
+                        driver($kernel, unsafe { b.launch(grid(n)) })?;
+                    }
+                    self.with(CudaData::$variant(out), n)
+                }};
+            }
             cur = match &cur.data {
-                CudaData::F32(x) => {
-                    let mut out = alloc::<f32>(&self.device, n)?;
-                    if n > 0 {
-                        let f = self.device.function("reduce_index", "sum_dim_f32")?;
-                        let mut b = stream.launch_builder(&f);
-                        b.arg(&mut out).arg(x).arg(&o64).arg(&s64).arg(&i64_);
-                        // SAFETY: sum_dim_f32(out, x, outer, size, inner) over a contiguous x
-                        // of outer*size*inner elements; out holds outer*inner.
-                        driver("sum_dim_f32", unsafe { b.launch(grid(n)) })?;
-                    }
-                    self.with(CudaData::F32(out), n)
-                }
-                CudaData::I64(x) => {
-                    let mut out = alloc::<i64>(&self.device, n)?;
-                    if n > 0 {
-                        let f = self.device.function("reduce_index", "sum_dim_i64")?;
-                        let mut b = stream.launch_builder(&f);
-                        b.arg(&mut out).arg(x).arg(&o64).arg(&s64).arg(&i64_);
-                        // SAFETY: as for sum_dim_f32.
-                        driver("sum_dim_i64", unsafe { b.launch(grid(n)) })?;
-                    }
-                    self.with(CudaData::I64(out), n)
-                }
+                CudaData::F32(x) => sum_dim!(x, f32, "sum_dim_f32", F32),
+                CudaData::I64(x) => sum_dim!(x, i64, "sum_dim_i64", I64),
             };
             shape[d] = 1;
         }
