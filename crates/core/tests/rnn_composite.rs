@@ -1,8 +1,8 @@
-//! The recurrent stack in tensor ops (`rnn_forward_reference`, the CUDA body until fused CUDA
-//! kernels exist) against the fused CPU kernels, on the CPU: outputs, final states and the
-//! gradient of every input and weight, over every mode, layers, directions, projections,
-//! packed sequences, unbatched input, initial states, no bias, and inter-layer dropout (same
-//! seed, same mask). Its gradients also pass the finite-difference check. Tolerance:
+//! The recurrent stack in tensor ops around the fused cell op (`rnn_forward_reference`, the CUDA
+//! body until a whole-stack CUDA path exists) against the fused CPU kernels, on the CPU and,
+//! where a GPU is usable, on cuda:0: outputs, final states and the gradient of every input and
+//! weight, over every mode, layers, directions, projections, packed sequences, unbatched input,
+//! initial states, no bias, and inter-layer dropout (same seed, same mask). Its gradients also pass the finite-difference check. Tolerance:
 //! |a - b| <= 1e-5 + 1e-4 |b| (the two sum products in different orders).
 
 mod common;
@@ -11,7 +11,10 @@ use common::{check, rnn_config as config, values};
 use seqtorch_core::autograd::backward;
 use seqtorch_core::ops::random::manual_seed;
 use seqtorch_core::rnn::{rnn_forward, rnn_forward_reference, RnnConfig, RnnInput, RnnMode};
-use seqtorch_core::{Result, Tensor};
+use seqtorch_core::{Device, Result, Tensor};
+
+/// Dropout cases seed the global generator: runs of one case are kept together.
+static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 struct Case {
     name: &'static str,
@@ -97,17 +100,24 @@ fn data(t: &Tensor) -> Vec<f32> {
 
 /// Outputs and the gradient of sum(outputs * u) for a fixed u, for every leaf.
 fn run(case: &Case, reference: bool) -> (Vec<f32>, Vec<Vec<f32>>) {
+    run_on(case, Device::Cpu, reference)
+}
+
+/// `run` with every leaf made on `device`.
+fn run_on(case: &Case, device: Device, reference: bool) -> (Vec<f32>, Vec<Vec<f32>>) {
     let leaves: Vec<Tensor> = leaves(case)
         .into_iter()
         .map(|(v, s)| {
             Tensor::from_f32(v, s)
-                .unwrap()
-                .requires_grad_(true)
+                .and_then(|t| t.to_device(device))
+                .and_then(|t| t.requires_grad_(true))
                 .unwrap()
         })
         .collect();
     let y = forward(case, &leaves, reference).unwrap();
-    let u = Tensor::from_f32(values(y.shape()[0], 99), vec![y.shape()[0]]).unwrap();
+    let u = Tensor::from_f32(values(y.shape()[0], 99), vec![y.shape()[0]])
+        .and_then(|t| t.to_device(device))
+        .unwrap();
     let loss = y.mul(&u).unwrap().sum(None, false).unwrap();
     backward(&loss, None, false).unwrap();
     let grads = leaves
@@ -254,8 +264,6 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn tensor_op_stack_matches_the_fused_kernels_with_every_gradient() {
-    // Dropout cases seed the global generator: keep the runs of one case together.
-    static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
     for case in cases() {
         let (y_ref, g_ref) = run(&case, true);
@@ -269,6 +277,34 @@ fn tensor_op_stack_matches_the_fused_kernels_with_every_gradient() {
                 case.name
             );
             close(&format!("{}: gradient of leaf {i}", case.name), a, b);
+        }
+    }
+}
+
+/// Every case with its tensors on cuda:0 (the tensor-op stack with the CUDA cell kernels and
+/// cuBLAS, TF32 off) against the fused CPU kernels. Without a GPU it says it was skipped and why.
+#[cfg(feature = "cuda")]
+#[test]
+fn every_case_on_the_gpu_matches_the_fused_cpu_kernels() {
+    if !common::gpu_usable() {
+        return;
+    }
+    let _guard = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    for case in cases() {
+        let (y_gpu, g_gpu) = run_on(&case, Device::Cuda(0), false);
+        let (y_cpu, g_cpu) = run(&case, false);
+        close(
+            &format!("{} on the GPU: outputs", case.name),
+            &y_gpu,
+            &y_cpu,
+        );
+        for (i, (a, b)) in g_gpu.iter().zip(&g_cpu).enumerate() {
+            assert!(!a.is_empty(), "{}: leaf {i} got no GPU gradient", case.name);
+            close(
+                &format!("{} on the GPU: gradient of leaf {i}", case.name),
+                a,
+                b,
+            );
         }
     }
 }

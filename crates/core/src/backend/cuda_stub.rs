@@ -24,3 +24,24 @@ pub fn ensure_device(ordinal: usize) -> Result<()> {
 pub fn status() -> CudaStatus {
     CudaStatus::not_compiled()
 }
+
+/// The fused ops' kernel launcher (`cuda/launch.rs`); never reached, since no CUDA tensor exists.
+pub mod launch {
+    use crate::{bail, Result, Tensor};
+
+    pub fn launch_f32(
+        ordinal: usize,
+        _module: &'static str,
+        _kernel: &str,
+        _outputs: &[&[usize]],
+        _inputs: &[&Tensor],
+        _params: &[u64],
+        _n: usize,
+    ) -> Result<Vec<Tensor>> {
+        bail!(
+            device,
+            "cannot use device cuda:{ordinal}: {}",
+            super::NOT_COMPILED
+        )
+    }
+}

@@ -1,12 +1,13 @@
-//! The recurrent stack written in tensor ops (products, gate slices, sigmoid/tanh, cat), so it
-//! runs on any device whose storage has the primitives, with autograd through the ops. It is
-//! the stack's CUDA body until fused CUDA kernels replace it (it launches several kernels per
-//! step), and the reference those kernels will be checked against. The tests run it on the CPU
-//! against the fused CPU kernels and PyTorch's fixtures: every mode, layers, directions,
-//! projections, packed sequences, initial states, and inter-layer dropout (the same mask: it
-//! draws from the generator in the same order as the CPU kernels).
+//! The recurrent stack written in tensor ops (products, narrow, cat) around one fused gate op
+//! per step (`fused_cell`), so it runs on any device whose storage has the primitives and the
+//! cell kernels, with autograd through the ops. It is the stack's CUDA body until a whole-stack
+//! CUDA kernel path replaces it (a step is its products plus one gate kernel each way). The
+//! tests run it on the CPU against the whole-stack CPU kernels and PyTorch's fixtures: every
+//! mode, layers, directions, projections, packed sequences, initial states, and inter-layer
+//! dropout (the same mask: it draws from the generator in the same order as the CPU kernels).
 
 use super::config::{RnnConfig, RnnMode};
+use super::fused_cell::{elman_cell, gru_cell, lstm_cell};
 use super::stack::{RnnInput, RnnOutput};
 use crate::ops::random::fill_uniform;
 use crate::storage::Storage;
@@ -58,10 +59,6 @@ fn affine(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
     }
 }
 
-fn gate(t: &Tensor, k: usize, hid: usize) -> Result<Tensor> {
-    t.narrow(1, (k * hid) as i64, hid as i64)
-}
-
 /// The step-major row layout: sequences running at each step, and where each step's rows start.
 struct Steps<'a> {
     sizes: &'a [usize],
@@ -80,9 +77,15 @@ fn run_direction(
     mut c: Option<Tensor>,
 ) -> Result<(Tensor, Tensor, Option<Tensor>)> {
     let (batch_sizes, offsets) = (steps.sizes, steps.offsets);
-    let hid = cfg.hidden_size;
     let batch = h.shape()[0];
-    let gi_all = affine(x, w.w_ih, w.b_ih)?;
+    // Where the gates take gi + gh, b_hh joins the all-steps projection: one kernel less a step.
+    // The GRU's n gate needs W_hn h + b_hn on its own, so its b_hh stays with the step.
+    let fold_b_hh = cfg.mode != RnnMode::Gru;
+    let mut gi_all = affine(x, w.w_ih, w.b_ih)?;
+    if let (true, Some(b_hh)) = (fold_b_hh, w.b_hh) {
+        gi_all = gi_all.add(b_hh)?;
+    }
+    let b_hh_step = if fold_b_hh { None } else { w.b_hh };
     let count = batch_sizes.len();
     let mut outputs: Vec<Option<Tensor>> = vec![None; count];
     let order: Vec<usize> = if reverse {
@@ -102,36 +105,22 @@ fn run_direction(
             }
         };
         let h_a = active(&h)?;
-        let gh = affine(&h_a, w.w_hh, w.b_hh)?;
+        let gh = affine(&h_a, w.w_hh, b_hh_step)?;
         let (h_new, c_new) = match cfg.mode {
-            RnnMode::Tanh => (gi.add(&gh)?.tanh()?, None),
-            RnnMode::Relu => (gi.add(&gh)?.relu()?, None),
+            RnnMode::Tanh | RnnMode::Relu => {
+                (elman_cell(cfg.mode == RnnMode::Relu, &gi, &gh)?, None)
+            }
             RnnMode::Lstm => {
-                let g = gi.add(&gh)?;
-                let i = gate(&g, 0, hid)?.sigmoid()?;
-                let f = gate(&g, 1, hid)?.sigmoid()?;
-                let cell = gate(&g, 2, hid)?.tanh()?;
-                let o = gate(&g, 3, hid)?.sigmoid()?;
                 let Some(c_prev) = &c else {
                     bail!(internal, "LSTM step without a cell state");
                 };
-                let c_new = f.mul(&active(c_prev)?)?.add(&i.mul(&cell)?)?;
-                let mut h_new = o.mul(&c_new.tanh()?)?;
+                let (mut h_new, c_new) = lstm_cell(&gi, &gh, &active(c_prev)?)?;
                 if let Some(w_hr) = w.w_hr {
                     h_new = h_new.matmul(&w_hr.t()?)?;
                 }
                 (h_new, Some(c_new))
             }
-            RnnMode::Gru => {
-                // PyTorch's GRU: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
-                let r = gate(&gi, 0, hid)?.add(&gate(&gh, 0, hid)?)?.sigmoid()?;
-                let z = gate(&gi, 1, hid)?.add(&gate(&gh, 1, hid)?)?.sigmoid()?;
-                let cand = gate(&gi, 2, hid)?
-                    .add(&r.mul(&gate(&gh, 2, hid)?)?)?
-                    .tanh()?;
-                // (1 - z) * n + z * h = n + z * (h - n)
-                (cand.add(&z.mul(&h_a.sub(&cand)?)?)?, None)
-            }
+            RnnMode::Gru => (gru_cell(&gi, &gh, &h_a)?, None),
         };
         let keep = |old: &Tensor, new: Tensor| -> Result<Tensor> {
             if n == batch {

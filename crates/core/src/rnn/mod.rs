@@ -8,6 +8,7 @@
 mod composite;
 mod config;
 mod direction;
+mod fused_cell;
 mod gates;
 mod layout;
 mod packing;

@@ -2,13 +2,15 @@
 //! same binary runs where no CUDA is installed, and `cuda.status()` says what it found.
 //!
 //! What exists: library discovery (`libraries`), the driver's device count, the kernel sources
-//! with their NVRTC compile check (`kernels`), devices (`device`: context, one stream, modules
-//! compiled on first use, cuBLAS) and storage with every primitive op (`storage`). The fused
-//! ops come next; until they exist no CUDA tensor can be made, so `is_available()` stays false
-//! and asking for a GPU explains what is missing.
+//! with their NVRTC compile check (`kernels`; their arithmetic is also checked on the host by
+//! the `seqtorch-kernel-check` crate), devices (`device`: context, one stream, modules compiled
+//! on first use, cuBLAS), storage with every primitive op (`storage`) and the launcher the fused
+//! ops' kernels go through (`launch`). GPU tensors stay behind `SEQTORCH_EXPERIMENTAL_CUDA`
+//! until the GPU check has passed on real hardware.
 
 pub mod device;
 pub mod kernels;
+pub mod launch;
 pub mod libraries;
 pub mod self_test;
 pub mod storage;

@@ -61,7 +61,10 @@ pub struct CudaStorage {
     device: CudaDevice,
 }
 
-fn alloc<T: DeviceRepr + ValidAsZeroBits>(dev: &CudaDevice, n: usize) -> Result<CudaSlice<T>> {
+pub(crate) fn alloc<T: DeviceRepr + ValidAsZeroBits>(
+    dev: &CudaDevice,
+    n: usize,
+) -> Result<CudaSlice<T>> {
     // cudarc refuses zero-length allocations on some drivers; one element stands in for none.
     driver("allocation", dev.stream().alloc_zeros::<T>(n.max(1)))
 }
@@ -110,6 +113,14 @@ fn split(shape: &[usize], d: usize) -> (usize, usize, usize) {
 impl CudaStorage {
     pub fn new(data: CudaData, len: usize, device: CudaDevice) -> CudaStorage {
         CudaStorage { data, len, device }
+    }
+
+    /// The float32 buffer (a fused kernel's operand); an error for int64 storage.
+    pub(crate) fn f32_slice(&self) -> Result<&CudaSlice<f32>> {
+        match &self.data {
+            CudaData::F32(s) => Ok(s),
+            CudaData::I64(_) => bail!(type, "expected a float32 tensor, got int64"),
+        }
     }
 
     fn with(&self, data: CudaData, len: usize) -> CudaStorage {

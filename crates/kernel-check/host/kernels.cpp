@@ -1,0 +1,15 @@
+// Every kernel module of seqtorch-core, compiled for the host.
+#include "cuda_host.h"
+
+thread_local HostDim3 threadIdx, blockIdx, blockDim, gridDim;
+
+extern "C" void host_set_thread(unsigned grid, unsigned block, unsigned block_index, unsigned thread_index) {
+    gridDim = {grid, 1, 1};
+    blockDim = {block, 1, 1};
+    blockIdx = {block_index, 0, 0};
+    threadIdx = {thread_index, 0, 0};
+}
+
+#include "elementwise.cu"
+#include "reduce_index.cu"
+#include "rnn_cells.cu"

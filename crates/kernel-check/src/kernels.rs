@@ -1,0 +1,137 @@
+//! The kernels' C signatures, as the `.cu` sources declare them (`unsigned long long` is u64,
+//! `long long` i64, `int` i32; `StLayout` by value).
+
+/// `StLayout` of kernels/layout.cuh.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct StLayout {
+    pub ndim: i32,
+    pub offset: u64,
+    pub shape: [u64; 8],
+    pub strides: [u64; 8],
+}
+
+extern "C" {
+    pub fn host_set_thread(grid: u32, block: u32, block_index: u32, thread_index: u32);
+
+    // elementwise.cu
+    pub fn unary_f32(out: *mut f32, x: *const f32, lx: StLayout, n: u64, op: i32, arg: f32);
+    pub fn unary_i64(out: *mut i64, x: *const i64, lx: StLayout, n: u64, op: i32);
+    pub fn binary_f32(
+        out: *mut f32,
+        a: *const f32,
+        la: StLayout,
+        b: *const f32,
+        lb: StLayout,
+        n: u64,
+        op: i32,
+    );
+    pub fn binary_i64(
+        out: *mut i64,
+        a: *const i64,
+        la: StLayout,
+        b: *const i64,
+        lb: StLayout,
+        n: u64,
+        op: i32,
+    );
+    pub fn gather_f32(out: *mut f32, x: *const f32, lx: StLayout, n: u64);
+    pub fn gather_i64(out: *mut i64, x: *const i64, lx: StLayout, n: u64);
+    pub fn f32_to_i64(out: *mut i64, x: *const f32, lx: StLayout, n: u64);
+    pub fn i64_to_f32(out: *mut f32, x: *const i64, lx: StLayout, n: u64);
+    pub fn scatter_f32(dst: *mut f32, ld: StLayout, src: *const f32, n: u64, accumulate: i32);
+    pub fn scatter_i64(dst: *mut i64, ld: StLayout, src: *const i64, n: u64);
+    pub fn fill_f32(out: *mut f32, value: f32, n: u64);
+    pub fn fill_i64(out: *mut i64, value: i64, n: u64);
+
+    // reduce_index.cu
+    pub fn sum_dim_f32(out: *mut f32, x: *const f32, outer: u64, size: u64, inner: u64);
+    pub fn sum_dim_i64(out: *mut i64, x: *const i64, outer: u64, size: u64, inner: u64);
+    pub fn index_select_f32(
+        out: *mut f32,
+        x: *const f32,
+        index: *const u64,
+        outer: u64,
+        size: u64,
+        picks: u64,
+        inner: u64,
+    );
+    pub fn index_select_i64(
+        out: *mut i64,
+        x: *const i64,
+        index: *const u64,
+        outer: u64,
+        size: u64,
+        picks: u64,
+        inner: u64,
+    );
+    pub fn index_add_f32(
+        dst: *mut f32,
+        src: *const f32,
+        index: *const u64,
+        outer: u64,
+        size: u64,
+        picks: u64,
+        inner: u64,
+    );
+
+    // rnn_cells.cu
+    pub fn elman_cell_forward(
+        h: *mut f32,
+        gi: *const f32,
+        gh: *const f32,
+        rows: u64,
+        hidden: u64,
+        relu: u64,
+    );
+    pub fn elman_cell_backward(
+        da: *mut f32,
+        h: *const f32,
+        dh: *const f32,
+        rows: u64,
+        hidden: u64,
+        relu: u64,
+    );
+    pub fn lstm_cell_forward(
+        m: *mut f32,
+        c: *mut f32,
+        act: *mut f32,
+        gi: *const f32,
+        gh: *const f32,
+        c_prev: *const f32,
+        rows: u64,
+        hidden: u64,
+    );
+    pub fn lstm_cell_backward(
+        dgates: *mut f32,
+        dc_prev: *mut f32,
+        act: *const f32,
+        c: *const f32,
+        c_prev: *const f32,
+        dm: *const f32,
+        dc: *const f32,
+        rows: u64,
+        hidden: u64,
+    );
+    pub fn gru_cell_forward(
+        h: *mut f32,
+        act: *mut f32,
+        ghn: *mut f32,
+        gi: *const f32,
+        gh: *const f32,
+        h_prev: *const f32,
+        rows: u64,
+        hidden: u64,
+    );
+    pub fn gru_cell_backward(
+        dgi: *mut f32,
+        dgh: *mut f32,
+        dh_prev: *mut f32,
+        act: *const f32,
+        ghn: *const f32,
+        h_prev: *const f32,
+        dh: *const f32,
+        rows: u64,
+        hidden: u64,
+    );
+}
