@@ -14,13 +14,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The test binaries the GPU machine runs (crates/core/tests/<name>.rs).
+tests="cuda_kernels cuda_device cuda_storage cuda_training cuda_optim gradcheck rnn_gradcheck rnn_composite devices"
+
 case "${1:-}" in
 build)
   rm -rf gpu-check && mkdir -p gpu-check/bin
   cargo test --release -p seqtorch-core --features cuda --no-run --message-format=json 2>/dev/null |
-    python3 -c '
-import json, shutil, sys
-TESTS = ("cuda_kernels", "cuda_device", "cuda_storage", "cuda_training", "gradcheck", "rnn_gradcheck", "rnn_composite", "devices")
+    TESTS="$tests" python3 -c '
+import json, os, shutil, sys
+TESTS = os.environ["TESTS"].split()
 for line in sys.stdin:
     msg = json.loads(line)
     exe = msg.get("executable")
@@ -60,7 +63,7 @@ PY
     export SEQTORCH_CUDA_PATH="$libs" SEQTORCH_REQUIRE_GPU=1 SEQTORCH_REQUIRE_NVRTC=1 SEQTORCH_EXPERIMENTAL_CUDA=1
     echo "SEQTORCH_CUDA_PATH=$SEQTORCH_CUDA_PATH"
     status=0
-    for t in cuda_kernels cuda_device cuda_storage cuda_training gradcheck rnn_gradcheck rnn_composite devices; do
+    for t in $tests; do
       echo "## $t"
       "gpu-check/bin/$t" --nocapture --test-threads 1 || status=1
     done

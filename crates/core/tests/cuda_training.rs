@@ -7,28 +7,14 @@
 //! otherwise, and `SEQTORCH_REQUIRE_GPU` turns the skip into a failure.
 #![cfg(feature = "cuda")]
 
+mod common;
+
 use seqtorch_core::autograd::backward;
-use seqtorch_core::backend::cuda;
 use seqtorch_core::nn::loss::{bce_with_logits, mse, Reduction};
 use seqtorch_core::nn::{embedding, linear};
 use seqtorch_core::optim::{adam_step, clip_grad_norm, AdamConfig, ParamState};
 use seqtorch_core::rnn::{rnn_forward, RnnConfig, RnnInput, RnnMode};
 use seqtorch_core::{Device, Result, Tensor};
-
-fn gpu() -> Option<Device> {
-    if cuda::is_available() {
-        return Some(Device::Cuda(0));
-    }
-    let why = cuda::status()
-        .reason
-        .unwrap_or_else(|| format!("{} is not 1", cuda::EXPERIMENTAL_ENV));
-    assert!(
-        std::env::var_os("SEQTORCH_REQUIRE_GPU").is_none(),
-        "SEQTORCH_REQUIRE_GPU is set but no GPU tensors can be made: {why}"
-    );
-    eprintln!("skipped: {why}");
-    None
-}
 
 fn values(n: usize, seed: u64, scale: f32) -> Vec<f32> {
     let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
@@ -204,7 +190,9 @@ fn agree(what: &str, gpu: &[f32], cpu: &[f32]) {
 
 #[test]
 fn lstm_forecaster_trains_on_the_gpu_as_on_the_cpu() {
-    let Some(device) = gpu() else { return };
+    let Some(device) = common::gpu_device() else {
+        return;
+    };
     let (cpu_losses, cpu_params) = train_forecaster(Device::Cpu).unwrap();
     let (gpu_losses, gpu_params) = train_forecaster(device).unwrap_or_else(|e| panic!("{e}"));
     eprintln!("losses cpu {cpu_losses:?}\n       gpu {gpu_losses:?}");
@@ -216,7 +204,9 @@ fn lstm_forecaster_trains_on_the_gpu_as_on_the_cpu() {
 
 #[test]
 fn embedding_gru_classifier_trains_on_the_gpu_as_on_the_cpu() {
-    let Some(device) = gpu() else { return };
+    let Some(device) = common::gpu_device() else {
+        return;
+    };
     let (cpu_losses, cpu_params) = train_classifier(Device::Cpu).unwrap();
     let (gpu_losses, gpu_params) = train_classifier(device).unwrap_or_else(|e| panic!("{e}"));
     eprintln!("losses cpu {cpu_losses:?}\n       gpu {gpu_losses:?}");

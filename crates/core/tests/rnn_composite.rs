@@ -286,12 +286,12 @@ fn tensor_op_stack_matches_the_fused_kernels_with_every_gradient() {
 #[cfg(feature = "cuda")]
 #[test]
 fn every_case_on_the_gpu_matches_the_fused_cpu_kernels() {
-    if !common::gpu_usable() {
+    let Some(gpu) = common::gpu_device() else {
         return;
-    }
+    };
     let _guard = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
     for case in cases() {
-        let (y_gpu, g_gpu) = run_on(&case, Device::Cuda(0), false);
+        let (y_gpu, g_gpu) = run_on(&case, gpu, false);
         let (y_cpu, g_cpu) = run(&case, false);
         close(
             &format!("{} on the GPU: outputs", case.name),

@@ -13,3 +13,15 @@ extern "C" void host_set_thread(unsigned grid, unsigned block, unsigned block_in
 #include "elementwise.cu"
 #include "reduce_index.cu"
 #include "rnn_cells.cu"
+#include "optim.cu"
+
+#include <cstddef>
+
+// The argument structs' layout as the C side sees it: size, then the offset of the last field.
+extern "C" void host_args_layout(int which, unsigned long long* size, unsigned long long* last) {
+    switch (which) {
+        case 0: *size = sizeof(SgdArgs); *last = offsetof(SgdArgs, fresh); break;
+        case 1: *size = sizeof(AdamArgs); *last = offsetof(AdamArgs, maximize); break;
+        default: *size = sizeof(RmsPropArgs); *last = offsetof(RmsPropArgs, maximize); break;
+    }
+}

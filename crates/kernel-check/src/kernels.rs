@@ -1,5 +1,7 @@
 //! The kernels' C signatures, as the `.cu` sources declare them (`unsigned long long` is u64,
-//! `long long` i64, `int` i32; `StLayout` by value).
+//! `long long` i64, `int` i32; `StLayout` and the optimizers' argument structs by value).
+
+pub use seqtorch_core::backend::kernel_args::{AdamArgs, RmsPropArgs, SgdArgs};
 
 /// `StLayout` of kernels/layout.cuh.
 #[repr(C)]
@@ -13,6 +15,8 @@ pub struct StLayout {
 
 extern "C" {
     pub fn host_set_thread(grid: u32, block: u32, block_index: u32, thread_index: u32);
+    /// `which`: 0 SgdArgs, 1 AdamArgs, 2 RmsPropArgs.
+    pub fn host_args_layout(which: i32, size: *mut u64, last: *mut u64);
 
     // elementwise.cu
     pub fn unary_f32(out: *mut f32, x: *const f32, lx: StLayout, n: u64, op: i32, arg: f32);
@@ -133,5 +137,45 @@ extern "C" {
         dh: *const f32,
         rows: u64,
         hidden: u64,
+    );
+
+    // optim.cu
+    pub fn sgd_step(p: *mut f32, grad: *const f32, a: SgdArgs, n: u64);
+    pub fn sgd_step_momentum(p: *mut f32, buf: *mut f32, grad: *const f32, a: SgdArgs, n: u64);
+    pub fn adam_step(p: *mut f32, m: *mut f32, v: *mut f32, grad: *const f32, a: AdamArgs, n: u64);
+    pub fn adam_step_amsgrad(
+        p: *mut f32,
+        m: *mut f32,
+        v: *mut f32,
+        vmax: *mut f32,
+        grad: *const f32,
+        a: AdamArgs,
+        n: u64,
+    );
+    pub fn rmsprop_step(p: *mut f32, sq: *mut f32, grad: *const f32, a: RmsPropArgs, n: u64);
+    pub fn rmsprop_step_centered(
+        p: *mut f32,
+        sq: *mut f32,
+        ga: *mut f32,
+        grad: *const f32,
+        a: RmsPropArgs,
+        n: u64,
+    );
+    pub fn rmsprop_step_momentum(
+        p: *mut f32,
+        sq: *mut f32,
+        buf: *mut f32,
+        grad: *const f32,
+        a: RmsPropArgs,
+        n: u64,
+    );
+    pub fn rmsprop_step_centered_momentum(
+        p: *mut f32,
+        sq: *mut f32,
+        ga: *mut f32,
+        buf: *mut f32,
+        grad: *const f32,
+        a: RmsPropArgs,
+        n: u64,
     );
 }

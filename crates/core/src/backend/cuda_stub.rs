@@ -25,7 +25,7 @@ pub fn status() -> CudaStatus {
     CudaStatus::not_compiled()
 }
 
-/// The fused ops' kernel launcher (`cuda/launch.rs`); never reached, since no CUDA tensor exists.
+/// The fused ops' kernel launchers (`cuda/launch.rs`); never reached, since no CUDA tensor exists.
 pub mod launch {
     use crate::{bail, Result, Tensor};
 
@@ -38,6 +38,22 @@ pub mod launch {
         _params: &[u64],
         _n: usize,
     ) -> Result<Vec<Tensor>> {
+        bail!(
+            device,
+            "cannot use device cuda:{ordinal}: {}",
+            super::NOT_COMPILED
+        )
+    }
+
+    pub fn launch_in_place(
+        ordinal: usize,
+        _module: &'static str,
+        _kernel: &str,
+        _targets: &[&Tensor],
+        _inputs: &[&Tensor],
+        _args: &crate::backend::kernel_args::KernelArgs,
+        _n: usize,
+    ) -> Result<()> {
         bail!(
             device,
             "cannot use device cuda:{ordinal}: {}",

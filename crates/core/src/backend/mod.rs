@@ -28,6 +28,7 @@
 
 pub mod cpu;
 pub mod fused;
+pub mod kernel_args;
 pub mod status;
 
 #[cfg(not(feature = "cuda"))]

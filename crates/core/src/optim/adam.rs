@@ -1,6 +1,7 @@
 //! Adam and AdamW (decoupled weight decay), with AMSGrad.
 
-use super::{for_each_param, ParamState};
+use super::{for_each_param, DeviceUpdate, ParamState};
+use crate::backend::kernel_args::{AdamArgs, KernelArgs};
 use crate::kernels::dispatch::dispatch;
 use crate::{Result, Tensor};
 
@@ -30,11 +31,7 @@ pub fn adam_step(cfg: &AdamConfig, params: &[Tensor], states: &mut [ParamState])
             if cfg.amsgrad {
                 s.buffer("max_exp_avg_sq", n);
             }
-            let step = s.step;
-            let bc1 = 1.0 - (cfg.beta1 as f64).powf(step);
-            let bc2 = 1.0 - (cfg.beta2 as f64).powf(step);
-            let step_size = (cfg.lr as f64 / bc1) as f32;
-            let bc2_sqrt = bc2.sqrt() as f32;
+            let (step_size, bc2_sqrt) = bias_corrections(cfg, s.step);
             let mut m = s.buffers.remove("exp_avg").expect("created above");
             let mut v = s.buffers.remove("exp_avg_sq").expect("created above");
             let mut vmax = s.buffers.remove("max_exp_avg_sq").unwrap_or_default();
@@ -50,7 +47,46 @@ pub fn adam_step(cfg: &AdamConfig, params: &[Tensor], states: &mut [ParamState])
                 s.buffers.insert("max_exp_avg_sq".into(), vmax);
             }
         },
+        |s| adam_device_update(cfg, s),
     )
+}
+
+/// How `adam_step` updates one parameter with state `s` on a GPU: the kernel, the state
+/// buffers in the kernel's order and its arguments (the host tests of the kernels use it too).
+pub fn adam_device_update(cfg: &AdamConfig, s: &ParamState) -> DeviceUpdate {
+    let step = s.step + 1.0;
+    let (step_size, bc2_sqrt) = bias_corrections(cfg, step);
+    let mut buffers = vec!["exp_avg", "exp_avg_sq"];
+    if cfg.amsgrad {
+        buffers.push("max_exp_avg_sq");
+    }
+    DeviceUpdate {
+        step,
+        kernel: if cfg.amsgrad {
+            "adam_step_amsgrad"
+        } else {
+            "adam_step"
+        },
+        buffers,
+        args: KernelArgs::Adam(AdamArgs {
+            lr: cfg.lr,
+            beta1: cfg.beta1,
+            beta2: cfg.beta2,
+            eps: cfg.eps,
+            weight_decay: cfg.weight_decay,
+            step_size,
+            bc2_sqrt,
+            decoupled: cfg.decoupled.into(),
+            maximize: cfg.maximize.into(),
+        }),
+    }
+}
+
+/// `lr / (1 - beta1^step)` and `sqrt(1 - beta2^step)`, in double as PyTorch computes them.
+fn bias_corrections(cfg: &AdamConfig, step: f64) -> (f32, f32) {
+    let bc1 = 1.0 - (cfg.beta1 as f64).powf(step);
+    let bc2 = 1.0 - (cfg.beta2 as f64).powf(step);
+    ((cfg.lr as f64 / bc1) as f32, bc2.sqrt() as f32)
 }
 
 /// The per-step constants of one parameter's update.

@@ -8,17 +8,19 @@ mod rmsprop;
 mod sgd;
 mod state;
 
-pub use adam::{adam_step, AdamConfig};
+pub use adam::{adam_device_update, adam_step, AdamConfig};
 pub use clip::{clip_grad_norm, clip_grad_value};
-pub use rmsprop::{rmsprop_step, RmsPropConfig};
-pub use sgd::{sgd_step, SgdConfig};
+pub use rmsprop::{rmsprop_device_update, rmsprop_step, RmsPropConfig};
+pub use sgd::{sgd_device_update, sgd_step, SgdConfig};
 pub use state::ParamState;
 
+use crate::backend::cuda::launch::launch_in_place;
 use crate::backend::fused::{self, FusedOp};
+use crate::backend::kernel_args::KernelArgs;
 use crate::backend::CpuStorage;
 use crate::device::same_device;
 use crate::storage::Storage;
-use crate::{bail, Device, Result, Tensor};
+use crate::{bail, Result, Tensor};
 use state::HostState;
 
 /// Moves a state buffer's host vector out of its tensor (leaving it empty until `put_back`).
@@ -35,17 +37,43 @@ fn put_back(t: &Tensor, v: Vec<f32>) {
     }
 }
 
+/// Whether a state tensor is the whole of a storage no other tensor uses, so the update may
+/// write it in place. State buffers of the optimizer's own making are; a loaded view or a
+/// strided one is replaced by a private copy first (on every device).
+fn owns_its_buffer(buf: &Tensor) -> bool {
+    buf.is_contiguous()
+        && buf.layout().offset() == 0
+        && std::sync::Arc::strong_count(&buf.0.storage) == 1
+        && buf.storage().len() == buf.numel()
+}
+
+/// How an optimizer's update of one parameter runs on a GPU: the step count after it, the
+/// kernel of optim.cu, the state buffers it updates in place after the parameter (made as zeros
+/// when missing, in this order) and its scalar arguments.
+pub struct DeviceUpdate {
+    pub step: f64,
+    pub kernel: &'static str,
+    pub buffers: Vec<&'static str>,
+    pub args: KernelArgs,
+}
+
 /// One parameter's in-place update, a fused op: the CPU body moves the state tensors' buffers
-/// into the update loop and back; the CUDA body runs the same loop on host copies for now.
-struct ParamUpdate<'a, F> {
+/// into the update loop and back; the CUDA body runs the optimizer's kernel on the device
+/// tensors in place (no transfer, no synchronisation).
+struct ParamUpdate<'a, F, D> {
     op: &'static str,
     param: &'a Tensor,
     grad: &'a Tensor,
     state: &'a mut ParamState,
     update: &'a mut F,
+    device_update: &'a mut D,
 }
 
-impl<F: FnMut(&mut [f32], &[f32], &mut HostState)> FusedOp for ParamUpdate<'_, F> {
+impl<F, D> FusedOp for ParamUpdate<'_, F, D>
+where
+    F: FnMut(&mut [f32], &[f32], &mut HostState),
+    D: FnMut(&ParamState) -> DeviceUpdate,
+{
     type Output = ();
 
     fn name(&self) -> &'static str {
@@ -60,15 +88,8 @@ impl<F: FnMut(&mut [f32], &[f32], &mut HostState)> FusedOp for ParamUpdate<'_, F
 
     fn cpu(self) -> Result<()> {
         let (p, g, s) = (self.param, self.grad, self.state);
-        // State buffers of our own making are contiguous and private; a loaded or shared one
-        // is replaced by a private copy first.
         for buf in s.buffers.values_mut() {
-            let shared = std::sync::Arc::strong_count(&buf.0.storage) > 1;
-            if !buf.is_contiguous()
-                || buf.layout().offset() != 0
-                || shared
-                || buf.storage().len() != buf.numel()
-            {
+            if !owns_its_buffer(buf) {
                 *buf = buf.deep_copy()?;
             }
         }
@@ -104,58 +125,50 @@ impl<F: FnMut(&mut [f32], &[f32], &mut HostState)> FusedOp for ParamUpdate<'_, F
         Ok(())
     }
 
-    /// Until the CUDA update kernels exist: the parameter, its gradient and its state come to
-    /// the host, the CPU update runs on them (the same arithmetic, so the same trajectory), and
-    /// the results are written back into the device tensors in place. Slow (transfers and a
-    /// synchronisation per parameter) but exact.
     fn cuda(self, ordinal: usize) -> Result<()> {
-        let device = Device::Cuda(ordinal);
         let (p, g, s) = (self.param, self.grad, self.state);
-        let to_host =
-            |t: &Tensor, what: &str| -> Result<Vec<f32>> { Ok(t.host()?.f32(what)?.to_vec()) };
-        let mut param = to_host(p, "parameter")?;
-        let grad = to_host(g, "gradient")?;
-        let mut host = HostState {
-            step: s.step,
-            buffers: s
-                .buffers
-                .iter()
-                .map(|(k, t)| Ok((k.clone(), to_host(t, "optimizer state")?)))
-                .collect::<Result<_>>()?,
-        };
-        (self.update)(&mut param, &grad, &mut host);
-        let write_back = |t: &Tensor, v: Vec<f32>| -> Result<()> {
-            let shape = t.shape().to_vec();
-            let src = Storage::upload(device, CpuStorage::F32(v))?;
-            let layout = t.layout().clone();
-            t.storage_mut()
-                .copy_into(&layout, &src, &crate::Layout::contiguous(shape))
-        };
-        write_back(p, param)?;
-        s.step = host.step;
-        for (name, v) in host.buffers {
-            match s.buffers.get(&name) {
-                Some(t) => write_back(t, v)?,
-                None => {
-                    let shape = p.shape().to_vec();
-                    let t =
-                        Tensor::from_storage(Storage::upload(device, CpuStorage::F32(v))?, shape);
-                    s.buffers.insert(name, t);
-                }
+        let call = (self.device_update)(s);
+        for name in &call.buffers {
+            let fresh = match s.buffers.get(*name) {
+                None => Some(Tensor::from_storage(
+                    Storage::full(p.device(), p.shape(), 0.0, crate::DType::F32)?,
+                    p.shape().to_vec(),
+                )),
+                Some(buf) if !owns_its_buffer(buf) => Some(buf.deep_copy()?),
+                Some(_) => None,
+            };
+            if let Some(t) = fresh {
+                s.buffers.insert((*name).to_string(), t);
             }
         }
+        let mut targets = vec![p];
+        for name in &call.buffers {
+            targets.push(&s.buffers[*name]);
+        }
+        launch_in_place(
+            ordinal,
+            "optim",
+            call.kernel,
+            &targets,
+            &[g],
+            &call.args,
+            p.numel(),
+        )?;
+        s.step = call.step;
         Ok(())
     }
 }
 
 /// Runs `update(param, grad, state)` for each parameter that has a gradient: one fused,
 /// in-place update per parameter on the device the parameter, its gradient and its state
-/// share. On the CPU the state tensors' buffers are moved into the loop and back, uncopied.
+/// share. On the CPU the state tensors' buffers are moved into the loop and back, uncopied; on
+/// a GPU `device_update` describes the kernel that does the same arithmetic.
 pub(crate) fn for_each_param(
     op: &'static str,
     params: &[Tensor],
     states: &mut [ParamState],
     mut update: impl FnMut(&mut [f32], &[f32], &mut HostState),
+    mut device_update: impl FnMut(&ParamState) -> DeviceUpdate,
 ) -> Result<()> {
     if params.len() != states.len() {
         bail!(
@@ -219,6 +232,7 @@ pub(crate) fn for_each_param(
             grad: &g,
             state: s,
             update: &mut update,
+            device_update: &mut device_update,
         })?;
     }
     Ok(())

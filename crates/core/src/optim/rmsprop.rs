@@ -1,6 +1,7 @@
 //! RMSprop, plain or centered, with momentum and weight decay.
 
-use super::{for_each_param, ParamState};
+use super::{for_each_param, DeviceUpdate, ParamState};
+use crate::backend::kernel_args::{KernelArgs, RmsPropArgs};
 use crate::kernels::dispatch::dispatch;
 use crate::{Result, Tensor};
 
@@ -20,31 +21,69 @@ pub fn rmsprop_step(
     params: &[Tensor],
     states: &mut [ParamState],
 ) -> Result<()> {
-    for_each_param("RMSprop", params, states, |p, grad, s| {
-        s.step += 1.0;
-        let n = p.len();
-        let mut sq = std::mem::take(s.buffer("square_avg", n));
-        let mut ga = cfg
-            .centered
-            .then(|| std::mem::take(s.buffer("grad_avg", n)));
-        let mut buf = (cfg.momentum > 0.0).then(|| std::mem::take(s.buffer("momentum_buffer", n)));
-        let (mut no_avg, mut no_momentum) = (Vec::new(), Vec::new());
-        rmsprop_update(
-            cfg,
-            p,
-            grad,
-            &mut sq,
-            ga.as_mut().unwrap_or(&mut no_avg),
-            buf.as_mut().unwrap_or(&mut no_momentum),
-        );
-        s.buffers.insert("square_avg".into(), sq);
-        if let Some(ga) = ga {
-            s.buffers.insert("grad_avg".into(), ga);
-        }
-        if let Some(b) = buf {
-            s.buffers.insert("momentum_buffer".into(), b);
-        }
-    })
+    for_each_param(
+        "RMSprop",
+        params,
+        states,
+        |p, grad, s| {
+            s.step += 1.0;
+            let n = p.len();
+            let mut sq = std::mem::take(s.buffer("square_avg", n));
+            let mut ga = cfg
+                .centered
+                .then(|| std::mem::take(s.buffer("grad_avg", n)));
+            let mut buf =
+                (cfg.momentum > 0.0).then(|| std::mem::take(s.buffer("momentum_buffer", n)));
+            let (mut no_avg, mut no_momentum) = (Vec::new(), Vec::new());
+            rmsprop_update(
+                cfg,
+                p,
+                grad,
+                &mut sq,
+                ga.as_mut().unwrap_or(&mut no_avg),
+                buf.as_mut().unwrap_or(&mut no_momentum),
+            );
+            s.buffers.insert("square_avg".into(), sq);
+            if let Some(ga) = ga {
+                s.buffers.insert("grad_avg".into(), ga);
+            }
+            if let Some(b) = buf {
+                s.buffers.insert("momentum_buffer".into(), b);
+            }
+        },
+        |s| rmsprop_device_update(cfg, s),
+    )
+}
+
+/// How `rmsprop_step` updates one parameter with state `s` on a GPU: the kernel, the state
+/// buffers in the kernel's order and its arguments (the host tests of the kernels use it too).
+pub fn rmsprop_device_update(cfg: &RmsPropConfig, s: &ParamState) -> DeviceUpdate {
+    let momentum = cfg.momentum > 0.0;
+    let mut buffers = vec!["square_avg"];
+    if cfg.centered {
+        buffers.push("grad_avg");
+    }
+    if momentum {
+        buffers.push("momentum_buffer");
+    }
+    DeviceUpdate {
+        step: s.step + 1.0,
+        kernel: match (cfg.centered, momentum) {
+            (false, false) => "rmsprop_step",
+            (true, false) => "rmsprop_step_centered",
+            (false, true) => "rmsprop_step_momentum",
+            (true, true) => "rmsprop_step_centered_momentum",
+        },
+        buffers,
+        args: KernelArgs::RmsProp(RmsPropArgs {
+            lr: cfg.lr,
+            alpha: cfg.alpha,
+            eps: cfg.eps,
+            weight_decay: cfg.weight_decay,
+            momentum: cfg.momentum,
+            maximize: cfg.maximize.into(),
+        }),
+    }
 }
 
 /// One parameter's update in element-wise loops that vectorise; `grad_avg` is empty unless

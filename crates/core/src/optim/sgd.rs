@@ -1,6 +1,7 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
 
-use super::{for_each_param, ParamState};
+use super::{for_each_param, DeviceUpdate, ParamState};
+use crate::backend::kernel_args::{KernelArgs, SgdArgs};
 use crate::kernels::dispatch::dispatch;
 use crate::{Result, Tensor};
 
@@ -15,16 +16,50 @@ pub struct SgdConfig {
 }
 
 pub fn sgd_step(cfg: &SgdConfig, params: &[Tensor], states: &mut [ParamState]) -> Result<()> {
-    for_each_param("SGD", params, states, |p, grad, s| {
-        let fresh = !s.buffers.contains_key("momentum_buffer");
-        let buf = if cfg.momentum != 0.0 {
-            Some(s.buffer("momentum_buffer", p.len()))
+    for_each_param(
+        "SGD",
+        params,
+        states,
+        |p, grad, s| {
+            let fresh = !s.buffers.contains_key("momentum_buffer");
+            let buf = if cfg.momentum != 0.0 {
+                Some(s.buffer("momentum_buffer", p.len()))
+            } else {
+                None
+            };
+            sgd_update(cfg, fresh, p, grad, buf.map_or(&mut [][..], |b| &mut b[..]));
+            s.step += 1.0;
+        },
+        |s| sgd_device_update(cfg, s),
+    )
+}
+
+/// How `sgd_step` updates one parameter with state `s` on a GPU: the kernel, the state
+/// buffers in the kernel's order and its arguments (the host tests of the kernels use it too).
+pub fn sgd_device_update(cfg: &SgdConfig, s: &ParamState) -> DeviceUpdate {
+    let momentum = cfg.momentum != 0.0;
+    DeviceUpdate {
+        step: s.step + 1.0,
+        kernel: if momentum {
+            "sgd_step_momentum"
         } else {
-            None
-        };
-        sgd_update(cfg, fresh, p, grad, buf.map_or(&mut [][..], |b| &mut b[..]));
-        s.step += 1.0;
-    })
+            "sgd_step"
+        },
+        buffers: if momentum {
+            vec!["momentum_buffer"]
+        } else {
+            Vec::new()
+        },
+        args: KernelArgs::Sgd(SgdArgs {
+            lr: cfg.lr,
+            momentum: cfg.momentum,
+            dampening: cfg.dampening,
+            weight_decay: cfg.weight_decay,
+            nesterov: cfg.nesterov.into(),
+            maximize: cfg.maximize.into(),
+            fresh: (!s.buffers.contains_key("momentum_buffer")).into(),
+        }),
+    }
 }
 
 /// One parameter's update in element-wise loops that vectorise; `buf` is the momentum buffer

@@ -160,3 +160,22 @@ pub fn gpu_usable() -> bool {
     eprintln!("skipped: {why}");
     false
 }
+
+/// cuda:0 when GPU tensors can be made (a GPU, every library, and `SEQTORCH_EXPERIMENTAL_CUDA=1`);
+/// otherwise prints why and returns None, or fails when `SEQTORCH_REQUIRE_GPU` is set.
+#[cfg(feature = "cuda")]
+pub fn gpu_device() -> Option<Device> {
+    use seqtorch_core::backend::cuda;
+    if cuda::is_available() {
+        return Some(Device::Cuda(0));
+    }
+    let why = cuda::status()
+        .reason
+        .unwrap_or_else(|| format!("{} is not 1", cuda::EXPERIMENTAL_ENV));
+    assert!(
+        std::env::var_os("SEQTORCH_REQUIRE_GPU").is_none(),
+        "SEQTORCH_REQUIRE_GPU is set but no GPU tensors can be made: {why}"
+    );
+    eprintln!("skipped: {why}");
+    None
+}

@@ -8,10 +8,11 @@ use crate::{bail, Result};
 const LAYOUT_HEADER: &str = include_str!("kernels/layout.cuh");
 
 /// (module name, CUDA C source).
-pub const MODULES: [(&str, &str); 3] = [
+pub const MODULES: [(&str, &str); 4] = [
     ("elementwise", include_str!("kernels/elementwise.cu")),
     ("reduce_index", include_str!("kernels/reduce_index.cu")),
     ("rnn_cells", include_str!("kernels/rnn_cells.cu")),
+    ("optim", include_str!("kernels/optim.cu")),
 ];
 
 /// The module's source with the shared header inlined.

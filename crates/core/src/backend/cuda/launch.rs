@@ -1,13 +1,35 @@
 //! Launching a fused op's kernel over float32 tensors: the inputs are read in place (made
-//! contiguous first when they are views), the outputs are new device buffers. Each fused op
-//! describes its kernel call with this one function instead of handling cudarc buffers itself.
+//! contiguous first when they are views); the outputs are new device buffers (`launch_f32`) or
+//! the targets are updated in place (`launch_in_place`, the optimizers). Each fused op describes
+//! its kernel call with these functions instead of handling cudarc buffers itself.
 
-use cudarc::driver::PushKernelArg;
+use cudarc::driver::{DeviceRepr, PushKernelArg};
 
 use super::device::{driver, grid, CudaDevice};
 use super::storage::{alloc, CudaData, CudaStorage};
+use crate::backend::kernel_args::{AdamArgs, KernelArgs, RmsPropArgs, SgdArgs};
 use crate::storage::Storage;
 use crate::{bail, DType, Device, Result, Tensor};
+
+// SAFETY: plain old data with the C layout optim.cu declares (checked by the host tests).
+unsafe impl DeviceRepr for SgdArgs {}
+unsafe impl DeviceRepr for AdamArgs {}
+unsafe impl DeviceRepr for RmsPropArgs {}
+
+/// Checks a kernel operand: float32 on `cuda:ordinal`.
+fn check_operand(kernel: &str, ordinal: usize, t: &Tensor) -> Result<()> {
+    if t.dtype() != DType::F32 {
+        bail!(
+            type,
+            "{kernel}: expected float32 operands, got {}",
+            t.dtype()
+        );
+    }
+    if t.device() != Device::Cuda(ordinal) {
+        return Err(crate::device::mismatch(Device::Cuda(ordinal), t.device()));
+    }
+    Ok(())
+}
 
 /// Runs `module::kernel(outputs..., inputs..., params...)` on `cuda:ordinal` as a grid-stride
 /// loop over `n` elements. Each output is a new contiguous float32 tensor of the given shape
@@ -83,4 +105,79 @@ pub fn launch_f32(
             Tensor::from_storage(Storage::Cuda(storage), shape.to_vec())
         })
         .collect())
+}
+
+/// Runs `module::kernel(targets..., inputs..., args, n)` on `cuda:ordinal`, updating the
+/// targets in place (their versions go up). Targets must be contiguous float32 tensors with
+/// storages of their own: none may share a buffer with another operand.
+pub fn launch_in_place(
+    ordinal: usize,
+    module: &'static str,
+    kernel: &str,
+    targets: &[&Tensor],
+    inputs: &[&Tensor],
+    args: &KernelArgs,
+    n: usize,
+) -> Result<()> {
+    let device = CudaDevice::new(ordinal)?;
+    for (i, t) in targets.iter().enumerate() {
+        check_operand(kernel, ordinal, t)?;
+        if !t.is_contiguous() {
+            bail!(internal, "{kernel}: an in-place target is a strided view");
+        }
+        let others = targets[i + 1..].iter().chain(inputs);
+        if others.into_iter().any(|o| o.same_storage(t)) {
+            bail!(
+                internal,
+                "{kernel}: an in-place target shares its buffer with another operand"
+            );
+        }
+    }
+    let inputs = inputs
+        .iter()
+        .map(|t| {
+            check_operand(kernel, ordinal, t)?;
+            t.contiguous()
+        })
+        .collect::<Result<Vec<Tensor>>>()?;
+    let mut write = targets.iter().map(|t| t.storage_mut()).collect::<Vec<_>>();
+    let read = inputs.iter().map(|t| t.storage()).collect::<Vec<_>>();
+    let mut target_views = Vec::with_capacity(targets.len());
+    for (t, guard) in targets.iter().zip(write.iter_mut()) {
+        let (Storage::Cuda(s), Some(range)) = (&mut **guard, t.layout().contiguous_range()) else {
+            bail!(internal, "{kernel}: a target is not contiguous GPU memory");
+        };
+        target_views.push(s.f32_slice_mut()?.slice_mut(range));
+    }
+    let mut input_views = Vec::with_capacity(inputs.len());
+    for (t, guard) in inputs.iter().zip(&read) {
+        let (Storage::Cuda(s), Some(range)) = (&**guard, t.layout().contiguous_range()) else {
+            bail!(internal, "{kernel}: an input is not contiguous GPU memory");
+        };
+        input_views.push(s.f32_slice()?.slice(range));
+    }
+    if n == 0 {
+        return Ok(());
+    }
+    let f = device.function(module, kernel)?;
+    let stream = device.stream();
+    let mut b = stream.launch_builder(&f);
+    for v in target_views.iter_mut() {
+        b.arg(v);
+    }
+    for v in &input_views {
+        b.arg(v);
+    }
+    match args {
+        KernelArgs::Sgd(a) => b.arg(a),
+        KernelArgs::Adam(a) => b.arg(a),
+        KernelArgs::RmsProp(a) => b.arg(a),
+    };
+    let n64 = n as u64;
+    b.arg(&n64);
+    // SAFETY: the caller names a kernel whose parameters are one float pointer per target, one
+    // const float pointer per input, the argument struct `args` holds, and the element count;
+    // every operand holds at least n elements, and no two share memory (checked above).
+    driver(kernel, unsafe { b.launch(grid(n)) })?;
+    Ok(())
 }

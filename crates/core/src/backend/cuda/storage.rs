@@ -123,6 +123,14 @@ impl CudaStorage {
         }
     }
 
+    /// The float32 buffer for an in-place kernel; an error for int64 storage.
+    pub(crate) fn f32_slice_mut(&mut self) -> Result<&mut CudaSlice<f32>> {
+        match &mut self.data {
+            CudaData::F32(s) => Ok(s),
+            CudaData::I64(_) => bail!(type, "expected a float32 tensor, got int64"),
+        }
+    }
+
     fn with(&self, data: CudaData, len: usize) -> CudaStorage {
         CudaStorage {
             data,
