@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs'
 
 import { data, manualSeed, nn, noGrad, optim, plot, preprocessing, randn, tensor, Tensor } from '../index.js'
+import type { Device } from '../index.js'
 import { isMain } from './run_main.js'
 
 export class SineLSTM extends nn.Module {
@@ -34,7 +35,13 @@ export interface Q9Result {
   trainSize: number
 }
 
-export function q09(log: (s: string) => void = () => {}): Q9Result {
+/** `device` trains on a GPU with `'cuda'` (the data stays on the CPU and each batch moves). */
+export interface SeedOptions {
+  device?: Device
+  epochs?: number
+}
+
+export function q09(log: (s: string) => void = () => {}, { device = 'cpu', epochs = 30 }: SeedOptions = {}): Q9Result {
   manualSeed(42)
   // Noisy sine wave: 500 points of sin(x) + 0.1 N(0, 1) over [0, 20 pi].
   const xData = Array.from({ length: 500 }, (_, i) => (20 * Math.PI * i) / 499)
@@ -50,29 +57,29 @@ export function q09(log: (s: string) => void = () => {}): Q9Result {
   log(`train data: [${XTrain.shape}], [${yTrain.shape}]`)
   log(`test data: [${XTest.shape}], [${yTest.shape}]`)
 
-  const model = new SineLSTM(1, 32, 1)
+  const model = new SineLSTM(1, 32, 1).to(device)
   const criterion = new nn.MSELoss()
   const optimizer = new optim.Adam(model.parameters(), { lr: 0.01 })
   log(String(model))
 
   const trainLoader = new data.DataLoader(new data.TensorDataset(XTrain, yTrain), { batchSize: 32, shuffle: true })
   const losses: number[] = []
-  for (let epoch = 0; epoch < 30; epoch++) {
+  for (let epoch = 0; epoch < epochs; epoch++) {
     model.train()
     let total = 0
     for (const [xb, yb] of trainLoader) {
       optimizer.zeroGrad()
-      const loss = criterion.forward(model.forward(xb!), yb!)
+      const loss = criterion.forward(model.forward(xb!.to(device)), yb!.to(device))
       loss.backward()
       optimizer.step()
       total += loss.item()
     }
     losses.push(total / trainLoader.length)
-    if ((epoch + 1) % 5 === 0) log(`Epoch ${epoch + 1}/30, Loss: ${losses[epoch]!.toFixed(6)}`)
+    if ((epoch + 1) % 5 === 0) log(`Epoch ${epoch + 1}/${epochs}, Loss: ${losses[epoch]!.toFixed(6)}`)
   }
 
   model.eval()
-  const testPred = noGrad(() => scaler.inverseTransform(model.forward(XTest)))
+  const testPred = noGrad(() => scaler.inverseTransform(model.forward(XTest.to(device)).cpu()))
   const truth = scaler.inverseTransform(yTest)
   const naive = scaler.inverseTransform(XTest.select(1, -1))
   const mse = (a: Tensor, b: Tensor) => a.sub(b).pow(2).mean().item()

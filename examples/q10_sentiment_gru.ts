@@ -4,6 +4,7 @@
 //   npx tsx examples/q10_sentiment_gru.ts
 
 import { cat, data, manualSeed, nn, noGrad, optim, tensor, text, Tensor } from '../index.js'
+import type { SeedOptions } from './q09_sine_lstm.js'
 import { isMain } from './run_main.js'
 
 export const vocab = text.Vocab.fromDict({
@@ -46,7 +47,7 @@ export class ImprovedSentimentGRU extends nn.Module {
   }
 }
 
-export function q10(log: (s: string) => void = () => {}) {
+export function q10(log: (s: string) => void = () => {}, { device = 'cpu', epochs = 50 }: SeedOptions = {}) {
   manualSeed(10)
   const reviews = [...positive, ...negative]
   const XData = Array.from({ length: 20 }, () => reviews.map((r) => vocab.encode(r, { maxLen: 10 }))).flat()
@@ -54,34 +55,38 @@ export function q10(log: (s: string) => void = () => {}) {
   const X = tensor(XData, { dtype: 'int64' })
   const y = tensor(yData).reshape(-1, 1)
 
-  const model = new ImprovedSentimentGRU(vocab.length, 32, 64, 2, 0.3)
+  const model = new ImprovedSentimentGRU(vocab.length, 32, 64, 2, 0.3).to(device)
   log(String(model))
   const criterion = new nn.BCELoss()
   const optimizer = new optim.Adam(model.parameters(), { lr: 0.01 })
   const loader = new data.DataLoader(new data.TensorDataset(X, y), { batchSize: 16, shuffle: true })
-  for (let epoch = 0; epoch < 50; epoch++) {
+  const losses: number[] = []
+  for (let epoch = 0; epoch < epochs; epoch++) {
     model.train()
     let total = 0
     for (const [xb, yb] of loader) {
       optimizer.zeroGrad()
-      const loss = criterion.forward(model.forward(xb!), yb!)
+      const loss = criterion.forward(model.forward(xb!.to(device)), yb!.to(device))
       loss.backward()
       optimizer.step()
       total += loss.item()
     }
-    if ((epoch + 1) % 10 === 0) log(`Epoch ${epoch + 1}/50, Loss: ${(total / loader.length).toFixed(4)}`)
+    losses.push(total / loader.length)
+    if ((epoch + 1) % 10 === 0) log(`Epoch ${epoch + 1}/${epochs}, Loss: ${losses[epoch]!.toFixed(4)}`)
   }
 
   model.eval()
-  return testReviews.map(([review]) => {
-    const prob = noGrad(() => model.forward(tensor([vocab.encode(review, { maxLen: 10 })], { dtype: 'int64' })).item())
+  const predictions = testReviews.map(([review]) => {
+    const x = tensor([vocab.encode(review, { maxLen: 10 })], { dtype: 'int64' }).to(device)
+    const prob = noGrad(() => model.forward(x).item())
     return { review, sentiment: prob > 0.5 ? ('positive' as const) : ('negative' as const), prob }
   })
+  return { predictions, losses }
 }
 
 if (isMain(import.meta.url)) {
-  const results = q10(console.log)
+  const { predictions } = q10(console.log)
   console.log('\nImproved GRU sentiment results:')
   console.log('='.repeat(50))
-  for (const r of results) console.log(`'${r.review}'\n  -> ${r.sentiment} (probability: ${r.prob.toFixed(3)})`)
+  for (const r of predictions) console.log(`'${r.review}'\n  -> ${r.sentiment} (probability: ${r.prob.toFixed(3)})`)
 }

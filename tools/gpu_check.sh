@@ -6,8 +6,10 @@
 #                              carried: finds PyTorch's CUDA libraries, runs the tests with a
 #                              GPU required and GPU tensors on, times seqtorch's training step
 #                              (examples/train_step.rs) and PyTorch's cuDNN anchors
-#                              (bench/gpu/torch_cuda.py) for every bench case, and writes
-#                              everything to $OUT (or gpu-check/out)
+#                              (bench/gpu/torch_cuda.py) for every bench case, trains the seed
+#                              models from Node on cpu and cuda (bench/gpu/node_e2e.ts, with
+#                              the carried Node binary), and writes everything to $OUT (or
+#                              gpu-check/out)
 #
 # With the device tool: build here, then run `bash tools/gpu_check.sh run` with carry
 # ["gpu-check"]; commit what it printed under bench/results/.
@@ -34,7 +36,17 @@ for line in sys.stdin:
   # The seqtorch side of the GPU table: the suite's training step on any device.
   cargo build --release -p seqtorch-core --features cuda --example train_step 2>/dev/null
   cp target/release/examples/train_step gpu-check/bin/train_step
-  ls -la gpu-check/bin
+  # The Node half: the library, the seed examples and bench/gpu/node_e2e.ts compiled to
+  # JavaScript, the addon as built here (CUDA compiled in), and this machine's Node binary,
+  # xz-compressed (about 24 MB; the GPU machine has no Node).
+  npm run build:native >/dev/null
+  npx tsc --outDir gpu-check/app --rootDir . --module nodenext --moduleResolution nodenext \
+    --target es2022 --strict --skipLibCheck --types node bench/gpu/node_e2e.ts
+  cp package.json gpu-check/app/
+  mkdir -p gpu-check/app/native
+  cp native/index.cjs native/*.node gpu-check/app/native/
+  xz -T0 -6 -c "$(command -v node)" > gpu-check/node.xz
+  du -sh gpu-check/bin gpu-check/app gpu-check/node.xz
   ;;
 run)
   out="${OUT:-gpu-check/out}"
@@ -70,6 +82,10 @@ PY
     echo "## seqtorch training steps on cuda:0 (TF32 off, then on) -> $out/seqtorch-cuda*.json"
     gpu-check/bin/train_step --device cuda:0 --steps 10 > "$out/seqtorch-cuda.json" || status=1
     gpu-check/bin/train_step --device cuda:0 --steps 10 --tf32 > "$out/seqtorch-cuda-tf32.json" || status=1
+    echo "## the seed models from Node, cpu then cuda -> $out/node-e2e.json"
+    python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('gpu-check/node.xz'), open('gpu-check/node', 'wb'))"
+    chmod +x gpu-check/node
+    OUT="$out" gpu-check/node gpu-check/app/bench/gpu/node_e2e.js || status=1
     echo "## PyTorch anchors (cuDNN, TF32 off and on) -> $out/pytorch-cuda.json"
     python3 bench/gpu/torch_cuda.py > "$out/pytorch-cuda.json" || status=1
     echo "exit $status"

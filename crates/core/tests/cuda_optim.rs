@@ -2,14 +2,16 @@
 //! momentum, Adam and AMSGrad, the four RMSprop variants), three steps from the same parameter
 //! and gradients, then the parameters and every state buffer compared
 //! (|a - b| <= 1e-6 + 1e-5 |b|: the GPU may contract to FMA). Also a state buffer loaded as a
-//! view into a larger tensor is updated through a private copy, on the CPU and the GPU. The GPU parts need
+//! view into a larger tensor is updated through a private copy, on the CPU and the GPU; and
+//! gradient-norm clipping on the GPU agrees with the CPU's. The GPU parts need
 //! GPU tensors (see `common::gpu_device`) and say why they were skipped otherwise.
 #![cfg(feature = "cuda")]
 
 mod common;
 
 use seqtorch_core::optim::{
-    adam_step, rmsprop_step, sgd_step, AdamConfig, ParamState, RmsPropConfig, SgdConfig,
+    adam_step, clip_grad_norm, rmsprop_step, sgd_step, AdamConfig, ParamState, RmsPropConfig,
+    SgdConfig,
 };
 use seqtorch_core::{Device, Result, Tensor};
 
@@ -171,4 +173,46 @@ fn shared_buffer_on(device: Device) {
     assert_eq!(buffer.device(), device);
     close("buffer", &buffer.to_vec_f32(), &[0.725; 8]);
     close("param", &p.to_vec_f32(), &[1.0 - 0.1 * 0.725; 8]);
+}
+
+/// `clip_grad_norm` with the gradients on the GPU (tensor ops, one number read back) against the
+/// CPU path: norms of order 1, 2 and 3, clipping and not clipping, over two gradients.
+#[test]
+fn gradient_norm_clipping_on_the_gpu_matches_the_cpu() {
+    let Some(gpu) = common::gpu_device() else {
+        return;
+    };
+    let grads_on = |device: Device| -> Vec<Tensor> {
+        [(300usize, 3u64), (45, 4)]
+            .iter()
+            .map(|&(n, seed)| {
+                let p = Tensor::from_f32(vec![0.0; n], vec![n])
+                    .and_then(|t| t.to_device(device))
+                    .and_then(|t| t.requires_grad_(true))
+                    .unwrap();
+                let g = Tensor::from_f32(common::values(n, seed), vec![n])
+                    .and_then(|t| t.to_device(device))
+                    .unwrap();
+                p.set_grad(Some(g)).unwrap();
+                p
+            })
+            .collect()
+    };
+    for norm_type in [1.0, 2.0, 3.0] {
+        for max_norm in [0.5, 1e6] {
+            let (on_gpu, on_cpu) = (grads_on(gpu), grads_on(Device::Cpu));
+            let n_gpu = clip_grad_norm(&on_gpu, max_norm, norm_type, false).unwrap();
+            let n_cpu = clip_grad_norm(&on_cpu, max_norm, norm_type, false).unwrap();
+            let what = format!("order {norm_type}, max {max_norm}");
+            assert!(
+                (n_gpu - n_cpu).abs() <= 1e-5 * n_cpu,
+                "{what}: norm {n_gpu} vs {n_cpu}"
+            );
+            for (a, b) in on_gpu.iter().zip(&on_cpu) {
+                let (ga, gb) = (a.grad().unwrap(), b.grad().unwrap());
+                assert_eq!(ga.device(), gpu);
+                close(&what, &ga.to_vec_f32(), &gb.to_vec_f32());
+            }
+        }
+    }
 }

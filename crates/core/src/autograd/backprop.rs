@@ -132,7 +132,12 @@ fn want(t: &Tensor, f: impl FnOnce() -> Result<Tensor>) -> Result<Option<Tensor>
 
 /// Zeros of `shape` on `src`'s device with `src`'s rows added at `index` along `dim` (the
 /// adjoint of index_select).
-fn index_add_into(shape: &[usize], dim: usize, index: &[usize], src: &Tensor) -> Result<Tensor> {
+pub(crate) fn index_add_into(
+    shape: &[usize],
+    dim: usize,
+    index: &[usize],
+    src: &Tensor,
+) -> Result<Tensor> {
     let mut out = Storage::full(src.device(), shape, 0.0, src.dtype())?;
     let layout = Layout::contiguous(shape.to_vec());
     out.index_add_(&layout, dim, index, &src.storage(), src.layout())?;

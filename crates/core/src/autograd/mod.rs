@@ -1,6 +1,7 @@
 //! Define-by-run reverse-mode autograd: ops record `Node`s, `backward` walks them.
 
 mod backprop;
+pub(crate) use backprop::index_add_into;
 mod engine;
 mod grad_mode;
 mod node;

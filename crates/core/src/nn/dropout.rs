@@ -1,19 +1,12 @@
-//! Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p).
+//! Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p). The
+//! mask is drawn on the host from seqtorch's generator (so a seed gives the same mask on every
+//! device) and applied with a tensor product on the input's device.
 
 use crate::autograd::{CustomBackward, Node};
-use crate::backend::fused::{self, CpuFused};
 use crate::ops::random::fill_uniform;
 use crate::{bail, DType, Result, Tensor};
 
 pub fn dropout(x: &Tensor, p: f64, training: bool) -> Result<Tensor> {
-    fused::run(CpuFused {
-        name: "dropout",
-        operands: vec![x],
-        body: |t: &[Tensor]| dropout_cpu(&t[0], p, training),
-    })
-}
-
-fn dropout_cpu(x: &Tensor, p: f64, training: bool) -> Result<Tensor> {
     if !(0.0..=1.0).contains(&p) {
         bail!(
             value,
@@ -26,7 +19,15 @@ fn dropout_cpu(x: &Tensor, p: f64, training: bool) -> Result<Tensor> {
     if !training || p == 0.0 {
         return Ok(x.clone());
     }
-    let mut mask = crate::memory::zeroed::<f32>("dropout", x.shape())?;
+    let mask = Tensor::from_f32(mask(x.shape(), p)?, x.shape().to_vec())?.to_device(x.device())?;
+    let out = x.detach().mul(&mask)?;
+    let node = Node::record_custom(&[x], || Box::new(DropoutBackward { x: x.clone(), mask }));
+    Ok(out.with_grad_fn_output(node, 0))
+}
+
+/// The scaled keep-mask: 1/(1-p) where a uniform draw is >= p, else 0 (all zeros for p = 1).
+pub(crate) fn mask(shape: &[usize], p: f64) -> Result<Vec<f32>> {
+    let mut mask = crate::memory::zeroed::<f32>("dropout", shape)?;
     fill_uniform(&mut mask, 0.0, 1.0);
     let scale = if p < 1.0 {
         (1.0 / (1.0 - p)) as f32
@@ -36,19 +37,12 @@ fn dropout_cpu(x: &Tensor, p: f64, training: bool) -> Result<Tensor> {
     let p = p as f32;
     mask.iter_mut()
         .for_each(|m| *m = if *m >= p { scale } else { 0.0 });
-    let out: Vec<f32> = x
-        .to_vec_f32()
-        .iter()
-        .zip(&mask)
-        .map(|(v, m)| v * m)
-        .collect();
-    let node = Node::record_custom(&[x], || Box::new(DropoutBackward { x: x.clone(), mask }));
-    Ok(Tensor::from_f32(out, x.shape().to_vec())?.with_grad_fn_output(node, 0))
+    Ok(mask)
 }
 
 struct DropoutBackward {
     x: Tensor,
-    mask: Vec<f32>,
+    mask: Tensor,
 }
 
 impl CustomBackward for DropoutBackward {
@@ -66,11 +60,9 @@ impl CustomBackward for DropoutBackward {
     }
 
     fn backward(&self, grads: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
-        let g = grads[0]
-            .as_ref()
-            .expect("called with a gradient")
-            .to_vec_f32();
-        let dx = g.iter().zip(&self.mask).map(|(a, m)| a * m).collect();
-        Ok(vec![Some(Tensor::from_f32(dx, self.x.shape().to_vec())?)])
+        let Some(g) = grads[0].as_ref() else {
+            bail!(internal, "dropout backward called without a gradient");
+        };
+        Ok(vec![Some(g.mul(&self.mask)?)])
     }
 }

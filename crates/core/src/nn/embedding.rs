@@ -1,19 +1,16 @@
-//! Row lookup in an embedding table. The padding row gets no gradient, as in PyTorch.
+//! Row lookup in an embedding table, on any device: the rows are gathered by `index_select` and
+//! the gradient is scattered back by `index_add` (both backend primitives, so the same code runs
+//! on the CPU and a GPU). The padding row gets no gradient, as in PyTorch.
 
-use crate::autograd::{CustomBackward, Node};
-use crate::backend::fused::{self, CpuFused};
+use crate::autograd::{index_add_into, CustomBackward, Node};
+use crate::device::same_device;
 use crate::{bail, DType, Result, Tensor};
 
-/// `weight[indices]`: output shape is `indices.shape + [dim]`.
+/// `weight[indices]`: output shape is `indices.shape + [dim]`. The indices are read on the host
+/// to check their range (PyTorch checks on the device; here an out-of-range index is a clear
+/// error before anything runs), so indices on a GPU cost one transfer.
 pub fn embedding(weight: &Tensor, indices: &Tensor, padding_idx: Option<usize>) -> Result<Tensor> {
-    fused::run(CpuFused {
-        name: "embedding",
-        operands: vec![weight, indices],
-        body: |t: &[Tensor]| embedding_cpu(&t[0], &t[1], padding_idx),
-    })
-}
-
-fn embedding_cpu(weight: &Tensor, indices: &Tensor, padding_idx: Option<usize>) -> Result<Tensor> {
+    same_device(&[weight, indices])?;
     if indices.dtype() != DType::I64 {
         bail!(
             type,
@@ -34,28 +31,21 @@ fn embedding_cpu(weight: &Tensor, indices: &Tensor, padding_idx: Option<usize>) 
     }
     let mut shape = indices.shape().to_vec();
     shape.push(dim);
-    let mut out = crate::memory::with_capacity::<f32>("embedding", &shape)?;
-    if dim > 0 {
-        let host = weight.host()?;
-        let w = host.f32("embedding weight")?;
-        for &i in &idx {
-            let r = i as usize * dim;
-            out.extend_from_slice(&w[r..r + dim]);
-        }
-    }
+    let flat = Tensor::from_i64(idx.clone(), vec![idx.len()])?;
+    let rows = weight.detach().index_select(0, &flat)?.reshape_to(&shape)?;
     let node = Node::record_custom(&[weight], || {
         Box::new(EmbeddingBackward {
             weight: weight.clone(),
-            idx,
+            idx: idx.iter().map(|&i| i as usize).collect(),
             padding_idx,
         })
     });
-    Ok(Tensor::from_f32(out, shape)?.with_grad_fn_output(node, 0))
+    Ok(rows.with_grad_fn_output(node, 0))
 }
 
 struct EmbeddingBackward {
     weight: Tensor,
-    idx: Vec<i64>,
+    idx: Vec<usize>,
     padding_idx: Option<usize>,
 }
 
@@ -74,27 +64,31 @@ impl CustomBackward for EmbeddingBackward {
     }
 
     fn backward(&self, grads: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
-        let g = grads[0]
-            .as_ref()
-            .expect("called with a gradient")
-            .to_vec_f32();
+        let Some(g) = grads[0].as_ref() else {
+            bail!(internal, "EmbeddingBackward0 called without a gradient");
+        };
         let dim = self.weight.shape()[1];
-        let mut dw = vec![0.0f32; self.weight.numel()];
-        for (k, &i) in self.idx.iter().enumerate() {
-            let i = i as usize;
-            if Some(i) == self.padding_idx {
-                continue;
+        let g = g.reshape_to(&[self.idx.len(), dim])?;
+        // Lookups of the padding row pass nothing back: leave their rows out of the sum.
+        let (picks, g) = match self.padding_idx {
+            Some(pad) if self.idx.contains(&pad) => {
+                let (positions, picks): (Vec<i64>, Vec<usize>) = self
+                    .idx
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &i)| i != pad)
+                    .map(|(k, &i)| (k as i64, i))
+                    .unzip();
+                let positions = Tensor::from_i64(positions.clone(), vec![positions.len()])?;
+                (picks, g.index_select(0, &positions)?)
             }
-            for (d, v) in dw[i * dim..(i + 1) * dim]
-                .iter_mut()
-                .zip(&g[k * dim..(k + 1) * dim])
-            {
-                *d += v;
-            }
-        }
-        Ok(vec![Some(Tensor::from_f32(
-            dw,
-            self.weight.shape().to_vec(),
+            _ => (self.idx.clone(), g),
+        };
+        Ok(vec![Some(index_add_into(
+            self.weight.shape(),
+            0,
+            &picks,
+            &g,
         )?)])
     }
 }

@@ -1,7 +1,7 @@
 //! Layer primitives around the recurrent stack, each one fused autograd node: linear maps,
 //! embedding lookups, dropout and the losses.
 
-mod dropout;
+pub(crate) mod dropout;
 mod embedding;
 pub mod init;
 mod linear;

@@ -20,6 +20,9 @@ pub fn clip_grad_norm(
     if grads.is_empty() {
         return Ok(0.0);
     }
+    if norm_type.is_finite() && norm_type > 0.0 && grads.iter().all(|g| !g.device().is_cpu()) {
+        return clip_on_device(&grads, max_norm, norm_type, error_if_nonfinite);
+    }
     let mut per_grad = Vec::with_capacity(grads.len());
     let mut total = 0.0f64;
     for g in &grads {
@@ -53,6 +56,25 @@ pub fn clip_grad_norm(
     } else {
         total.powf(1.0 / norm_type)
     };
+    let Some(coef) = clip_coefficient(norm, max_norm, norm_type, error_if_nonfinite)? else {
+        return Ok(norm);
+    };
+    for g in &grads {
+        g.with_f32_mut("clip_grad_norm_", |v| {
+            v.iter_mut().for_each(|x| *x = (*x as f64 * coef) as f32)
+        })?;
+    }
+    Ok(norm)
+}
+
+/// The factor that scales the gradients, or None when they are within `max_norm`; PyTorch's
+/// error for a non-finite norm when asked.
+fn clip_coefficient(
+    norm: f64,
+    max_norm: f64,
+    norm_type: f64,
+    error_if_nonfinite: bool,
+) -> Result<Option<f64>> {
     if error_if_nonfinite && !norm.is_finite() {
         bail!(
             value,
@@ -61,11 +83,44 @@ pub fn clip_grad_norm(
     }
     let coef = max_norm / (norm + 1e-6);
     // Not `coef < 1.0`: a NaN norm scales by NaN, as PyTorch does without error_if_nonfinite.
-    if coef < 1.0 || coef.is_nan() {
-        for g in &grads {
-            g.with_f32_mut("clip_grad_norm_", |v| {
-                v.iter_mut().for_each(|x| *x = (*x as f64 * coef) as f32)
-            })?;
+    Ok((coef < 1.0 || coef.is_nan()).then_some(coef))
+}
+
+/// `clip_grad_norm` for gradients on a GPU, in tensor ops: the sum of |g|^p per gradient stays
+/// on the device (float32 sums, where the CPU path sums in double), one number comes back (the
+/// norm the caller gets), and the gradients are scaled in place on the device.
+fn clip_on_device(
+    grads: &[Tensor],
+    max_norm: f64,
+    norm_type: f64,
+    error_if_nonfinite: bool,
+) -> Result<f64> {
+    let _no_grad = crate::autograd::NoGradGuard::new();
+    let mut total: Option<Tensor> = None;
+    for g in grads {
+        if g.dtype() != crate::DType::F32 {
+            bail!(type, "clip_grad_norm_: gradients must be float32");
+        }
+        let powered = if norm_type == 2.0 {
+            g.mul(g)?
+        } else if norm_type == 1.0 {
+            g.abs()?
+        } else {
+            g.abs()?.pow(norm_type as f32)?
+        };
+        let part = powered.sum(None, false)?;
+        total = Some(match total {
+            Some(t) => t.add(&part)?,
+            None => part,
+        });
+    }
+    let Some(total) = total else {
+        return Ok(0.0);
+    };
+    let norm = total.item()?.powf(1.0 / norm_type);
+    if let Some(coef) = clip_coefficient(norm, max_norm, norm_type, error_if_nonfinite)? {
+        for g in grads {
+            g.copy_from(&g.mul_scalar(coef)?)?;
         }
     }
     Ok(norm)

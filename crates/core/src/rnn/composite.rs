@@ -9,7 +9,6 @@
 use super::config::{RnnConfig, RnnMode};
 use super::fused_cell::{elman_cell, gru_cell, lstm_cell};
 use super::stack::{RnnInput, RnnOutput};
-use crate::ops::random::fill_uniform;
 use crate::storage::Storage;
 use crate::{bail, DType, Device, Result, Tensor};
 
@@ -212,14 +211,9 @@ pub(crate) fn rnn_forward_composite(
             Tensor::cat(&ys, 1)?
         };
         if inp.training && cfg.dropout > 0.0 && l + 1 < layers {
-            // The fused kernels' mask, drawn the same way: uniform per element, kept at >= p.
+            // The fused kernels' mask, drawn the same way (same generator, same order).
             let feat = d * out;
-            let mut m = crate::memory::zeroed::<f32>(cfg.mode.name(), &[rows, feat])?;
-            fill_uniform(&mut m, 0.0, 1.0);
-            let p = cfg.dropout;
-            let scale = if p < 1.0 { 1.0 / (1.0 - p) } else { 0.0 };
-            m.iter_mut()
-                .for_each(|v| *v = if *v >= p { scale } else { 0.0 });
+            let m = crate::nn::dropout::mask(&[rows, feat], cfg.dropout as f64)?;
             let mask = Tensor::from_f32(m, vec![rows, feat])?.to_device(device)?;
             y = y.mul(&mask)?;
         }

@@ -11,7 +11,6 @@ use super::layout::{swap_leading, StepLayout};
 use crate::autograd::{is_grad_enabled, CustomBackward, Node};
 use crate::backend::fused::{self, FusedOp};
 use crate::kernels::gemm_ab::transpose;
-use crate::ops::random::fill_uniform;
 use crate::shape::fmt_shape;
 use crate::{bail, threads, DType, HostData, Result, Tensor};
 
@@ -607,12 +606,7 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
         let ys: Vec<&[f32]> = dirs.iter().map(|dir| dir.y.as_slice()).collect();
         let mut y = concat_directions(&ys, lay.rows, out);
         let mask = if inp.training && cfg.dropout > 0.0 && l + 1 < cfg.num_layers {
-            let mut m = vec![0.0f32; y.len()];
-            fill_uniform(&mut m, 0.0, 1.0);
-            let p = cfg.dropout;
-            let scale = if p < 1.0 { 1.0 / (1.0 - p) } else { 0.0 };
-            m.iter_mut()
-                .for_each(|v| *v = if *v >= p { scale } else { 0.0 });
+            let m = crate::nn::dropout::mask(&[y.len()], cfg.dropout as f64)?;
             y.iter_mut().zip(&m).for_each(|(v, s)| *v *= s);
             Some(m)
         } else {
