@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The test binaries the GPU machine runs (crates/core/tests/<name>.rs).
-tests="cuda_kernels cuda_device cuda_storage cuda_training cuda_optim gradcheck rnn_gradcheck rnn_composite devices"
+tests="cuda_kernels cuda_device cuda_storage cuda_training cuda_optim cuda_losses gradcheck rnn_gradcheck rnn_composite devices"
 
 case "${1:-}" in
 build)

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <cmath>
+#include <cstring>
 
 using std::isnan;
 
@@ -24,4 +25,16 @@ inline float atomicAdd(float* address, float value) {
     float old = *address;
     *address = old + value;
     return old;
+}
+
+inline float __int_as_float(int bits) {
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+inline double __longlong_as_double(long long bits) {
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    return d;
 }

@@ -14,6 +14,7 @@ extern "C" void host_set_thread(unsigned grid, unsigned block, unsigned block_in
 #include "reduce_index.cu"
 #include "rnn_cells.cu"
 #include "optim.cu"
+#include "losses.cu"
 
 #include <cstddef>
 

@@ -178,4 +178,42 @@ extern "C" {
         a: RmsPropArgs,
         n: u64,
     );
+
+    // losses.cu
+    pub fn pointwise_loss(
+        loss: *mut f32,
+        dx: *mut f32,
+        dt: *mut f32,
+        x: *const f32,
+        t: *const f32,
+        w: *const f32,
+        pw: *const f32,
+        n: u64,
+        op: u64,
+        has_w: u64,
+        has_pw: u64,
+    );
+    pub fn class_loss(
+        loss: *mut f32,
+        d: *mut f32,
+        x: *const f32,
+        target: *const f32,
+        w: *const f32,
+        n: u64,
+        c: u64,
+        mode: u64,
+        has_w: u64,
+        eps_bits: u64,
+    );
+    pub fn loss_backward(
+        out: *mut f32,
+        d: *const f32,
+        g: *const f32,
+        zeros: *const f32,
+        n: u64,
+        group: u64,
+        mode: u64,
+        has_zeros: u64,
+        norm_bits: u64,
+    );
 }

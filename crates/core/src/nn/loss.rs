@@ -2,8 +2,10 @@
 //! derivative of that loss with respect to each input (and target) element, so backward is a
 //! single scaling pass. Formulas and clamps follow PyTorch.
 
+use super::loss_gpu::{self, PointwiseLoss};
+pub use super::loss_gpu::{class_targets, ClassLoss, ClassTargets};
 use crate::autograd::{CustomBackward, Node};
-use crate::backend::fused::{self, CpuFused, WithTensorOps};
+use crate::backend::fused::{self, PerDevice, WithTensorOps};
 use crate::shape::fmt_shape;
 use crate::{bail, DType, Result, Tensor};
 
@@ -170,19 +172,27 @@ fn same_shape(name: &str, input: &Tensor, target: &Tensor) -> Result<()> {
     Ok(())
 }
 
-/// Losses whose item is one element: `f(x, t) -> (loss, dloss/dx, dloss/dt)`.
+/// Losses whose item is one element: `f(x, t) -> (loss, dloss/dx, dloss/dt)` on the CPU; on a
+/// GPU the same formulas from losses.cu (`gpu`: which one, with the weights `f` captures).
 fn pointwise(
     name: &'static str,
     input: &Tensor,
     target: &Tensor,
     reduction: Reduction,
+    gpu: (PointwiseLoss, Option<&[f32]>, Option<&[f32]>),
     f: impl Fn(usize, f32, f32) -> (f32, f32, f32),
 ) -> Result<Tensor> {
     same_shape(name, input, target)?;
-    fused::run(CpuFused {
+    let (kind, weight, pos_weight) = gpu;
+    fused::run(PerDevice {
         name,
         operands: vec![input, target],
-        body: |t: &[Tensor]| pointwise_cpu(name, &t[0], &t[1], reduction, f),
+        cpu: || pointwise_cpu(name, input, target, reduction, f),
+        cuda: |ordinal| {
+            loss_gpu::pointwise(
+                ordinal, name, kind, input, target, weight, pos_weight, reduction,
+            )
+        },
     })
 }
 
@@ -350,6 +360,7 @@ pub fn bce(
         input,
         target,
         reduction,
+        (PointwiseLoss::Bce, weight, None),
         |e, x, t| {
             let w = weight.map_or(1.0, |w| w[e]);
             let lx = x.ln().max(-100.0);
@@ -375,6 +386,7 @@ pub fn bce_with_logits(
         input,
         target,
         reduction,
+        (PointwiseLoss::BceWithLogits, weight, pos_weight),
         |e, x, t| {
             let w = weight.map_or(1.0, |w| w[e]);
             let p = pos_weight.map_or(1.0, |p| p[e]);
@@ -433,31 +445,47 @@ fn class_shapes(
 
 /// Shared loop of the classification losses: for every sample whose target is not ignored,
 /// `item(row, target, row_grad)` returns its loss and fills its input-gradient row. Checks the
-/// targets and sums the target classes' weights (the divisor of the mean).
+/// targets and sums the target classes' weights (the divisor of the mean). On a GPU, `kind`
+/// names the same loss in losses.cu.
 #[allow(clippy::too_many_arguments)]
 fn class_items(
     name: &'static str,
+    kind: ClassLoss,
     input: &Tensor,
     target: &Tensor,
     weight: Option<&[f32]>,
     ignore_index: i64,
     reduction: Reduction,
-    target_only: bool,
     item: impl FnMut(&[f32], usize, &mut [f32]) -> f32,
 ) -> Result<Tensor> {
-    fused::run(CpuFused {
+    let target_only = matches!(kind, ClassLoss::Nll);
+    fused::run(PerDevice {
         name,
         operands: vec![input, target],
-        body: |t: &[Tensor]| {
+        cpu: || {
             class_items_cpu(
                 name,
-                &t[0],
-                &t[1],
+                input,
+                target,
                 weight,
                 ignore_index,
                 reduction,
                 target_only,
                 item,
+            )
+        },
+        cuda: |ordinal| {
+            let shapes = class_shapes(name, input, target, weight)?;
+            loss_gpu::class(
+                ordinal,
+                "NllLossBackward0",
+                kind,
+                input,
+                target,
+                shapes,
+                weight,
+                ignore_index,
+                reduction,
             )
         },
     })
@@ -525,12 +553,12 @@ pub fn cross_entropy(
     let eps = label_smoothing;
     class_items(
         "cross_entropy",
+        ClassLoss::CrossEntropy { label_smoothing },
         input,
         target,
         weight,
         ignore_index,
         reduction,
-        false,
         |row, yi, d| {
             let c = row.len();
             let w_total: f32 = (0..c).map(w).sum();
@@ -561,12 +589,12 @@ pub fn nll(
     let w = |k: usize| weight.map_or(1.0, |w| w[k]);
     class_items(
         "nll_loss",
+        ClassLoss::Nll,
         input,
         target,
         weight,
         ignore_index,
         reduction,
-        true,
         |row, yi, d| {
             d[yi] = -w(yi);
             -w(yi) * row[yi]

@@ -6,6 +6,7 @@ mod embedding;
 pub mod init;
 mod linear;
 pub mod loss;
+mod loss_gpu;
 
 pub use dropout::dropout;
 pub use embedding::embedding;

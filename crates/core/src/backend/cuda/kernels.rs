@@ -8,11 +8,12 @@ use crate::{bail, Result};
 const LAYOUT_HEADER: &str = include_str!("kernels/layout.cuh");
 
 /// (module name, CUDA C source).
-pub const MODULES: [(&str, &str); 4] = [
+pub const MODULES: [(&str, &str); 5] = [
     ("elementwise", include_str!("kernels/elementwise.cu")),
     ("reduce_index", include_str!("kernels/reduce_index.cu")),
     ("rnn_cells", include_str!("kernels/rnn_cells.cu")),
     ("optim", include_str!("kernels/optim.cu")),
+    ("losses", include_str!("kernels/losses.cu")),
 ];
 
 /// The module's source with the shared header inlined.
