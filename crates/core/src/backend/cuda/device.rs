@@ -63,6 +63,44 @@ pub(crate) fn grid(n: usize) -> LaunchConfig {
     }
 }
 
+/// Makes the device's stream-ordered memory pool (where cudarc's `cuMemAllocAsync` allocations
+/// come from) keep freed memory instead of returning it to the driver at every synchronisation:
+/// its default release threshold is 0, which would make each training step after a `loss.item()`
+/// allocate from the driver again. This is the caching-allocator behaviour PyTorch users expect
+/// (memory stays reserved by the process until it exits). A GPU without memory pools is left
+/// alone: cudarc then allocates synchronously.
+fn keep_pool_memory(ctx: &Arc<CudaContext>) -> Result<()> {
+    use cudarc::driver::sys;
+    let pools = driver(
+        "memory pool query",
+        ctx.attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED),
+    )?;
+    if pools == 0 {
+        return Ok(());
+    }
+    let mut pool: sys::CUmemoryPool = std::ptr::null_mut();
+    let mut threshold: u64 = u64::MAX;
+    // SAFETY: the context is current on this thread (cudarc binds it on creation); `pool` and
+    // `threshold` outlive the calls, and the attribute takes a u64 (cuuint64_t).
+    unsafe {
+        sys::cuDeviceGetDefaultMemPool(&mut pool, ctx.cu_device())
+            .result()
+            .map_err(|e| Error::device(format!("cuDeviceGetDefaultMemPool failed: {e:?}")))?;
+        sys::cuMemPoolSetAttribute(
+            pool,
+            sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+            (&mut threshold as *mut u64).cast(),
+        )
+        .result()
+        .map_err(|e| {
+            Error::device(format!(
+                "setting the memory pool's release threshold failed: {e:?}"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
 struct Inner {
     ordinal: usize,
     ctx: Arc<CudaContext>,
@@ -128,6 +166,7 @@ impl CudaDevice {
         let ctx = driver("context creation", CudaContext::new(ordinal))?;
         let (major, minor) = driver("compute capability query", ctx.compute_capability())?;
         let stream = driver("stream creation", ctx.new_stream())?;
+        keep_pool_memory(&ctx)?;
         let device = CudaDevice {
             inner: Arc::new(Inner {
                 ordinal,
