@@ -5,3 +5,4 @@ pub(crate) mod dispatch;
 pub mod fma_peak;
 pub mod gemm;
 pub mod gemm_ab;
+pub mod gemm_bf16;

@@ -16,6 +16,26 @@ unsafe impl DeviceRepr for SgdArgs {}
 unsafe impl DeviceRepr for AdamArgs {}
 unsafe impl DeviceRepr for RmsPropArgs {}
 
+/// The index of the first input sharing `t`'s storage: its read guard (see `read_guards`).
+fn guard_of(inputs: &[Tensor], t: &Tensor) -> usize {
+    let first = inputs.iter().position(|u| u.same_storage(t)).unwrap_or(0);
+    inputs[..first]
+        .iter()
+        .enumerate()
+        .filter(|(i, u)| inputs[..*i].iter().all(|v| !v.same_storage(u)))
+        .count()
+}
+
+/// Read guards of the inputs' distinct storages, in order of first appearance.
+fn read_guards(inputs: &[Tensor]) -> Vec<std::sync::RwLockReadGuard<'_, Storage>> {
+    inputs
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| inputs[..*i].iter().all(|u| !u.same_storage(t)))
+        .map(|(_, t)| t.storage())
+        .collect()
+}
+
 /// Checks a kernel operand: float32 on `cuda:ordinal`.
 fn check_operand(kernel: &str, ordinal: usize, t: &Tensor) -> Result<()> {
     if t.dtype() != DType::F32 {
@@ -61,9 +81,12 @@ pub fn launch_f32(
             t.contiguous()
         })
         .collect::<Result<Vec<Tensor>>>()?;
-    let guards: Vec<_> = inputs.iter().map(|t| t.storage()).collect();
+    // One read guard per storage: an operand given twice (a stand-in for an absent optional
+    // one) must not take the same lock twice on this thread.
+    let guards = read_guards(&inputs);
     let mut views = Vec::with_capacity(inputs.len());
-    for (t, guard) in inputs.iter().zip(&guards) {
+    for t in &inputs {
+        let guard = &guards[guard_of(&inputs, t)];
         let Storage::Cuda(s) = &**guard else {
             bail!(internal, "{kernel}: an operand is not in GPU memory");
         };
@@ -141,7 +164,7 @@ pub fn launch_in_place(
         })
         .collect::<Result<Vec<Tensor>>>()?;
     let mut write = targets.iter().map(|t| t.storage_mut()).collect::<Vec<_>>();
-    let read = inputs.iter().map(|t| t.storage()).collect::<Vec<_>>();
+    let read = read_guards(&inputs);
     let mut target_views = Vec::with_capacity(targets.len());
     for (t, guard) in targets.iter().zip(write.iter_mut()) {
         let (Storage::Cuda(s), Some(range)) = (&mut **guard, t.layout().contiguous_range()) else {
@@ -150,7 +173,8 @@ pub fn launch_in_place(
         target_views.push(s.f32_slice_mut()?.slice_mut(range));
     }
     let mut input_views = Vec::with_capacity(inputs.len());
-    for (t, guard) in inputs.iter().zip(&read) {
+    for t in &inputs {
+        let guard = &read[guard_of(&inputs, t)];
         let (Storage::Cuda(s), Some(range)) = (&**guard, t.layout().contiguous_range()) else {
             bail!(internal, "{kernel}: an input is not contiguous GPU memory");
         };
@@ -180,4 +204,22 @@ pub fn launch_in_place(
     // every operand holds at least n elements, and no two share memory (checked above).
     driver(kernel, unsafe { b.launch(grid(n)) })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_operands_share_one_read_guard() {
+        let t = |v: f32| Tensor::from_f32(vec![v; 4], vec![4]).unwrap();
+        let (a, b) = (t(1.0), t(2.0));
+        let view = a.narrow(0, 1, 2).unwrap();
+        // a, b, a again, a view of a's storage, b again.
+        let inputs = vec![a.clone(), b.clone(), a.clone(), view, b];
+        let guards = read_guards(&inputs);
+        assert_eq!(guards.len(), 2, "two distinct storages");
+        let slots: Vec<usize> = inputs.iter().map(|t| guard_of(&inputs, t)).collect();
+        assert_eq!(slots, vec![0, 1, 0, 0, 1]);
+    }
 }

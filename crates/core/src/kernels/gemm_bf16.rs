@@ -1,0 +1,396 @@
+//! `C = A B + beta C` with A and B rounded to bfloat16 and the products summed in float32: the
+//! mixed-precision product PyTorch runs on CPUs with AVX512-BF16 under
+//! `set_float32_matmul_precision("medium")` or bf16 autocast. `vdpbf16ps` multiplies two
+//! bf16 pairs per 32-bit lane and adds both products to the lane's float32 sum: twice the
+//! multiply-adds of a float32 FMA of the same width (on Zen 4 and on Sapphire Rapids alike).
+//!
+//! The kernel is the broadcast kernel of `gemm_ab` in bf16: B is packed once (row pairs
+//! interleaved, so one 32-bit lane holds B[p, j] and B[p + 1, j]) and can be kept across calls
+//! (a recurrent weight is the same at every step); A is packed per call (its rows are few); each
+//! register tile broadcasts one (A[i, p], A[i, p + 1]) pair per row. Where the processor has no
+//! AVX512-BF16, a portable loop computes the same rounded products (for tests and for the
+//! correctness of a switch that asks for bf16 anywhere).
+
+/// bfloat16 bits of `x`, rounded to nearest even (NaN stays a quiet NaN, infinities stay).
+#[inline(always)]
+pub fn to_bf16(x: f32) -> u16 {
+    let bits = x.to_bits();
+    if x.is_nan() {
+        return ((bits >> 16) as u16) | 0x0040;
+    }
+    let round = 0x7fff + ((bits >> 16) & 1);
+    (bits.wrapping_add(round) >> 16) as u16
+}
+
+/// The float32 value of bfloat16 bits.
+#[inline(always)]
+pub fn from_bf16(h: u16) -> f32 {
+    f32::from_bits((h as u32) << 16)
+}
+
+/// Two bf16 values in one 32-bit lane: `lo` in the low half (`vdpbf16ps` pairs element 2i with
+/// 2i and 2i+1 with 2i+1 of its operands, so both operands pack the same way).
+#[inline(always)]
+fn pair(lo: f32, hi: f32) -> u32 {
+    to_bf16(lo) as u32 | (to_bf16(hi) as u32) << 16
+}
+
+/// B (k x n) in bf16, row pairs interleaved: `data[(p / 2) * n + j]` holds B[p, j] and
+/// B[p + 1, j] (a zero for the missing row when k is odd).
+#[derive(Debug, Clone)]
+pub struct PackedB {
+    k: usize,
+    n: usize,
+    data: Vec<u32>,
+}
+
+impl PackedB {
+    /// Packs B given row-major as k x n, or (`transposed`) as its transpose, n x k row-major
+    /// (a weight W [n, k] used as W^T).
+    pub fn new(b: &[f32], k: usize, n: usize, transposed: bool) -> PackedB {
+        assert!(b.len() >= k * n, "PackedB: buffer too small");
+        let at = |p: usize, j: usize| {
+            if p >= k {
+                0.0
+            } else if transposed {
+                b[j * k + p]
+            } else {
+                b[p * n + j]
+            }
+        };
+        let pairs = k.div_ceil(2);
+        let mut data = Vec::with_capacity(pairs * n);
+        for q in 0..pairs {
+            for j in 0..n {
+                data.push(pair(at(2 * q, j), at(2 * q + 1, j)));
+            }
+        }
+        PackedB { k, n, data }
+    }
+
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    pub fn n(&self) -> usize {
+        self.n
+    }
+}
+
+/// A (m x k, element (i, p) at `a[i * rs + p * cs]`) as bf16 pairs along k, row-major
+/// (m x ceil(k / 2)).
+fn pack_a(m: usize, k: usize, a: &[f32], (rs, cs): (usize, usize)) -> Vec<u32> {
+    let pairs = k.div_ceil(2);
+    let mut out = Vec::with_capacity(m * pairs);
+    for i in 0..m {
+        for q in 0..pairs {
+            let lo = a[i * rs + 2 * q * cs];
+            let hi = if 2 * q + 1 < k {
+                a[i * rs + (2 * q + 1) * cs]
+            } else {
+                0.0
+            };
+            out.push(pair(lo, hi));
+        }
+    }
+    out
+}
+
+/// Whether this processor multiplies bf16 pairs in hardware (AVX512-BF16).
+pub fn has_bf16_kernel() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512bf16")
+            && std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `c[i, j] = sum_p bf16(a[i, p]) * bf16(b[p, j]) + beta * c[i, j]`, sums in float32; A as in
+/// `gemm_ab_strided` ((k, 1) row-major, (1, m) transposed), C m x n row-major.
+pub fn gemm_bf16(
+    m: usize,
+    k: usize,
+    a: &[f32],
+    a_strides: (usize, usize),
+    b: &PackedB,
+    c: &mut [f32],
+    beta: f32,
+) {
+    let n = b.n;
+    assert_eq!(
+        k, b.k,
+        "gemm_bf16: A has {k} columns but B has {} rows",
+        b.k
+    );
+    let (rs, cs) = a_strides;
+    let a_span = if m == 0 || k == 0 {
+        0
+    } else {
+        (m - 1) * rs + (k - 1) * cs + 1
+    };
+    assert!(
+        a.len() >= a_span && c.len() >= m * n,
+        "gemm_bf16: buffer too small"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    let a_pairs = pack_a(m, k, a, a_strides);
+    #[cfg(target_arch = "x86_64")]
+    if has_bf16_kernel() {
+        // SAFETY: the processor supports AVX512-BF16 and AVX-512F; the packed operands hold
+        // m x ceil(k/2) and ceil(k/2) x n pairs and C at least m x n (checked above).
+        unsafe { avx512::gemm(m, n, k.div_ceil(2), &a_pairs, &b.data, c, beta) };
+        return;
+    }
+    portable(m, n, k.div_ceil(2), &a_pairs, &b.data, c, beta);
+}
+
+/// The same products without the instruction: each pair's two products added to the sum in
+/// order (low then high), in float32.
+fn portable(m: usize, n: usize, pairs: usize, a: &[u32], b: &[u32], c: &mut [f32], beta: f32) {
+    let half = |v: u32, high: bool| from_bf16(if high { (v >> 16) as u16 } else { v as u16 });
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = 0.0f32;
+            for q in 0..pairs {
+                let (x, y) = (a[i * pairs + q], b[q * n + j]);
+                acc += half(x, false) * half(y, false);
+                acc += half(x, true) * half(y, true);
+            }
+            let out = &mut c[i * n + j];
+            *out = if beta == 0.0 { acc } else { acc + beta * *out };
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    const LANES: usize = 16;
+    /// 8 rows x 2 vectors of C: 16 accumulators, two B vectors and a broadcast in registers.
+    const MR: usize = 8;
+
+    #[inline(always)]
+    unsafe fn dot(acc: __m512, a: __m512i, b: __m512i) -> __m512 {
+        // SAFETY: __m512i and __m512bh are both 512 bits of plain data.
+        let a = std::mem::transmute::<__m512i, __m512bh>(a);
+        let b = std::mem::transmute::<__m512i, __m512bh>(b);
+        _mm512_dpbf16_ps(acc, a, b)
+    }
+
+    /// A tile of `rows` (<= MR) rows x `nv` (1 or 2) vectors at (i, j); `mask` selects the
+    /// columns of the last vector.
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    unsafe fn tile<const ROWS: usize, const NV: usize>(
+        n: usize,
+        pairs: usize,
+        a: *const u32,
+        b: *const u32,
+        c: *mut f32,
+        i: usize,
+        j: usize,
+        mask: __mmask16,
+        beta: f32,
+    ) {
+        let mut acc = [[_mm512_setzero_ps(); NV]; ROWS];
+        let mut b_row = b.add(j);
+        for q in 0..pairs {
+            let mut bv = [_mm512_setzero_si512(); NV];
+            for (v, slot) in bv.iter_mut().enumerate() {
+                let m = if v == NV - 1 { mask } else { 0xffff };
+                *slot = _mm512_maskz_loadu_epi32(m, b_row.add(v * LANES) as *const i32);
+            }
+            for (r, row) in acc.iter_mut().enumerate() {
+                let av = _mm512_set1_epi32(*a.add((i + r) * pairs + q) as i32);
+                for (s, &bw) in row.iter_mut().zip(&bv) {
+                    *s = dot(*s, av, bw);
+                }
+            }
+            b_row = b_row.add(n);
+        }
+        let betav = _mm512_set1_ps(beta);
+        for (r, row) in acc.iter().enumerate() {
+            for (v, &s) in row.iter().enumerate() {
+                let m = if v == NV - 1 { mask } else { 0xffff };
+                let p = c.add((i + r) * n + j + v * LANES);
+                let value = if beta == 0.0 {
+                    s
+                } else {
+                    _mm512_fmadd_ps(betav, _mm512_maskz_loadu_ps(m, p), s)
+                };
+                _mm512_mask_storeu_ps(p, m, value);
+            }
+        }
+    }
+
+    /// Every row tile of one column panel of `nv` vectors.
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn panel<const NV: usize>(
+        m: usize,
+        n: usize,
+        pairs: usize,
+        a: *const u32,
+        b: *const u32,
+        c: *mut f32,
+        j: usize,
+        mask: __mmask16,
+        beta: f32,
+    ) {
+        let mut i = 0;
+        while i + MR <= m {
+            tile::<MR, NV>(n, pairs, a, b, c, i, j, mask, beta);
+            i += MR;
+        }
+        match m - i {
+            0 => {}
+            1 => tile::<1, NV>(n, pairs, a, b, c, i, j, mask, beta),
+            2 => tile::<2, NV>(n, pairs, a, b, c, i, j, mask, beta),
+            3 => tile::<3, NV>(n, pairs, a, b, c, i, j, mask, beta),
+            4 => tile::<4, NV>(n, pairs, a, b, c, i, j, mask, beta),
+            5 => tile::<5, NV>(n, pairs, a, b, c, i, j, mask, beta),
+            6 => tile::<6, NV>(n, pairs, a, b, c, i, j, mask, beta),
+            _ => tile::<7, NV>(n, pairs, a, b, c, i, j, mask, beta),
+        }
+    }
+
+    /// # Safety
+    /// Requires AVX-512F and AVX512-BF16; `a` holds m x pairs, `b` pairs x n, `c` m x n.
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    pub unsafe fn gemm(
+        m: usize,
+        n: usize,
+        pairs: usize,
+        a: &[u32],
+        b: &[u32],
+        c: &mut [f32],
+        beta: f32,
+    ) {
+        let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+        let mut j = 0;
+        while j + 2 * LANES <= n {
+            panel::<2>(m, n, pairs, ap, bp, cp, j, 0xffff, beta);
+            j += 2 * LANES;
+        }
+        let rest = n - j;
+        let tail = ((1u32 << (rest % LANES)) - 1) as __mmask16;
+        match (rest / LANES, rest % LANES) {
+            (0, 0) => {}
+            (1, 0) => panel::<1>(m, n, pairs, ap, bp, cp, j, 0xffff, beta),
+            (0, _) => panel::<1>(m, n, pairs, ap, bp, cp, j, tail, beta),
+            _ => panel::<2>(m, n, pairs, ap, bp, cp, j, tail, beta),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rounding_to_bf16_is_to_nearest_even() {
+        assert_eq!(to_bf16(1.0), 0x3f80);
+        // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties go to the even mantissa (1.0).
+        assert_eq!(to_bf16(1.0 + 1.0 / 256.0), 0x3f80);
+        assert_eq!(to_bf16(1.0 + 3.0 / 256.0), 0x3f82);
+        assert_eq!(from_bf16(to_bf16(-2.5)), -2.5);
+        assert!(from_bf16(to_bf16(f32::NAN)).is_nan());
+        assert_eq!(from_bf16(to_bf16(f32::INFINITY)), f32::INFINITY);
+        // The largest finite float rounds up to infinity, as in hardware.
+        assert_eq!(from_bf16(to_bf16(f32::MAX)), f32::INFINITY);
+    }
+
+    /// Against a float64 product of the bf16-rounded operands: the only differences left are
+    /// float32 summation (relative 1e-5 at these depths).
+    #[test]
+    fn products_match_float64_over_rounded_operands() {
+        for &(m, k, n) in &[
+            (1, 1, 1),
+            (3, 7, 5),
+            (8, 64, 32),
+            (13, 33, 47),
+            (64, 128, 512),
+            (9, 300, 17),
+        ] {
+            for (transposed_a, transposed_b, beta) in
+                [(false, false, 0.0), (true, true, 0.5), (false, true, 1.0)]
+            {
+                let a = values(m * k, 1);
+                let b = values(k * n, 2);
+                let c0 = values(m * n, 3);
+                let a_strides = if transposed_a { (1, m) } else { (k, 1) };
+                let packed = PackedB::new(&b, k, n, transposed_b);
+                let mut c = c0.clone();
+                gemm_bf16(m, k, &a, a_strides, &packed, &mut c, beta);
+                let r = |x: f32| from_bf16(to_bf16(x)) as f64;
+                for i in 0..m {
+                    for j in 0..n {
+                        let mut want = beta as f64 * c0[i * n + j] as f64;
+                        for p in 0..k {
+                            let av = a[i * a_strides.0 + p * a_strides.1];
+                            let bv = if transposed_b {
+                                b[j * k + p]
+                            } else {
+                                b[p * n + j]
+                            };
+                            want += r(av) * r(bv);
+                        }
+                        let got = c[i * n + j] as f64;
+                        assert!(
+                            (got - want).abs() <= 1e-5 * (1.0 + want.abs()) * (k as f64).sqrt(),
+                            "{m}x{k}x{n} (a^T {transposed_a}, b^T {transposed_b}, beta {beta}) at ({i}, {j}): {got} vs {want}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_hardware_kernel_matches_the_portable_loop() {
+        if !has_bf16_kernel() {
+            eprintln!("skipped: this processor has no AVX512-BF16; the portable loop ran above");
+            return;
+        }
+        let (m, k, n) = (11, 97, 45);
+        let (a, b) = (values(m * k, 4), values(k * n, 5));
+        let packed = PackedB::new(&b, k, n, false);
+        let mut hw = vec![0.0; m * n];
+        gemm_bf16(m, k, &a, (k, 1), &packed, &mut hw, 0.0);
+        let mut sw = vec![0.0; m * n];
+        portable(
+            m,
+            n,
+            k.div_ceil(2),
+            &pack_a(m, k, &a, (k, 1)),
+            &packed.data,
+            &mut sw,
+            0.0,
+        );
+        for (x, y) in hw.iter().zip(&sw) {
+            assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{x} vs {y}");
+        }
+    }
+}
