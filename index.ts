@@ -20,6 +20,8 @@ export type { DType, NestedArray, TypedData, TensorOptions, TensorDataOptions, B
 export { noGrad, enableGrad, isGradEnabled } from './src/autograd.js'
 export { manualSeed } from './src/random.js'
 export { setNumThreads, getNumThreads } from './src/threads.js'
+export { setFloat32MatmulPrecision, getFloat32MatmulPrecision, cpuBf16Supported } from './src/precision.js'
+export type { MatmulPrecision } from './src/precision.js'
 export { setMemoryLimit, getMemoryLimit } from './src/memory.js'
 export { cuda, availableDevices } from './src/device.js'
 export { ErrorCode } from './src/errors.js'

@@ -10,6 +10,7 @@
 //   npm run bench -- --case small-lstm128 --threads 2 --json
 //   npm run bench -- --peers seqtorch,pytorch --rounds 3 --seconds 3 --python /path/to/python
 //   (--peer-timeout S stops a peer that needs longer than S seconds for a case; default 240)
+//   npm run bench -- --precision medium   (seqtorch's bf16 products; PyTorch under bf16 autocast)
 //
 // PyTorch comes from a virtual environment under bench/.venv, created (pip install torch) on
 // first use unless --python names an interpreter that has torch. Results are written to
@@ -40,13 +41,15 @@ export interface Args {
   peers: Peer[]
   python?: string
   maxWarmup: number
+  /** 'medium': seqtorch at setFloat32MatmulPrecision('medium'), PyTorch under CPU bf16 autocast. */
+  precision: 'highest' | 'medium'
   /** Seconds one peer process may run for one case before it is stopped. */
   peerTimeout: number
   write: boolean
 }
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { threads: 2, json: false, seconds: 2, rounds: 2, peers: [...ALL_PEERS], maxWarmup: 20, peerTimeout: 240, write: true }
+  const args: Args = { threads: 2, json: false, seconds: 2, rounds: 2, peers: [...ALL_PEERS], maxWarmup: 20, precision: 'highest', peerTimeout: 240, write: true }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const next = (): string => {
@@ -59,6 +62,11 @@ export function parseArgs(argv: string[]): Args {
     else if (a === '--seconds') args.seconds = Number(next())
     else if (a === '--rounds') args.rounds = Number(next())
     else if (a === '--python') args.python = next()
+    else if (a === '--precision') {
+      const p = next()
+      if (p !== 'highest' && p !== 'medium') throw new Error(`--precision must be highest or medium, got ${p}`)
+      args.precision = p
+    }
     else if (a === '--max-warmup') args.maxWarmup = Number(next())
     else if (a === '--peer-timeout') args.peerTimeout = Number(next())
     else if (a === '--json') args.json = true
@@ -94,7 +102,7 @@ function runPeer(peer: Peer, caseName: string, args: Args, python: () => string)
       : peer === 'pytorch'
         ? [python(), [join(here, 'peers', 'torch_peer.py'), ...common]]
         : [process.execPath, [...tsx, join(here, 'peers', 'tfjs_peer.ts'), ...common, peer.slice('tfjs-'.length)]]
-  const env = { ...process.env }
+  const env: NodeJS.ProcessEnv = { ...process.env, SEQTORCH_BENCH_PRECISION: args.precision }
   // Older OpenBLAS builds need these on some processors; they slow a current PyTorch.
   if (peer === 'pytorch') {
     delete env['OPENBLAS_CORETYPE']
@@ -238,7 +246,7 @@ export function runBench(args: Args) {
       peers,
     }
   })
-  return { date: new Date().toISOString(), machine: machine(), cpu, threads: args.threads, node: process.version, fmaPeak, gemmPeakGflops: peakGflops, cases: reports }
+  return { date: new Date().toISOString(), machine: machine(), cpu, threads: args.threads, precision: args.precision, node: process.version, fmaPeak, gemmPeakGflops: peakGflops, cases: reports }
 }
 
 function main(): void {
@@ -246,14 +254,15 @@ function main(): void {
   const report = runBench(args)
   if (args.write) {
     mkdirSync(join(here, 'results'), { recursive: true })
-    const file = join(here, 'results', `${report.date.slice(0, 10)}-${report.machine}.json`)
+    const suffix = args.precision === 'highest' ? '' : `-${args.precision}`
+    const file = join(here, 'results', `${report.date.slice(0, 10)}-${report.machine}${suffix}.json`)
     writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
     if (!args.json) process.stderr.write(`written to ${file}\n`)
   }
   if (args.json) console.log(JSON.stringify(report, null, 2))
   else {
     const { cpu, fmaPeak } = report
-    console.log(`${cpu.brand || report.machine} (${cpu.microarchitecture}; ${cpu.features.join(' ')}), ${report.threads} threads, Node ${report.node}`)
+    console.log(`${cpu.brand || report.machine} (${cpu.microarchitecture}; ${cpu.features.join(' ')}), ${report.threads} threads, precision ${report.precision}, Node ${report.node}`)
     console.log(`FMA peak ${fmt(fmaPeak.gflops, 0)} GFLOP/s (${fmaPeak.isa} register loop), GEMM peak ${fmt(report.gemmPeakGflops, 0)} GFLOP/s`)
     console.log(table(report.cases, report.gemmPeakGflops, fmaPeak.gflops))
   }

@@ -35,14 +35,15 @@ export interface Q9Result {
   trainSize: number
 }
 
-/** `device` trains on a GPU with `'cuda'` (the data stays on the CPU and each batch moves). */
+/** `device` trains on a GPU with `'cuda'` (the data stays on the CPU and each batch moves); `seed` replaces the notebook's. */
 export interface SeedOptions {
   device?: Device
   epochs?: number
+  seed?: number
 }
 
-export function q09(log: (s: string) => void = () => {}, { device = 'cpu', epochs = 30 }: SeedOptions = {}): Q9Result {
-  manualSeed(42)
+export function q09(log: (s: string) => void = () => {}, { device = 'cpu', epochs = 30, seed = 42 }: SeedOptions = {}): Q9Result {
+  manualSeed(seed)
   // Noisy sine wave: 500 points of sin(x) + 0.1 N(0, 1) over [0, 20 pi].
   const xData = Array.from({ length: 500 }, (_, i) => (20 * Math.PI * i) / 499)
   const noise = randn(500).mul(0.1).data()

@@ -47,8 +47,8 @@ export class ImprovedSentimentGRU extends nn.Module {
   }
 }
 
-export function q10(log: (s: string) => void = () => {}, { device = 'cpu', epochs = 50 }: SeedOptions = {}) {
-  manualSeed(10)
+export function q10(log: (s: string) => void = () => {}, { device = 'cpu', epochs = 50, seed = 10 }: SeedOptions = {}) {
+  manualSeed(seed)
   const reviews = [...positive, ...negative]
   const XData = Array.from({ length: 20 }, () => reviews.map((r) => vocab.encode(r, { maxLen: 10 }))).flat()
   const yData = Array.from({ length: 20 }, () => [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]).flat()

@@ -19,16 +19,26 @@ torch.set_num_threads(threads)
 model, x, y, loss_fn, opt = build(c)
 
 
+# bench/run.ts --precision medium: PyTorch's CPU autocast to bfloat16 (the anchor for
+# seqtorch's bf16 products); otherwise float32.
+BF16 = os.environ.get("SEQTORCH_BENCH_PRECISION") == "medium"
+
+
+def autocast():
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16)
+
+
 def train_step():
     opt.zero_grad()
-    loss = loss_fn(model(x), y)
+    with autocast():
+        loss = loss_fn(model(x), y)
     loss.backward()
     opt.step()
     return loss.item()
 
 
 def forward():
-    with torch.no_grad():
+    with torch.no_grad(), autocast():
         model(x)
 
 

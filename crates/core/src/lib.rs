@@ -23,6 +23,7 @@ pub mod memory;
 pub mod nn;
 pub mod ops;
 pub mod optim;
+pub mod precision;
 pub mod preprocessing;
 pub mod rnn;
 pub mod shape;

@@ -13,6 +13,7 @@ mod layers;
 mod loss;
 mod machine;
 mod optim;
+mod precision;
 mod preprocessing;
 mod rnn;
 mod tensor;

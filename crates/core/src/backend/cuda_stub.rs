@@ -20,6 +20,9 @@ pub fn ensure_device(ordinal: usize) -> Result<()> {
     bail!(device, "cannot use device cuda:{ordinal}: {NOT_COMPILED}")
 }
 
+/// TF32 has no meaning without a GPU backend: accepted and ignored.
+pub fn set_allow_tf32(_allow: bool) {}
+
 /// What this build knows about CUDA: not compiled in.
 pub fn status() -> CudaStatus {
     CudaStatus::not_compiled()

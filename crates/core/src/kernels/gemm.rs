@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use super::gemm_ab::{gemm_ab_blocked, gemm_ab_strided, has_simd_kernel, transpose};
+use super::gemm_bf16::sgemm_bf16;
 use crate::threads;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,12 @@ pub fn sgemm(
         Transpose::Yes => (1, m),
     };
     let large = m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MIN_WORK;
+    if large && m >= BF16_MIN_ROWS && n >= 16 && crate::precision::cpu_bf16() {
+        let parallel = threads::get_num_threads() > 1 && rayon::current_thread_index().is_none();
+        let tb = tb == Transpose::Yes;
+        sgemm_bf16(m, k, n, a, a_strides, b, tb, c, beta, parallel);
+        return;
+    }
     // Copying a transposed B costs about as much as multiplying it by 100 rows of A.
     let copy_pays = tb == Transpose::No || (large && m >= TRANSPOSED_B_MIN_ROWS);
     if n < UNPACKED_MIN_COLS || !copy_pays || !has_simd_kernel() {
@@ -65,6 +72,10 @@ pub fn sgemm(
         gemm_ab_blocked(m, n, k, a, a_strides, &b_rows, c, beta, parallel);
     }
 }
+
+/// Rows of A from which a large product runs on bf16 operands when the matmul precision is
+/// `Medium`: packing B once per call costs about what 200 rows of products save.
+const BF16_MIN_ROWS: usize = 256;
 
 /// Rows of A from which a large product copies a transposed B to use the broadcast kernel (at
 /// 64 rows, a Linear layer's 4096 x 4096 weight, the copy made it 7x slower than packing).

@@ -49,23 +49,16 @@ impl PackedB {
     /// (a weight W [n, k] used as W^T).
     pub fn new(b: &[f32], k: usize, n: usize, transposed: bool) -> PackedB {
         assert!(b.len() >= k * n, "PackedB: buffer too small");
-        let at = |p: usize, j: usize| {
-            if p >= k {
-                0.0
-            } else if transposed {
-                b[j * k + p]
-            } else {
-                b[p * n + j]
-            }
+        let rows = if transposed {
+            std::borrow::Cow::Owned(super::gemm_ab::transpose(&b[..k * n], n, k))
+        } else {
+            std::borrow::Cow::Borrowed(&b[..k * n])
         };
-        let pairs = k.div_ceil(2);
-        let mut data = Vec::with_capacity(pairs * n);
-        for q in 0..pairs {
-            for j in 0..n {
-                data.push(pair(at(2 * q, j), at(2 * q + 1, j)));
-            }
+        PackedB {
+            k,
+            n,
+            data: pack_row_pairs(&rows, k, n, n),
         }
-        PackedB { k, n, data }
     }
 
     pub fn k(&self) -> usize {
@@ -77,23 +70,69 @@ impl PackedB {
     }
 }
 
-/// A (m x k, element (i, p) at `a[i * rs + p * cs]`) as bf16 pairs along k, row-major
-/// (m x ceil(k / 2)).
-fn pack_a(m: usize, k: usize, a: &[f32], (rs, cs): (usize, usize)) -> Vec<u32> {
-    let pairs = k.div_ceil(2);
-    let mut out = Vec::with_capacity(m * pairs);
-    for i in 0..m {
-        for q in 0..pairs {
-            let lo = a[i * rs + 2 * q * cs];
-            let hi = if 2 * q + 1 < k {
-                a[i * rs + (2 * q + 1) * cs]
-            } else {
-                0.0
-            };
-            out.push(pair(lo, hi));
-        }
+/// Rows (p, p + 1) of a `rows` x `cols` matrix (row p at `src[p * stride..]`) as bf16 pairs,
+/// row-major (ceil(rows / 2) x cols); a missing last row reads as zeros.
+fn pack_row_pairs(src: &[f32], rows: usize, cols: usize, stride: usize) -> Vec<u32> {
+    let pairs = rows.div_ceil(2);
+    let mut out = vec![0u32; pairs * cols];
+    let zeros = vec![0.0f32; if rows % 2 == 1 { cols } else { 0 }];
+    for (q, dst) in out.chunks_exact_mut(cols.max(1)).enumerate().take(pairs) {
+        let lo = &src[2 * q * stride..2 * q * stride + cols];
+        let hi = if 2 * q + 1 < rows {
+            &src[(2 * q + 1) * stride..(2 * q + 1) * stride + cols]
+        } else {
+            &zeros[..]
+        };
+        interleave(lo, hi, dst);
     }
     out
+}
+
+/// `dst[j] = pair(lo[j], hi[j])`.
+fn interleave(lo: &[f32], hi: &[f32], dst: &mut [u32]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_bf16_kernel() {
+        // SAFETY: the processor supports AVX512-BF16; the three slices have dst.len() elements.
+        unsafe { avx512::interleave(lo, hi, dst) };
+        return;
+    }
+    for ((d, &l), &h) in dst.iter_mut().zip(lo).zip(hi) {
+        *d = pair(l, h);
+    }
+}
+
+/// `dst[q] = pair(src[2q], src[2q + 1])` (a zero for a missing last element).
+fn adjacent_pairs(src: &[f32], dst: &mut [u32]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_bf16_kernel() {
+        // SAFETY: the processor supports AVX512-BF16; dst has ceil(src.len() / 2) elements.
+        unsafe { avx512::adjacent_pairs(src, dst) };
+        return;
+    }
+    for (q, d) in dst.iter_mut().enumerate() {
+        let hi = src.get(2 * q + 1).copied().unwrap_or(0.0);
+        *d = pair(src[2 * q], hi);
+    }
+}
+
+/// A (m x k, element (i, p) at `a[i * rs + p * cs]`) as bf16 pairs along k, and the strides of
+/// pair (i, q) in the result: row-major A packs row by row ((pairs, 1)); A stored transposed
+/// (row p of the storage at `a[p * cs..]`) packs row pairs of that storage ((1, m)); other
+/// strides gather first.
+fn pack_a(m: usize, k: usize, a: &[f32], (rs, cs): (usize, usize)) -> (Vec<u32>, (usize, usize)) {
+    let pairs = k.div_ceil(2);
+    if cs == 1 || k == 1 {
+        let mut out = vec![0u32; m * pairs];
+        for (i, dst) in out.chunks_exact_mut(pairs.max(1)).enumerate().take(m) {
+            adjacent_pairs(&a[i * rs..i * rs + k], dst);
+        }
+        return (out, (pairs, 1));
+    }
+    if rs == 1 && cs >= m {
+        return (pack_row_pairs(a, k, m, cs), (1, m));
+    }
+    let dense: Vec<f32> = (0..m * k).map(|x| a[(x / k) * rs + (x % k) * cs]).collect();
+    pack_a(m, k, &dense, (k, 1))
 }
 
 /// Whether this processor multiplies bf16 pairs in hardware (AVX512-BF16).
@@ -139,26 +178,94 @@ pub fn gemm_bf16(
     if m == 0 || n == 0 {
         return;
     }
-    let a_pairs = pack_a(m, k, a, a_strides);
+    let (a_pairs, a_pair_strides) = pack_a(m, k, a, a_strides);
     #[cfg(target_arch = "x86_64")]
     if has_bf16_kernel() {
         // SAFETY: the processor supports AVX512-BF16 and AVX-512F; the packed operands hold
         // m x ceil(k/2) and ceil(k/2) x n pairs and C at least m x n (checked above).
-        unsafe { avx512::gemm(m, n, k.div_ceil(2), &a_pairs, &b.data, c, beta) };
+        unsafe {
+            avx512::gemm(
+                m,
+                n,
+                k.div_ceil(2),
+                &a_pairs,
+                a_pair_strides,
+                &b.data,
+                c,
+                beta,
+            )
+        };
         return;
     }
-    portable(m, n, k.div_ceil(2), &a_pairs, &b.data, c, beta);
+    portable(
+        m,
+        n,
+        k.div_ceil(2),
+        &a_pairs,
+        a_pair_strides,
+        &b.data,
+        c,
+        beta,
+    );
+}
+
+/// `gemm_bf16` for a product whose B is not kept: B packed for this call (worth it from a few
+/// hundred rows of A), C in blocks of rows, in parallel on the pool when `parallel`. B is k x n
+/// row-major, or its transpose when `b_transposed`.
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm_bf16(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    a_strides: (usize, usize),
+    b: &[f32],
+    b_transposed: bool,
+    c: &mut [f32],
+    beta: f32,
+    parallel: bool,
+) {
+    use rayon::prelude::*;
+    let packed = PackedB::new(b, k, n, b_transposed);
+    if !parallel || m < 16 {
+        gemm_bf16(m, k, a, a_strides, &packed, &mut c[..m * n], beta);
+        return;
+    }
+    let threads = crate::threads::get_num_threads();
+    // Blocks of whole register tiles, at least one per thread.
+    let rows = m.div_ceil(threads).next_multiple_of(8).min(256);
+    let (rs, _) = a_strides;
+    crate::threads::install(|| {
+        c[..m * n]
+            .par_chunks_mut(rows * n)
+            .enumerate()
+            .for_each(|(i, block)| {
+                let r0 = i * rows;
+                let mi = block.len() / n;
+                gemm_bf16(mi, k, &a[r0 * rs..], a_strides, &packed, block, beta);
+            })
+    });
 }
 
 /// The same products without the instruction: each pair's two products added to the sum in
 /// order (low then high), in float32.
-fn portable(m: usize, n: usize, pairs: usize, a: &[u32], b: &[u32], c: &mut [f32], beta: f32) {
+#[allow(clippy::too_many_arguments)]
+fn portable(
+    m: usize,
+    n: usize,
+    pairs: usize,
+    a: &[u32],
+    (ars, acs): (usize, usize),
+    b: &[u32],
+    c: &mut [f32],
+    beta: f32,
+) {
     let half = |v: u32, high: bool| from_bf16(if high { (v >> 16) as u16 } else { v as u16 });
     for i in 0..m {
         for j in 0..n {
             let mut acc = 0.0f32;
             for q in 0..pairs {
-                let (x, y) = (a[i * pairs + q], b[q * n + j]);
+                let (x, y) = (a[i * ars + q * acs], b[q * n + j]);
                 acc += half(x, false) * half(y, false);
                 acc += half(x, true) * half(y, true);
             }
@@ -193,6 +300,7 @@ mod avx512 {
         n: usize,
         pairs: usize,
         a: *const u32,
+        (ars, acs): (usize, usize),
         b: *const u32,
         c: *mut f32,
         i: usize,
@@ -209,7 +317,7 @@ mod avx512 {
                 *slot = _mm512_maskz_loadu_epi32(m, b_row.add(v * LANES) as *const i32);
             }
             for (r, row) in acc.iter_mut().enumerate() {
-                let av = _mm512_set1_epi32(*a.add((i + r) * pairs + q) as i32);
+                let av = _mm512_set1_epi32(*a.add((i + r) * ars + q * acs) as i32);
                 for (s, &bw) in row.iter_mut().zip(&bv) {
                     *s = dot(*s, av, bw);
                 }
@@ -239,6 +347,7 @@ mod avx512 {
         n: usize,
         pairs: usize,
         a: *const u32,
+        sa: (usize, usize),
         b: *const u32,
         c: *mut f32,
         j: usize,
@@ -247,29 +356,71 @@ mod avx512 {
     ) {
         let mut i = 0;
         while i + MR <= m {
-            tile::<MR, NV>(n, pairs, a, b, c, i, j, mask, beta);
+            tile::<MR, NV>(n, pairs, a, sa, b, c, i, j, mask, beta);
             i += MR;
         }
         match m - i {
             0 => {}
-            1 => tile::<1, NV>(n, pairs, a, b, c, i, j, mask, beta),
-            2 => tile::<2, NV>(n, pairs, a, b, c, i, j, mask, beta),
-            3 => tile::<3, NV>(n, pairs, a, b, c, i, j, mask, beta),
-            4 => tile::<4, NV>(n, pairs, a, b, c, i, j, mask, beta),
-            5 => tile::<5, NV>(n, pairs, a, b, c, i, j, mask, beta),
-            6 => tile::<6, NV>(n, pairs, a, b, c, i, j, mask, beta),
-            _ => tile::<7, NV>(n, pairs, a, b, c, i, j, mask, beta),
+            1 => tile::<1, NV>(n, pairs, a, sa, b, c, i, j, mask, beta),
+            2 => tile::<2, NV>(n, pairs, a, sa, b, c, i, j, mask, beta),
+            3 => tile::<3, NV>(n, pairs, a, sa, b, c, i, j, mask, beta),
+            4 => tile::<4, NV>(n, pairs, a, sa, b, c, i, j, mask, beta),
+            5 => tile::<5, NV>(n, pairs, a, sa, b, c, i, j, mask, beta),
+            6 => tile::<6, NV>(n, pairs, a, sa, b, c, i, j, mask, beta),
+            _ => tile::<7, NV>(n, pairs, a, sa, b, c, i, j, mask, beta),
+        }
+    }
+
+    /// `dst[j] = lo[j] | hi[j] << 16` in bf16, 16 columns at a time.
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    pub unsafe fn interleave(lo: &[f32], hi: &[f32], dst: &mut [u32]) {
+        let n = dst.len();
+        let mut j = 0;
+        while j + LANES <= n {
+            let l = _mm512_cvtneps_pbh(_mm512_loadu_ps(lo.as_ptr().add(j)));
+            let h = _mm512_cvtneps_pbh(_mm512_loadu_ps(hi.as_ptr().add(j)));
+            let l = _mm512_cvtepu16_epi32(std::mem::transmute::<__m256bh, __m256i>(l));
+            let h = _mm512_cvtepu16_epi32(std::mem::transmute::<__m256bh, __m256i>(h));
+            let v = _mm512_or_si512(l, _mm512_slli_epi32::<16>(h));
+            _mm512_storeu_si512(dst.as_mut_ptr().add(j) as *mut __m512i, v);
+            j += LANES;
+        }
+        for j in j..n {
+            dst[j] = super::pair(lo[j], hi[j]);
+        }
+    }
+
+    /// `dst[q] = src[2q] | src[2q + 1] << 16` in bf16, 32 values at a time.
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    pub unsafe fn adjacent_pairs(src: &[f32], dst: &mut [u32]) {
+        let mut q = 0;
+        while 2 * q + 2 * LANES <= src.len() {
+            let lo = _mm512_loadu_ps(src.as_ptr().add(2 * q));
+            let hi = _mm512_loadu_ps(src.as_ptr().add(2 * q + LANES));
+            // 32 bf16 in source order: lane q holds elements 2q (low) and 2q + 1 (high).
+            let v = _mm512_cvtne2ps_pbh(hi, lo);
+            _mm512_storeu_si512(
+                dst.as_mut_ptr().add(q) as *mut __m512i,
+                std::mem::transmute::<__m512bh, __m512i>(v),
+            );
+            q += LANES;
+        }
+        for (q, d) in dst.iter_mut().enumerate().skip(q) {
+            let hi = src.get(2 * q + 1).copied().unwrap_or(0.0);
+            *d = super::pair(src[2 * q], hi);
         }
     }
 
     /// # Safety
     /// Requires AVX-512F and AVX512-BF16; `a` holds m x pairs, `b` pairs x n, `c` m x n.
     #[target_feature(enable = "avx512f,avx512bf16")]
+    #[allow(clippy::too_many_arguments)]
     pub unsafe fn gemm(
         m: usize,
         n: usize,
         pairs: usize,
         a: &[u32],
+        sa: (usize, usize),
         b: &[u32],
         c: &mut [f32],
         beta: f32,
@@ -277,16 +428,16 @@ mod avx512 {
         let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
         let mut j = 0;
         while j + 2 * LANES <= n {
-            panel::<2>(m, n, pairs, ap, bp, cp, j, 0xffff, beta);
+            panel::<2>(m, n, pairs, ap, sa, bp, cp, j, 0xffff, beta);
             j += 2 * LANES;
         }
         let rest = n - j;
         let tail = ((1u32 << (rest % LANES)) - 1) as __mmask16;
         match (rest / LANES, rest % LANES) {
             (0, 0) => {}
-            (1, 0) => panel::<1>(m, n, pairs, ap, bp, cp, j, 0xffff, beta),
-            (0, _) => panel::<1>(m, n, pairs, ap, bp, cp, j, tail, beta),
-            _ => panel::<2>(m, n, pairs, ap, bp, cp, j, tail, beta),
+            (1, 0) => panel::<1>(m, n, pairs, ap, sa, bp, cp, j, 0xffff, beta),
+            (0, _) => panel::<1>(m, n, pairs, ap, sa, bp, cp, j, tail, beta),
+            _ => panel::<2>(m, n, pairs, ap, sa, bp, cp, j, tail, beta),
         }
     }
 }
@@ -379,16 +530,35 @@ mod tests {
         let packed = PackedB::new(&b, k, n, false);
         let mut hw = vec![0.0; m * n];
         gemm_bf16(m, k, &a, (k, 1), &packed, &mut hw, 0.0);
+        // The portable loop over operands packed by scalar code.
+        let pairs = k.div_ceil(2);
+        let at = |v: &[f32], i: usize| v.get(i).copied().unwrap_or(0.0);
+        let pa: Vec<u32> = (0..m * pairs)
+            .map(|x| {
+                let (i, q) = (x / pairs, x % pairs);
+                let hi = if 2 * q + 1 < k {
+                    a[i * k + 2 * q + 1]
+                } else {
+                    0.0
+                };
+                pair(a[i * k + 2 * q], hi)
+            })
+            .collect();
+        let pb: Vec<u32> = (0..pairs * n)
+            .map(|x| {
+                let (q, j) = (x / n, x % n);
+                let hi = if 2 * q + 1 < k {
+                    at(&b, (2 * q + 1) * n + j)
+                } else {
+                    0.0
+                };
+                pair(b[2 * q * n + j], hi)
+            })
+            .collect();
+        assert_eq!(pb, packed.data, "vector packing of B");
+        assert_eq!(pa, pack_a(m, k, &a, (k, 1)).0, "vector packing of A");
         let mut sw = vec![0.0; m * n];
-        portable(
-            m,
-            n,
-            k.div_ceil(2),
-            &pack_a(m, k, &a, (k, 1)),
-            &packed.data,
-            &mut sw,
-            0.0,
-        );
+        portable(m, n, pairs, &pa, (pairs, 1), &pb, &mut sw, 0.0);
         for (x, y) in hw.iter().zip(&sw) {
             assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{x} vs {y}");
         }

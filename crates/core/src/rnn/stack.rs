@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::config::{RnnConfig, RnnMode};
-use super::direction::{self, DirForward, DirGrads, DirWeights};
+use super::direction::{self, DirForward, DirGrads, DirWeights, HhBf16};
 use super::layout::{swap_leading, StepLayout};
 use crate::autograd::{is_grad_enabled, CustomBackward, Node};
 use crate::backend::fused::{self, FusedOp};
@@ -310,9 +310,24 @@ fn prepared_transpose(w: &Tensor) -> Result<Arc<Vec<f32>>> {
 /// (a streaming step has one row per sequence). Above it the packed GEMM's copy is amortised.
 const PREPARED_INPUT_MAX_ROWS: usize = 64;
 
-/// One direction's W_hh, (with a projection) W_hr and (for short inputs) W_ih, transposed.
+/// `w` (W_hh, [g, out]) packed for bf16 step products, cached like `prepared_transpose`.
+fn prepared_bf16(w: &Tensor) -> Result<Arc<HhBf16>> {
+    w.derived(|w| {
+        PREPARED_BUILDS.fetch_add(1, Ordering::Relaxed);
+        let (g, out) = (w.shape()[0], w.shape()[1]);
+        w.with_f32("rnn weight", |v| HhBf16::new(v, g, out))
+    })
+}
+
+/// One direction's W_hh, (with a projection) W_hr and (for short inputs) W_ih, transposed; W_hh
+/// packed for bf16 instead when the matmul precision asks for it.
+enum PreparedHh {
+    F32(Arc<Vec<f32>>),
+    Bf16(Arc<HhBf16>),
+}
+
 struct PreparedDirection {
-    w_hh_t: Arc<Vec<f32>>,
+    w_hh: PreparedHh,
     w_hr_t: Option<Arc<Vec<f32>>>,
     w_ih_t: Option<Arc<Vec<f32>>>,
 }
@@ -332,8 +347,13 @@ impl<'t> WeightViews<'t> {
             .map(|w| {
                 let w_hr = (cfg.proj_size > 0).then(|| prepared_transpose(&w[k - 1]));
                 let w_ih = (rows <= PREPARED_INPUT_MAX_ROWS).then(|| prepared_transpose(&w[0]));
+                let w_hh = if crate::precision::cpu_bf16() {
+                    PreparedHh::Bf16(prepared_bf16(&w[1])?)
+                } else {
+                    PreparedHh::F32(prepared_transpose(&w[1])?)
+                };
                 Ok(PreparedDirection {
-                    w_hh_t: prepared_transpose(&w[1])?,
+                    w_hh,
                     w_hr_t: w_hr.transpose()?,
                     w_ih_t: w_ih.transpose()?,
                 })
@@ -373,7 +393,14 @@ impl<'t> WeightViews<'t> {
                     b_ih,
                     b_hh,
                     w_hr,
-                    w_hh_t: p.w_hh_t.as_slice(),
+                    w_hh_t: match &p.w_hh {
+                        PreparedHh::F32(t) => t.as_slice(),
+                        PreparedHh::Bf16(_) => &[],
+                    },
+                    w_hh_bf16: match &p.w_hh {
+                        PreparedHh::F32(_) => None,
+                        PreparedHh::Bf16(b) => Some(b.as_ref()),
+                    },
                     w_hr_t: p.w_hr_t.as_deref().map(|v| v.as_slice()),
                     w_ih_t: p.w_ih_t.as_deref().map(|v| v.as_slice()),
                 }
