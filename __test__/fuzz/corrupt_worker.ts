@@ -4,19 +4,19 @@
 // edits, appended or zeroed bytes), loads each mutant, uses whatever loads, and prints
 // `>index<TAB>mutation` before each load and a final `=` JSON summary, like the API fuzzer.
 
-import { readFileSync, writeFileSync, writeSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import fc from 'fast-check'
 
 import * as st from '../../index.js'
+import { say } from './say.js'
 
 const [seedArg, countArg, dir] = process.argv.slice(2)
 const seed = Number(seedArg)
 const count = Number(countArg)
 if (!Number.isInteger(seed) || !Number.isInteger(count) || !dir) throw new Error('usage: corrupt_worker.ts <seed> <files> <scratch dir>')
 
-const say = (line: string) => writeSync(1, `${line}\n`)
 const LEAKS = /internal error|Failed to convert|napi|borrowed|Cannot read properties|is not a function/
 
 type Mutation =

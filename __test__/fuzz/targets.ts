@@ -185,6 +185,8 @@ export const targets: Target[] = [
   target('manualSeed', [fc.oneof(edgeNumber, a, fc.bigInt())], st.manualSeed as AnyFn),
   target('setNumThreads', [fc.oneof(fc.integer({ min: -2, max: 4 }), edgeNumber, a)], st.setNumThreads as AnyFn),
   target('setMemoryLimit', [fc.oneof(edgeNumber, a)], st.setMemoryLimit as AnyFn),
+  target('setFloat32MatmulPrecision', [fc.oneof(fc.constantFrom('highest', 'high', 'medium'), a)], st.setFloat32MatmulPrecision as AnyFn),
+  target('getFloat32MatmulPrecision', [], st.getFloat32MatmulPrecision as AnyFn),
   target('availableDevices', [], st.availableDevices as AnyFn),
   target('cuda.isAvailable', [], () => st.cuda.isAvailable()),
   target('cuda.deviceCount', [], () => st.cuda.deviceCount()),

@@ -4,7 +4,6 @@
 // every call (`>index<TAB>target`, written synchronously) so the parent can name the call
 // that killed the process, then a final `=` line with the JSON summary.
 
-import { writeSync } from 'node:fs'
 import { join } from 'node:path'
 
 import fc from 'fast-check'
@@ -12,6 +11,7 @@ import fc from 'fast-check'
 import * as st from '../../index.js'
 import { buildPool, targets } from './targets.js'
 import { resolve } from './values.js'
+import { say } from './say.js'
 
 const [seedArg, casesArg, dir] = process.argv.slice(2)
 const seed = Number(seedArg)
@@ -33,7 +33,6 @@ export interface Summary {
   violations: { index: number; target: string; args: string; problem: string }[]
 }
 
-const say = (line: string) => writeSync(1, `${line}\n`)
 
 function describeArgs(args: unknown[]): string {
   try {
