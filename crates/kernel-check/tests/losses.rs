@@ -78,28 +78,31 @@ fn reduce(loss: &[f32], reduction: Reduction, norm: f64) -> Vec<f64> {
     }
 }
 
-#[test]
-fn binary_cross_entropy_matches_the_cpu() {
-    let n = 40;
-    let mut x: Vec<f32> = values(n, 1, 0.49).iter().map(|v| v + 0.5).collect();
-    (x[0], x[1]) = (0.0, 1.0); // the clamped logs
-    let t: Vec<f32> = values(n, 2, 0.5).iter().map(|v| v + 0.5).collect();
-    let w: Vec<f32> = values(n, 3, 0.5).iter().map(|v| v + 1.0).collect();
-    for weight in [None, Some(&w[..])] {
+/// Optional weight and pos_weight, each of the input's shape.
+type Weighting<'a> = (Option<&'a [f32]>, Option<&'a [f32]>);
+
+/// `pointwise_loss` with `op` against `cpu` (the CPU loss with the same weights), for each
+/// weighting and every reduction: the items and both gradients.
+fn check_pointwise(
+    what: &str,
+    op: u64,
+    x: &[f32],
+    t: &[f32],
+    weightings: &[Weighting],
+    cpu: impl Fn(&Tensor, &Tensor, Option<&[f32]>, Option<&[f32]>, Reduction) -> Tensor,
+) {
+    let n = x.len();
+    for &(weight, pos_weight) in weightings {
         for reduction in REDUCTIONS {
-            let (xt, tt) = (leaf(&x, &[4, 10]), leaf(&t, &[4, 10]));
-            let out = bce(&xt, &tt, weight, reduction).unwrap();
+            let (xt, tt) = (leaf(x, &[n]), leaf(t, &[n]));
+            let out = cpu(&xt, &tt, weight, pos_weight, reduction);
             let g = incoming(reduction, n);
-            backward(
-                &out,
-                Some(&Tensor::from_f32(g.clone(), out.shape().to_vec()).unwrap()),
-                false,
-            )
-            .unwrap();
+            let seed = Tensor::from_f32(g.clone(), out.shape().to_vec()).unwrap();
+            backward(&out, Some(&seed), false).unwrap();
 
             let (mut loss, mut dx, mut dt) =
                 (vec![f32::NAN; n], vec![f32::NAN; n], vec![f32::NAN; n]);
-            let wp = weight.unwrap_or(&x);
+            let (wp, pwp) = (weight.unwrap_or(x), pos_weight.unwrap_or(x));
             let (grid, block) = grids(n)[1];
             emulate(grid, block, || unsafe {
                 k::pointwise_loss(
@@ -109,14 +112,14 @@ fn binary_cross_entropy_matches_the_cpu() {
                     x.as_ptr(),
                     t.as_ptr(),
                     wp.as_ptr(),
-                    x.as_ptr(),
+                    pwp.as_ptr(),
                     n as u64,
-                    0,
+                    op,
                     weight.is_some().into(),
-                    0,
+                    pos_weight.is_some().into(),
                 )
             });
-            let what = format!("bce (weight {}, {reduction:?})", weight.is_some());
+            let what = format!("{what} (weights {}, {reduction:?})", weight.is_some());
             close(
                 &what,
                 &out.to_vec_f32(),
@@ -142,6 +145,23 @@ fn binary_cross_entropy_matches_the_cpu() {
 }
 
 #[test]
+fn binary_cross_entropy_matches_the_cpu() {
+    let n = 40;
+    let mut x: Vec<f32> = values(n, 1, 0.49).iter().map(|v| v + 0.5).collect();
+    (x[0], x[1]) = (0.0, 1.0); // the clamped logs
+    let t: Vec<f32> = values(n, 2, 0.5).iter().map(|v| v + 0.5).collect();
+    let w: Vec<f32> = values(n, 3, 0.5).iter().map(|v| v + 1.0).collect();
+    check_pointwise(
+        "bce",
+        0,
+        &x,
+        &t,
+        &[(None, None), (Some(&w), None)],
+        |x, t, w, _, r| bce(x, t, w, r).unwrap(),
+    );
+}
+
+#[test]
 fn binary_cross_entropy_with_logits_matches_the_cpu() {
     let n = 36;
     let mut x = values(n, 4, 6.0);
@@ -149,63 +169,15 @@ fn binary_cross_entropy_with_logits_matches_the_cpu() {
     let t: Vec<f32> = values(n, 5, 0.5).iter().map(|v| v + 0.5).collect();
     let w: Vec<f32> = values(n, 6, 0.5).iter().map(|v| v + 1.0).collect();
     let pw: Vec<f32> = values(n, 7, 1.0).iter().map(|v| v + 2.0).collect();
-    for (weight, pos_weight) in [(None, None), (Some(&w[..]), Some(&pw[..]))] {
-        for reduction in REDUCTIONS {
-            let (xt, tt) = (leaf(&x, &[n]), leaf(&t, &[n]));
-            let out = bce_with_logits(&xt, &tt, weight, pos_weight, reduction).unwrap();
-            let g = incoming(reduction, n);
-            backward(
-                &out,
-                Some(&Tensor::from_f32(g.clone(), out.shape().to_vec()).unwrap()),
-                false,
-            )
-            .unwrap();
-
-            let (mut loss, mut dx, mut dt) =
-                (vec![f32::NAN; n], vec![f32::NAN; n], vec![f32::NAN; n]);
-            let (wp, pwp) = (weight.unwrap_or(&x), pos_weight.unwrap_or(&x));
-            let (grid, block) = grids(n)[1];
-            emulate(grid, block, || unsafe {
-                k::pointwise_loss(
-                    loss.as_mut_ptr(),
-                    dx.as_mut_ptr(),
-                    dt.as_mut_ptr(),
-                    x.as_ptr(),
-                    t.as_ptr(),
-                    wp.as_ptr(),
-                    pwp.as_ptr(),
-                    n as u64,
-                    1,
-                    weight.is_some().into(),
-                    pos_weight.is_some().into(),
-                )
-            });
-            let what = format!(
-                "bce_with_logits (weights {}, {reduction:?})",
-                weight.is_some()
-            );
-            close(
-                &what,
-                &out.to_vec_f32(),
-                &reduce(&loss, reduction, n as f64),
-                TOL,
-            );
-            let gx = scale(&dx, &g, None, 1, reduction, n as f64);
-            let gt = scale(&dt, &g, None, 1, reduction, n as f64);
-            close(
-                &format!("{what} d input"),
-                &gx,
-                &wide(&xt.grad().unwrap().to_vec_f32()),
-                TOL,
-            );
-            close(
-                &format!("{what} d target"),
-                &gt,
-                &wide(&tt.grad().unwrap().to_vec_f32()),
-                TOL,
-            );
-        }
-    }
+    let weightings = [(None, None), (Some(&w[..]), Some(&pw[..]))];
+    check_pointwise(
+        "bce_with_logits",
+        1,
+        &x,
+        &t,
+        &weightings,
+        |x, t, w, p, r| bce_with_logits(x, t, w, p, r).unwrap(),
+    );
 }
 
 #[test]

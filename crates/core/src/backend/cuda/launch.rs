@@ -36,6 +36,34 @@ fn read_guards(inputs: &[Tensor]) -> Vec<std::sync::RwLockReadGuard<'_, Storage>
         .collect()
 }
 
+/// The inputs, checked (float32 on `cuda:ordinal`) and made contiguous.
+fn contiguous_inputs(kernel: &str, ordinal: usize, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+    inputs
+        .iter()
+        .map(|t| {
+            check_operand(kernel, ordinal, t)?;
+            t.contiguous()
+        })
+        .collect()
+}
+
+/// Each input's device memory, read through `guards` (from `read_guards(inputs)`).
+fn input_views<'g>(
+    kernel: &str,
+    inputs: &[Tensor],
+    guards: &'g [std::sync::RwLockReadGuard<'_, Storage>],
+) -> Result<Vec<cudarc::driver::CudaView<'g, f32>>> {
+    let mut views = Vec::with_capacity(inputs.len());
+    for t in inputs {
+        let guard = &guards[guard_of(inputs, t)];
+        let (Storage::Cuda(s), Some(range)) = (&**guard, t.layout().contiguous_range()) else {
+            bail!(internal, "{kernel}: an input is not contiguous GPU memory");
+        };
+        views.push(s.f32_slice()?.slice(range));
+    }
+    Ok(views)
+}
+
 /// Checks a kernel operand: float32 on `cuda:ordinal`.
 fn check_operand(kernel: &str, ordinal: usize, t: &Tensor) -> Result<()> {
     if t.dtype() != DType::F32 {
@@ -65,36 +93,11 @@ pub fn launch_f32(
     n: usize,
 ) -> Result<Vec<Tensor>> {
     let device = CudaDevice::new(ordinal)?;
-    let inputs = inputs
-        .iter()
-        .map(|t| {
-            if t.dtype() != DType::F32 {
-                bail!(
-                    type,
-                    "{kernel}: expected float32 operands, got {}",
-                    t.dtype()
-                );
-            }
-            if t.device() != Device::Cuda(ordinal) {
-                return Err(crate::device::mismatch(Device::Cuda(ordinal), t.device()));
-            }
-            t.contiguous()
-        })
-        .collect::<Result<Vec<Tensor>>>()?;
+    let inputs = contiguous_inputs(kernel, ordinal, inputs)?;
     // One read guard per storage: an operand given twice (a stand-in for an absent optional
     // one) must not take the same lock twice on this thread.
     let guards = read_guards(&inputs);
-    let mut views = Vec::with_capacity(inputs.len());
-    for t in &inputs {
-        let guard = &guards[guard_of(&inputs, t)];
-        let Storage::Cuda(s) = &**guard else {
-            bail!(internal, "{kernel}: an operand is not in GPU memory");
-        };
-        let Some(range) = t.layout().contiguous_range() else {
-            bail!(internal, "{kernel}: an operand is not contiguous");
-        };
-        views.push(s.f32_slice()?.slice(range));
-    }
+    let views = input_views(kernel, &inputs, &guards)?;
     let mut outs = outputs
         .iter()
         .map(|shape| alloc::<f32>(&device, shape.iter().product()))
@@ -156,13 +159,7 @@ pub fn launch_in_place(
             );
         }
     }
-    let inputs = inputs
-        .iter()
-        .map(|t| {
-            check_operand(kernel, ordinal, t)?;
-            t.contiguous()
-        })
-        .collect::<Result<Vec<Tensor>>>()?;
+    let inputs = contiguous_inputs(kernel, ordinal, inputs)?;
     let mut write = targets.iter().map(|t| t.storage_mut()).collect::<Vec<_>>();
     let read = read_guards(&inputs);
     let mut target_views = Vec::with_capacity(targets.len());
@@ -172,14 +169,7 @@ pub fn launch_in_place(
         };
         target_views.push(s.f32_slice_mut()?.slice_mut(range));
     }
-    let mut input_views = Vec::with_capacity(inputs.len());
-    for t in &inputs {
-        let guard = &read[guard_of(&inputs, t)];
-        let (Storage::Cuda(s), Some(range)) = (&**guard, t.layout().contiguous_range()) else {
-            bail!(internal, "{kernel}: an input is not contiguous GPU memory");
-        };
-        input_views.push(s.f32_slice()?.slice(range));
-    }
+    let input_views = input_views(kernel, &inputs, &read)?;
     if n == 0 {
         return Ok(());
     }
