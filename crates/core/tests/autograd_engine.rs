@@ -121,3 +121,29 @@ fn long_chains_do_not_overflow_the_stack() {
     backward(&y.sum(None, false).unwrap(), None, false).unwrap();
     assert_eq!(x.grad().unwrap().to_vec_f32(), vec![1.0]);
 }
+
+#[test]
+fn split_with_sizes_gives_views_and_one_backward_for_all_pieces() {
+    let x = Tensor::from_f32((0..12).map(|v| v as f32).collect(), vec![6, 2])
+        .unwrap()
+        .requires_grad_(true)
+        .unwrap();
+    let pieces = x.split_with_sizes(&[1, 3, 2], 0).unwrap();
+    assert_eq!(pieces[1].to_vec_f32(), vec![2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+    assert!(pieces[1].same_storage(&x), "pieces are views");
+    assert_eq!(
+        pieces[2].grad_fn().unwrap().name(),
+        "SplitWithSizesBackward0"
+    );
+    // Only pieces 0 and 2 are used, weighted differently: piece 1's rows get zeros.
+    let loss = pieces[0]
+        .sum(None, false)
+        .unwrap()
+        .add(&pieces[2].mul_scalar(3.0).unwrap().sum(None, false).unwrap())
+        .unwrap();
+    backward(&loss, None, false).unwrap();
+    let want = [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0, 3.0, 3.0, 3.0];
+    assert_eq!(x.grad().unwrap().to_vec_f32(), want);
+    let err = x.split_with_sizes(&[2, 2], 0).unwrap_err();
+    assert!(err.message.contains("sum exactly to 6"), "{}", err.message);
+}

@@ -1,4 +1,4 @@
-//! Slicing and joining: narrow and select (views), cat, stack, index_select.
+//! Slicing and joining: narrow, select and split (views), cat, stack, index_select.
 
 use crate::autograd::{Node, Op};
 use crate::device::same_device;
@@ -44,6 +44,41 @@ impl Tensor {
             start,
         });
         Ok(self.share_with_layout(self.layout().narrow(dim, start, len), node))
+    }
+
+    /// Consecutive pieces of `sizes` along `dim` (which must add up to its length), as views:
+    /// `torch.split(t, sizes, dim)`. One autograd node for all pieces, whose backward
+    /// concatenates their gradients (zeros for unused pieces): a loop over the pieces of a
+    /// long tensor then costs one pass in backward, where a narrow per piece would write a
+    /// full-size gradient each.
+    pub fn split_with_sizes(&self, sizes: &[usize], dim: i64) -> Result<Vec<Tensor>> {
+        if self.ndim() == 0 {
+            bail!(value, "split_with_sizes(): cannot split a 0-dim tensor");
+        }
+        let d = wrap_dim(dim, self.ndim())?;
+        let total: usize = sizes.iter().sum();
+        if total != self.shape()[d] {
+            bail!(
+                value,
+                "split_with_sizes expects split_sizes to sum exactly to {} (input tensor's size at dimension {d}), but got split_sizes={sizes:?}",
+                self.shape()[d]
+            );
+        }
+        let node = Node::record_custom(&[self], || {
+            Box::new(SplitBackward {
+                input: self.clone(),
+                dim: d,
+                sizes: sizes.to_vec(),
+            })
+        });
+        let mut start = 0;
+        let mut pieces = Vec::with_capacity(sizes.len());
+        for (i, &len) in sizes.iter().enumerate() {
+            let view = self.share_with_layout(self.layout().narrow(d, start, len), None);
+            pieces.push(view.with_grad_fn_output(node.clone(), i));
+            start += len;
+        }
+        Ok(pieces)
     }
 
     /// Index `index` of dimension `dim`, removing that dimension (negative index from the end).
@@ -190,5 +225,56 @@ impl Tensor {
             index: picks.clone(),
         });
         Ok(Tensor::from_storage(storage, out_shape).with_grad_fn(node))
+    }
+}
+
+/// The backward of `split_with_sizes`: the pieces' gradients side by side.
+struct SplitBackward {
+    input: Tensor,
+    dim: usize,
+    sizes: Vec<usize>,
+}
+
+impl crate::autograd::CustomBackward for SplitBackward {
+    fn name(&self) -> &'static str {
+        "SplitWithSizesBackward0"
+    }
+
+    fn inputs(&self) -> Vec<Tensor> {
+        vec![self.input.clone()]
+    }
+
+    fn num_outputs(&self) -> usize {
+        self.sizes.len()
+    }
+
+    /// Nothing is read back: only shapes.
+    fn saved_tensors(&self) -> Vec<Tensor> {
+        Vec::new()
+    }
+
+    fn backward(&self, grads: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
+        let pieces = self
+            .sizes
+            .iter()
+            .zip(grads)
+            .map(|(&len, g)| match g {
+                Some(g) => Ok(g.clone()),
+                None => {
+                    let mut shape = self.input.shape().to_vec();
+                    shape[self.dim] = len;
+                    Ok(Tensor::from_storage(
+                        crate::storage::Storage::full(
+                            self.input.device(),
+                            &shape,
+                            0.0,
+                            self.input.dtype(),
+                        )?,
+                        shape,
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(vec![Some(Tensor::cat(&pieces, self.dim as i64)?)])
     }
 }

@@ -58,24 +58,17 @@ fn affine(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
     }
 }
 
-/// The step-major row layout: sequences running at each step, and where each step's rows start.
-struct Steps<'a> {
-    sizes: &'a [usize],
-    offsets: &'a [usize],
-}
-
-/// One direction of one layer over step-major rows `x` ([rows, in]), backwards in time when
-/// `reverse`. Returns the outputs ([rows, out], step-major) and the final states.
+/// One direction of one layer over step-major rows `x` ([rows, in]; `batch_sizes[t]` rows at
+/// step t), backwards in time when `reverse`. Returns the outputs ([rows, out], step-major) and the final states.
 fn run_direction(
     cfg: &RnnConfig,
     w: &DirectionWeights,
     x: &Tensor,
-    steps: &Steps,
+    batch_sizes: &[usize],
     reverse: bool,
     mut h: Tensor,
     mut c: Option<Tensor>,
 ) -> Result<(Tensor, Tensor, Option<Tensor>)> {
-    let (batch_sizes, offsets) = (steps.sizes, steps.offsets);
     let batch = h.shape()[0];
     // Where the gates take gi + gh, b_hh joins the all-steps projection: one kernel less a step.
     // The GRU's n gate needs W_hn h + b_hn on its own, so its b_hh stays with the step.
@@ -85,6 +78,8 @@ fn run_direction(
         gi_all = gi_all.add(b_hh)?;
     }
     let b_hh_step = if fold_b_hh { None } else { w.b_hh };
+    // One split node for all steps: backward concatenates the steps' gradients once.
+    let gi_steps = gi_all.split_with_sizes(batch_sizes, 0)?;
     let count = batch_sizes.len();
     let mut outputs: Vec<Option<Tensor>> = vec![None; count];
     let order: Vec<usize> = if reverse {
@@ -94,7 +89,7 @@ fn run_direction(
     };
     for t in order {
         let n = batch_sizes[t];
-        let gi = gi_all.narrow(0, offsets[t] as i64, n as i64)?;
+        let gi = &gi_steps[t];
         // Packed batches shrink over time: only the first n sequences are still running.
         let active = |s: &Tensor| -> Result<Tensor> {
             if n == batch {
@@ -107,19 +102,19 @@ fn run_direction(
         let gh = affine(&h_a, w.w_hh, b_hh_step)?;
         let (h_new, c_new) = match cfg.mode {
             RnnMode::Tanh | RnnMode::Relu => {
-                (elman_cell(cfg.mode == RnnMode::Relu, &gi, &gh)?, None)
+                (elman_cell(cfg.mode == RnnMode::Relu, gi, &gh)?, None)
             }
             RnnMode::Lstm => {
                 let Some(c_prev) = &c else {
                     bail!(internal, "LSTM step without a cell state");
                 };
-                let (mut h_new, c_new) = lstm_cell(&gi, &gh, &active(c_prev)?)?;
+                let (mut h_new, c_new) = lstm_cell(gi, &gh, &active(c_prev)?)?;
                 if let Some(w_hr) = w.w_hr {
                     h_new = h_new.matmul(&w_hr.t()?)?;
                 }
                 (h_new, Some(c_new))
             }
-            RnnMode::Gru => (gru_cell(&gi, &gh, &h_a)?, None),
+            RnnMode::Gru => (gru_cell(gi, &gh, &h_a)?, None),
         };
         let keep = |old: &Tensor, new: Tensor| -> Result<Tensor> {
             if n == batch {
@@ -154,19 +149,7 @@ pub(crate) fn rnn_forward_composite(
         cfg.hidden_size,
         cfg.num_layers,
     );
-    let offsets: Vec<usize> = batch_sizes
-        .iter()
-        .scan(0usize, |acc, &n| {
-            let o = *acc;
-            *acc += n;
-            Some(o)
-        })
-        .collect();
     let rows: usize = batch_sizes.iter().sum();
-    let layout = Steps {
-        sizes: batch_sizes,
-        offsets: &offsets,
-    };
     let packed = inp.batch_sizes.is_some();
     // Step-major rows [rows, input_size].
     let mut x = if packed || unbatched {
@@ -200,7 +183,7 @@ pub(crate) fn rnn_forward_composite(
             let w = direction_weights(cfg, inp.weights, i);
             let h = h0.select(0, i as i64)?;
             let c = c0.as_ref().map(|c| c.select(0, i as i64)).transpose()?;
-            let (y, h_last, c_last) = run_direction(cfg, &w, &x, &layout, k == 1, h, c)?;
+            let (y, h_last, c_last) = run_direction(cfg, &w, &x, batch_sizes, k == 1, h, c)?;
             ys.push(y);
             h_n.push(h_last);
             c_n.extend(c_last);
