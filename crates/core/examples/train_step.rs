@@ -6,6 +6,7 @@
 //!
 //!   cargo run --release -p seqtorch-core --features cuda --example train_step -- \
 //!       [--device cpu|cuda:N] [--steps N] [--cases a,b] [--tf32] [--gpu-only]
+//!       [--precision highest|high|medium]
 //!
 //! Prints one JSON object: per case, median and minimum ms per training step and the achieved
 //! TFLOP/s of the recurrent products (counted as bench/cases.ts counts them).
@@ -182,6 +183,11 @@ fn main() -> Result<()> {
         .unwrap_or_default();
     #[cfg(feature = "cuda")]
     seqtorch_core::backend::cuda::set_allow_tf32(args.iter().any(|a| a == "--tf32"));
+    if let Some(p) = opt("--precision") {
+        // After --tf32: 'high' and 'medium' also allow TF32 on a GPU.
+        let p = seqtorch_core::precision::MatmulPrecision::parse(&p)?;
+        seqtorch_core::precision::set_float32_matmul_precision(p);
+    }
     let suite: Value = serde_json::from_str(CASES).expect("bench/cases.json is JSON");
     let adam = AdamConfig {
         lr: 1e-3,
