@@ -31,16 +31,18 @@ pub fn embedding(weight: &Tensor, indices: &Tensor, padding_idx: Option<usize>) 
     }
     let mut shape = indices.shape().to_vec();
     shape.push(dim);
-    let flat = Tensor::from_i64(idx.clone(), vec![idx.len()])?;
-    let rows = weight.detach().index_select(0, &flat)?.reshape_to(&shape)?;
+    crate::shape::checked_numel("embedding", &shape)?;
+    // The rows straight from the storage: the indices were read and checked once, above.
+    let picks: Vec<usize> = idx.iter().map(|&i| i as usize).collect();
+    let rows = weight.storage().index_select(weight.layout(), 0, &picks)?;
     let node = Node::record_custom(&[weight], || {
         Box::new(EmbeddingBackward {
             weight: weight.clone(),
-            idx: idx.iter().map(|&i| i as usize).collect(),
+            idx: picks.clone(),
             padding_idx,
         })
     });
-    Ok(rows.with_grad_fn_output(node, 0))
+    Ok(Tensor::from_storage(rows, shape).with_grad_fn_output(node, 0))
 }
 
 struct EmbeddingBackward {
