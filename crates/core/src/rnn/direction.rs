@@ -95,6 +95,7 @@ pub struct DirForward {
 }
 
 pub struct DirGrads {
+    /// Empty when the caller did not ask for the input's gradient.
     pub dx: Vec<f32>,
     pub dw_ih: Vec<f32>,
     pub dw_hh: Vec<f32>,
@@ -382,6 +383,7 @@ pub fn backward(
     dh_n: &[f32],
     dc_n: &[f32],
     reverse: bool,
+    want_dx: bool,
 ) -> DirGrads {
     let s = fwd
         .saved
@@ -483,18 +485,23 @@ pub fn backward(
     });
 
     let dgh_all: &[f32] = if gru { &dgh } else { &dgi };
-    let mut dx = vec![0.0f32; n * in_size];
-    sgemm(
-        n,
-        g,
-        in_size,
-        &dgi,
-        Transpose::No,
-        w.w_ih,
-        Transpose::No,
-        &mut dx,
-        0.0,
-    );
+    // The first layer's input rarely requires grad (data): its gradient is a sixth of the
+    // backward products at equal input and hidden sizes.
+    let mut dx = Vec::new();
+    if want_dx {
+        dx = vec![0.0f32; n * in_size];
+        sgemm(
+            n,
+            g,
+            in_size,
+            &dgi,
+            Transpose::No,
+            w.w_ih,
+            Transpose::No,
+            &mut dx,
+            0.0,
+        );
+    }
     let mut dw_ih = vec![0.0f32; g * in_size];
     sgemm(
         g,

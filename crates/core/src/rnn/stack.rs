@@ -781,9 +781,11 @@ impl CustomBackward for RnnBackward {
         let mut dc0 = vec![0.0f32; dc_n.len()];
         let mut dx = Vec::new();
 
+        let input_wants_grad = self.inputs[0].requires_grad();
         for l in (0..cfg.num_layers).rev() {
             let layer = &self.layers[l];
             let in_size = cfg.layer_input_size(l);
+            let want_dx = l > 0 || input_wants_grad;
             let run = |kd: usize| -> DirGrads {
                 let i = l * d + kd;
                 let dy_k = split_direction(&dy, lay.rows, d, out, kd);
@@ -799,6 +801,7 @@ impl CustomBackward for RnnBackward {
                     &dh_n[i * b * out..(i + 1) * b * out],
                     dc_k,
                     kd == 1,
+                    want_dx,
                 )
             };
             let dirs: Vec<DirGrads> = if d == 2 {
@@ -847,12 +850,16 @@ impl CustomBackward for RnnBackward {
             }
         }
 
-        let dx = if cfg.batch_first && !shape.unbatched && !shape.packed {
-            swap_leading(&dx, shape.steps, b, cfg.input_size)
+        let dx = if !input_wants_grad {
+            None
+        } else if cfg.batch_first && !shape.unbatched && !shape.packed {
+            Some(swap_leading(&dx, shape.steps, b, cfg.input_size))
         } else {
-            dx
+            Some(dx)
         };
-        let mut result = vec![Some(Tensor::from_f32(dx, self.inputs[0].shape().to_vec())?)];
+        let mut result = vec![dx
+            .map(|dx| Tensor::from_f32(dx, self.inputs[0].shape().to_vec()))
+            .transpose()?];
         let mut idx = 1;
         if self.has_hx {
             result.push(Some(Tensor::from_f32(
