@@ -3,6 +3,7 @@
 
 import { expect, test } from 'vitest'
 
+import { loadCases, neededRecurrentFlops, recurrentFlops } from '../bench/cases.js'
 import { failureReason, parseArgs, runBench, table } from '../bench/run.js'
 
 test('the harness runs a case through seqtorch and TensorFlow.js and reports every column', () => {
@@ -16,6 +17,9 @@ test('the harness runs a case through seqtorch and TensorFlow.js and reports eve
   const c = report.cases[0]!
   expect(c.name).toBe('seed-sine-lstm')
   expect(c.recurrentGflopPerStep).toBeCloseTo((3 * 2 * 4 * 32 * 33 * 32 * 20) / 1e9, 12)
+  // The floor leaves out the first layer's input gradient (2 x 4 x 32 x 1 x 32 x 20 flops).
+  const floorMs = (((3 * 2 * 4 * 32 * 33 - 2 * 4 * 32 * 1) * 32 * 20) / (report.fmaPeak.gflops * 1e9)) * 1000
+  expect(c.seqtorchFloorRatio).toBeCloseTo(c.peers[0]!.trainMedianMs / floorMs, 9)
   expect(c.peers.map((p) => p.peer)).toEqual(['seqtorch', 'tfjs-wasm'])
   for (const p of c.peers) {
     expect(p.error, p.error).toBeUndefined()
@@ -29,6 +33,15 @@ test('the harness runs a case through seqtorch and TensorFlow.js and reports eve
   expect(t.split('\n')).toHaveLength(4)
   expect(t).toContain('| seed-sine-lstm | tfjs-wasm |')
 }, 120_000)
+
+test("the arithmetic floor leaves out the first layer's input gradient only where the input is data", () => {
+  const byName = new Map(loadCases().map((c) => [c.name, c]))
+  const m = byName.get('m-lstm512')!
+  expect(recurrentFlops(m) - neededRecurrentFlops(m)).toBe(2 * 4 * 512 * 512 * 64 * 100)
+  // The sentiment model's GRU reads an embedding, whose weight needs that gradient.
+  const s = byName.get('seed-sentiment-gru')!
+  expect(neededRecurrentFlops(s)).toBe(recurrentFlops(s))
+})
 
 test('bad options are refused', () => {
   expect(() => parseArgs(['--peers', 'jax'])).toThrow('unknown peer jax')

@@ -19,3 +19,16 @@ export function recurrentFlops(c: BenchCase): number {
   }
   return total
 }
+
+/**
+ * FLOPs of the recurrent products a training step needs: `recurrentFlops` less the first
+ * layer's input gradient where the input is data, which requires no grad (seqtorch skips that
+ * product); an embedding's output needs it. The arithmetic floor of a step is this over the
+ * machine's FMA peak.
+ */
+export function neededRecurrentFlops(c: BenchCase): number {
+  const gates = c.cell === 'LSTM' ? 4 : c.cell === 'GRU' ? 3 : 1
+  const dirs = c.bidirectional ? 2 : 1
+  if (c.embedding) return recurrentFlops(c)
+  return recurrentFlops(c) - dirs * 2 * gates * c.hidden * c.input * c.batch * c.seq
+}
