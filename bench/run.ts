@@ -270,7 +270,7 @@ function main(): void {
   else {
     const { cpu, fmaPeak } = report
     console.log(`${cpu.brand || report.machine} (${cpu.microarchitecture}; ${cpu.features.join(' ')}), ${report.threads} threads, precision ${report.precision}, Node ${report.node}`)
-    console.log(`FMA peak ${fmt(fmaPeak.gflops, 0)} GFLOP/s (${fmaPeak.isa} register loop), GEMM peak ${fmt(report.gemmPeakGflops, 0)} GFLOP/s`)
+    console.log(`FMA peak ${fmt(fmaPeak.gflops, 0)} GFLOP/s (${fmaPeak.isa} register loop), GEMM peak ${fmt(report.gemmPeakGflops, 0)} GFLOP/s; kernel plan ${cpu.kernelPlan}`)
     console.log(table(report.cases, report.gemmPeakGflops, fmaPeak.gflops))
   }
 }

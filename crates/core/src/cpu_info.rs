@@ -4,7 +4,7 @@
 //! Rapids-class Xeons on two 512-bit FMA ports with AMX beside them, so tile shapes, blocking and
 //! threading thresholds differ. The benchmark records this with every result.
 
-/// The families the kernels distinguish (reported today; kernel tables per family follow).
+/// The families the kernels distinguish (each has a `kernels::plan::KernelPlan`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CpuClass {
     /// AMD Zen 4 (family 19h with AVX-512: 512-bit instructions on 256-bit datapaths).
@@ -25,6 +25,22 @@ pub enum CpuClass {
 }
 
 impl CpuClass {
+    pub const ALL: [CpuClass; 8] = [
+        CpuClass::Zen4,
+        CpuClass::Zen5,
+        CpuClass::IntelAmx,
+        CpuClass::IntelAvx512,
+        CpuClass::X86Avx2,
+        CpuClass::X86Baseline,
+        CpuClass::Arm64,
+        CpuClass::Other,
+    ];
+
+    /// The family of a `name()`.
+    pub fn from_name(name: &str) -> Option<CpuClass> {
+        CpuClass::ALL.into_iter().find(|c| c.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             CpuClass::Zen4 => "zen4",

@@ -17,6 +17,9 @@ pub struct CpuDescription {
     /// The microarchitecture family the kernels distinguish (`zen4`, `intel-amx`, ...).
     pub microarchitecture: String,
     pub features: Vec<String>,
+    /// The float32 kernels' plan in use (tile, cache blocks, threading threshold), e.g.
+    /// `zen4: tile 8x32, blocks 128x256, threads from 2^23`.
+    pub kernel_plan: String,
 }
 
 #[napi]
@@ -29,6 +32,7 @@ pub fn cpu_description() -> CpuDescription {
         model: d.model,
         microarchitecture: d.class.name().into(),
         features: d.features.iter().map(|f| f.to_string()).collect(),
+        kernel_plan: seqtorch_core::kernels::plan::plan().summary(),
     }
 }
 

@@ -15,17 +15,20 @@ pub enum Transpose {
     Yes,
 }
 
-/// Below this many multiply-adds a product runs on the calling thread: waking a pool thread and
-/// joining costs more than it saves. Measured on the bench suite with 2 threads: at 2^18 the
-/// per-step recurrent products of small-lstm128 (4.2M) ran 20% slower than on one thread;
-/// at 2^23 they stay on the caller while mid-size steps (16.8M) still split.
-const PARALLEL_MIN_WORK: usize = 1 << 23;
+/// Below this many multiply-adds (the kernel plan's `parallel_min_work`) a product runs on the
+/// calling thread: waking a pool thread and joining costs more than it saves. Measured on the
+/// bench suite with 2 threads on Zen 4: at 2^18 the per-step recurrent products of
+/// small-lstm128 (4.2M) ran 20% slower than on one thread; at 2^23 they stay on the caller
+/// while mid-size steps (16.8M) still split.
+fn parallel_min_work() -> usize {
+    crate::kernels::plan::plan().parallel_min_work
+}
 
 /// `c = op(a) @ op(b) + beta * c`, where `op(a)` is m x k and `op(b)` is k x n.
 /// `a` holds m x k row-major (or k x m when transposed); likewise `b`.
 ///
 /// Most products go to the unpacked broadcast kernel (`gemm_ab`): as is below
-/// `PARALLEL_MIN_WORK` multiply-adds, where packing costs as much as the arithmetic; above it in
+/// `parallel_min_work()` multiply-adds, where packing costs as much as the arithmetic; above it in
 /// cache blocks of C, in parallel outside pool threads, with a transposed B copied to row-major
 /// once when enough rows of A share the copy. The packed GEMM takes what remains: products with
 /// fewer columns than a vector, those with a transposed B and too few rows, and everything on
@@ -50,7 +53,7 @@ pub fn sgemm(
         Transpose::No => (k, 1),
         Transpose::Yes => (1, m),
     };
-    let large = m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MIN_WORK;
+    let large = m.saturating_mul(n).saturating_mul(k) >= parallel_min_work();
     if large && m >= BF16_MIN_ROWS && n >= 16 && crate::precision::cpu_bf16() {
         let parallel = threads::get_num_threads() > 1 && rayon::current_thread_index().is_none();
         let tb = tb == Transpose::Yes;
@@ -85,7 +88,7 @@ const TRANSPOSED_B_MIN_ROWS: usize = 2048;
 /// 7 GFLOP/s for a matrix-vector product).
 const UNPACKED_MIN_COLS: usize = 8;
 
-/// `sgemm` always through the packed GEMM (parallel above `PARALLEL_MIN_WORK`).
+/// `sgemm` always through the packed GEMM (parallel above `parallel_min_work()`).
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm_packed(
     m: usize,
@@ -147,7 +150,7 @@ pub fn sgemm_packed(
         }
     };
     // Inside a pool thread the caller is already parallel (row blocks, directions): stay serial.
-    if nthreads > 1 && work >= PARALLEL_MIN_WORK && rayon::current_thread_index().is_none() {
+    if nthreads > 1 && work >= parallel_min_work() && rayon::current_thread_index().is_none() {
         threads::install(|| run(gemm::Parallelism::Rayon(nthreads)));
     } else {
         run(gemm::Parallelism::None);
@@ -225,7 +228,7 @@ mod tests {
 
     #[test]
     fn large_products_match_naive_for_all_transposes() {
-        // Above PARALLEL_MIN_WORK: the blocked path, with remainders in every blocking (rows
+        // Above parallel_min_work(): the blocked path, with remainders in every blocking (rows
         // past 128, depth past 256, a masked column tail) and beta accumulating; 2100 rows also
         // take it with a transposed B (copied), 300 rows leave that case to the packed GEMM.
         for (m, k, n) in [(300, 600, 50), (2100, 64, 70)] {

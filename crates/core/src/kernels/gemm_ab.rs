@@ -153,13 +153,6 @@ fn packed_fallback(
     }
 }
 
-/// Rows of C per cache block, and depth per pass over it: the block of A (128 KB) stays in L2
-/// while every column panel of B (32 KB) passes over it, also for the weight gradients, whose
-/// depth is every step of every sequence. Chosen by timing 64-512 rows x 256-2048 deep on the
-/// suite's large products (bench/NOTES.md).
-const BLOCK_ROWS: usize = 128;
-const BLOCK_DEPTH: usize = 256;
-
 /// `gemm_ab_strided` for large products: C in blocks of rows (in parallel on the pool when
 /// `parallel`), each block over k in slices, accumulating.
 #[allow(clippy::too_many_arguments)]
@@ -183,14 +176,21 @@ pub fn gemm_ab_blocked(
         return;
     }
     let (rs, cs) = a_strides;
+    // Rows of C per cache block, and depth per pass over it: the block of A stays in L2 while
+    // every column panel of B passes over it, also for the weight gradients, whose depth is
+    // every step of every sequence. Per family (kernels/plan.rs); on Zen 4 128 x 256 (a 128 KB
+    // block of A, 32 KB panels of B), chosen by timing 64-512 rows x 256-2048 deep on the
+    // suite's large products (bench/NOTES.md).
+    let plan = super::plan::plan();
+    let (block_rows, block_depth) = (plan.block_rows, plan.block_depth);
     let run_rows = |r0: usize, c_rows: &mut [f32]| {
         let rows = c_rows.len() / n;
         if k == 0 {
             c_rows.iter_mut().for_each(|v| *v *= beta);
             return;
         }
-        for p0 in (0..k).step_by(BLOCK_DEPTH) {
-            let depth = (k - p0).min(BLOCK_DEPTH);
+        for p0 in (0..k).step_by(block_depth) {
+            let depth = (k - p0).min(block_depth);
             let block_beta = if p0 == 0 { beta } else { 1.0 };
             gemm_ab_strided(
                 rows,
@@ -209,23 +209,23 @@ pub fn gemm_ab_blocked(
         // Fewer rows than two blocks per thread still split, in multiples of the tile height,
         // so that every thread gets work.
         let threads = crate::threads::get_num_threads();
-        let rows = BLOCK_ROWS.min(m.div_ceil(threads).next_multiple_of(8));
+        let rows = block_rows.min(m.div_ceil(threads).next_multiple_of(plan.tile_rows.rows()));
         crate::threads::install(|| {
             c.par_chunks_mut(rows * n)
                 .enumerate()
                 .for_each(|(i, c_rows)| run_rows(i * rows, c_rows))
         });
     } else {
-        for (i, c_rows) in c.chunks_mut(BLOCK_ROWS * n).enumerate() {
-            run_rows(i * BLOCK_ROWS, c_rows);
+        for (i, c_rows) in c.chunks_mut(block_rows * n).enumerate() {
+            run_rows(i * block_rows, c_rows);
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 /// The instruction-set-independent part: register tiles of MR rows x NV vectors, and the loops
-/// that cover C with them. Expects `LANES`, `MR_MAX`, `Vector`, `Mask` and the inline helpers
-/// `zero`, `splat`, `load`, `load_masked`, `store`, `store_masked`, `fma`, `mask_for` in scope.
+/// that cover C with them. Expects `LANES`, `Vector`, `Mask` and the inline helpers `zero`,
+/// `splat`, `load`, `load_masked`, `store`, `store_masked`, `fma`, `mask_for` in scope.
 macro_rules! tiled_product {
     ($feat:literal) => {
         /// One tile of C at (i, j). With `MASKED`, the last vector covers only the columns
@@ -291,7 +291,7 @@ macro_rules! tiled_product {
         /// Every row tile of one column panel.
         #[target_feature(enable = $feat)]
         #[allow(clippy::too_many_arguments)]
-        unsafe fn panel<const NV: usize, const MASKED: bool>(
+        unsafe fn panel<const MR_MAX: usize, const NV: usize, const MASKED: bool>(
             m: usize,
             n: usize,
             k: usize,
@@ -308,8 +308,14 @@ macro_rules! tiled_product {
                 tile::<MR_MAX, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta);
                 i += MR_MAX;
             }
-            // The remainder is below MR_MAX (8 or 6); one instantiation per height.
-            let rest = m - i;
+            // The remainder is below MR_MAX (12, 8 or 6): one tile of 8 if it fits, then one
+            // instantiation per height below 8.
+            let mut rest = m - i;
+            if MR_MAX > 8 && rest >= 8 {
+                tile::<8, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta);
+                i += 8;
+                rest -= 8;
+            }
             match rest {
                 0 => {}
                 1 => tile::<1, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
@@ -322,12 +328,14 @@ macro_rules! tiled_product {
             }
         }
 
+        /// The product in register tiles of `MR_MAX` rows.
+        ///
         /// # Safety
         /// Requires the instruction set named in `$feat`, an `a` that covers every element the
         /// strides reach, and `b`, `c` of at least k*n and m*n elements.
         #[target_feature(enable = $feat)]
         #[allow(clippy::too_many_arguments)]
-        pub unsafe fn gemm_ab(
+        pub unsafe fn gemm_ab_tiles<const MR_MAX: usize>(
             m: usize,
             n: usize,
             k: usize,
@@ -342,16 +350,16 @@ macro_rules! tiled_product {
             let full = mask_for(LANES);
             let mut j = 0;
             while j + WIDTH <= n {
-                panel::<2, false>(m, n, k, strides, ap, bp, cp, j, full, beta);
+                panel::<MR_MAX, 2, false>(m, n, k, strides, ap, bp, cp, j, full, beta);
                 j += WIDTH;
             }
             let rest = n - j;
             let tail = mask_for(rest % LANES);
             match (rest / LANES, rest % LANES) {
                 (0, 0) => {}
-                (1, 0) => panel::<1, false>(m, n, k, strides, ap, bp, cp, j, full, beta),
-                (0, _) => panel::<1, true>(m, n, k, strides, ap, bp, cp, j, tail, beta),
-                _ => panel::<2, true>(m, n, k, strides, ap, bp, cp, j, tail, beta),
+                (1, 0) => panel::<MR_MAX, 1, false>(m, n, k, strides, ap, bp, cp, j, full, beta),
+                (0, _) => panel::<MR_MAX, 1, true>(m, n, k, strides, ap, bp, cp, j, tail, beta),
+                _ => panel::<MR_MAX, 2, true>(m, n, k, strides, ap, bp, cp, j, tail, beta),
             }
         }
     };
@@ -361,9 +369,9 @@ macro_rules! tiled_product {
 mod avx512 {
     use std::arch::x86_64::*;
 
+    use crate::kernels::plan::TileRows;
+
     const LANES: usize = 16;
-    /// 8 rows x 2 vectors: 16 accumulators of the 32 registers.
-    const MR_MAX: usize = 8;
     type Vector = __m512;
     type Mask = __mmask16;
 
@@ -401,6 +409,29 @@ mod avx512 {
     }
 
     tiled_product!("avx512f");
+
+    /// `gemm_ab_tiles` with the tile height of the kernel plan: 8 rows x 2 vectors (16
+    /// accumulators of the 32 registers) or 12 x 2 (24).
+    ///
+    /// # Safety
+    /// As `gemm_ab_tiles`.
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn gemm_ab(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: &[f32],
+        strides: (usize, usize),
+        b: &[f32],
+        c: &mut [f32],
+        beta: f32,
+    ) {
+        match crate::kernels::plan::plan().tile_rows {
+            TileRows::Eight => gemm_ab_tiles::<8>(m, n, k, a, strides, b, c, beta),
+            TileRows::Twelve => gemm_ab_tiles::<12>(m, n, k, a, strides, b, c, beta),
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -408,9 +439,6 @@ mod avx2 {
     use std::arch::x86_64::*;
 
     const LANES: usize = 8;
-    /// 6 rows x 2 vectors: 12 accumulators, 2 row segments of B and a broadcast fit the 16
-    /// registers without spilling.
-    const MR_MAX: usize = 6;
     type Vector = __m256;
     type Mask = __m256i;
 
@@ -450,6 +478,26 @@ mod avx2 {
     }
 
     tiled_product!("avx2,fma");
+
+    /// 6 rows x 2 vectors: 12 accumulators, 2 row segments of B and a broadcast fit the 16
+    /// registers without spilling.
+    ///
+    /// # Safety
+    /// As `gemm_ab_tiles`.
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn gemm_ab(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: &[f32],
+        strides: (usize, usize),
+        b: &[f32],
+        c: &mut [f32],
+        beta: f32,
+    ) {
+        gemm_ab_tiles::<6>(m, n, k, a, strides, b, c, beta)
+    }
 }
 
 /// Row-major transpose: (rows x cols) -> (cols x rows). Each output row is written in runs of
@@ -489,13 +537,25 @@ mod tests {
 
     type Product = fn(usize, usize, usize, &[f32], (usize, usize), &[f32], &mut [f32], f32);
 
-    /// Every implementation this processor can run, so the AVX2 and fallback paths are checked
-    /// on AVX-512 machines too.
+    /// Every implementation this processor can run, so the AVX2 and fallback paths and every
+    /// family's tile are checked on any AVX-512 machine.
     fn implementations() -> Vec<(&'static str, Product)> {
         let mut out: Vec<(&'static str, Product)> =
             vec![("dispatched", gemm_ab_strided), ("packed", packed_fallback)];
         #[cfg(target_arch = "x86_64")]
         {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the processor supports AVX-512F; the test passes sized buffers.
+                out.push(("avx512 8-row tiles", |m, n, k, a, st, b, c, beta| unsafe {
+                    avx512::gemm_ab_tiles::<8>(m, n, k, a, st, b, c, beta)
+                }));
+                // SAFETY: as above.
+                out.push(
+                    ("avx512 12-row tiles", |m, n, k, a, st, b, c, beta| unsafe {
+                        avx512::gemm_ab_tiles::<12>(m, n, k, a, st, b, c, beta)
+                    }),
+                );
+            }
             if std::arch::is_x86_feature_detected!("avx2")
                 && std::arch::is_x86_feature_detected!("fma")
             {
@@ -510,8 +570,8 @@ mod tests {
 
     #[test]
     fn matches_the_naive_product_for_all_edge_shapes() {
-        // Row counts around both tile heights (6, 8); column counts around one and two
-        // vectors of both widths (8, 16), with masked tails; k from 0 up.
+        // Row counts around every tile height (6, 8, 12, and 12 + 8); column counts around one
+        // and two vectors of both widths (8, 16), with masked tails; k from 0 up.
         for &(m, n, k) in &[
             (1, 1, 1),
             (3, 5, 9),
@@ -524,6 +584,10 @@ mod tests {
             (16, 33, 32),
             (32, 48, 5),
             (4, 7, 0),
+            (12, 40, 19),
+            (20, 16, 8),
+            (23, 33, 17),
+            (36, 64, 11),
             // One row (a streaming step): the row-streaming kernel, with k not a multiple of 4.
             (1, 768, 130),
             (1, 5, 9),
@@ -588,8 +652,9 @@ mod tests {
     fn blocked_product_matches_the_single_call_serial_and_parallel() {
         // Rows and depth past one block each, with remainders; and fewer rows than a block,
         // split between threads. A plain and transposed.
-        let (n, k) = (40, BLOCK_DEPTH + 37);
-        for (m, strides) in [BLOCK_ROWS * 2 + 9, 40]
+        let plan = crate::kernels::plan::plan();
+        let (n, k) = (40, plan.block_depth + 37);
+        for (m, strides) in [plan.block_rows * 2 + 9, 40]
             .into_iter()
             .flat_map(|m| [(m, (k, 1)), (m, (1, m))])
         {

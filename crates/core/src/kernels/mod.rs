@@ -6,3 +6,4 @@ pub mod fma_peak;
 pub mod gemm;
 pub mod gemm_ab;
 pub mod gemm_bf16;
+pub mod plan;

@@ -1,0 +1,133 @@
+//! Times the float32 products that matter (a recurrent step's products per thread, the input
+//! projection and the weight gradients over all steps) under every family's kernel plan and a
+//! few variants, on this machine: how a family's plan is chosen and checked
+//! (kernels/plan.rs). Prints the processor, its FMA peak, and GFLOP/s per plan and shape.
+//!   cargo run --release -p seqtorch-core --example kernel_plans [-- THREADS]
+
+use std::time::Instant;
+
+use seqtorch_core::cpu_info::{describe, CpuClass};
+use seqtorch_core::kernels::fma_peak::peak_gflops;
+use seqtorch_core::kernels::gemm::{sgemm, Transpose};
+use seqtorch_core::kernels::gemm_ab::gemm_ab;
+use seqtorch_core::kernels::plan::{set_plan, KernelPlan, TileRows};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Best seconds per call of `f` over two rounds of about 20 ms.
+fn best_seconds(f: &mut dyn FnMut()) -> f64 {
+    let mut best = f64::MAX;
+    for _ in 0..2 {
+        let start = Instant::now();
+        let mut reps = 0u32;
+        while start.elapsed().as_secs_f64() < 0.02 {
+            f();
+            reps += 1;
+        }
+        best = best.min(start.elapsed().as_secs_f64() / f64::from(reps));
+    }
+    best
+}
+
+fn values(len: usize, seed: f32) -> Vec<f32> {
+    (0..len).map(|i| (i as f32 * seed).sin()).collect()
+}
+
+fn main() {
+    let threads: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
+    let cpu = describe();
+    let peak1 = peak_gflops(1);
+    let peak = peak_gflops(threads);
+    println!(
+        "{} ({}), FMA peak {:.1} GFLOP/s on 1 thread ({}), {:.1} on {threads}",
+        cpu.brand,
+        cpu.class.name(),
+        peak1.gflops,
+        peak1.isa.name(),
+        peak.gflops
+    );
+    let mut plans: Vec<KernelPlan> = [CpuClass::Zen4, CpuClass::IntelAmx]
+        .into_iter()
+        .map(KernelPlan::for_family)
+        .collect();
+    for (tile_rows, block_rows, block_depth) in [
+        (TileRows::Twelve, 192, 128),
+        (TileRows::Twelve, 192, 512),
+        (TileRows::Eight, 256, 256),
+        (TileRows::Eight, 128, 512),
+    ] {
+        plans.push(KernelPlan {
+            tile_rows,
+            block_rows,
+            block_depth,
+            ..KernelPlan::for_family(CpuClass::Other)
+        });
+    }
+    // (m, k, n, A transposed, what): one thread's rows of a step at batch 64 on 2 threads,
+    // then whole-sequence products of small-lstm128 and m-lstm512 on all threads.
+    let step_shapes = [
+        (32, 128, 512, "small-lstm128 step forward"),
+        (32, 512, 128, "small-lstm128 step backward"),
+        (32, 256, 1024, "mid-lstm256 step forward"),
+        (32, 512, 2048, "m-lstm512 step forward"),
+        (32, 2048, 512, "m-lstm512 step backward"),
+    ];
+    let large_shapes = [
+        (3200, 128, 512, false, "small-lstm128 input projection"),
+        (512, 3200, 128, true, "small-lstm128 weight gradient"),
+        (6400, 512, 2048, false, "m-lstm512 input projection"),
+        (2048, 6400, 512, true, "m-lstm512 weight gradient"),
+    ];
+    // Plans alternate within each shape, best of 7 rounds each: this project's machines are
+    // shared, and their speed drifts over seconds.
+    let mut rates = vec![Vec::new(); plans.len()];
+    let mut time = |threads: usize, flop: f64, f: &mut dyn FnMut()| {
+        seqtorch_core::threads::set_num_threads(threads).expect("threads");
+        let mut best = vec![f64::MAX; plans.len()];
+        for _ in 0..7 {
+            for (i, plan) in plans.iter().enumerate() {
+                set_plan(*plan);
+                best[i] = best[i].min(best_seconds(&mut *f));
+            }
+        }
+        for (r, s) in rates.iter_mut().zip(best) {
+            r.push(flop / s / 1e9);
+        }
+    };
+    for &(m, k, n, _) in &step_shapes {
+        let (a, b) = (values(m * k, 0.37), values(k * n, 0.11));
+        let mut c = vec![0.0f32; m * n];
+        let flop = 2.0 * (m * n * k) as f64;
+        time(1, flop, &mut || gemm_ab(m, n, k, &a, &b, &mut c, 0.0));
+    }
+    for &(m, k, n, ta, _) in &large_shapes {
+        let (a, b) = (values(m * k, 0.37), values(k * n, 0.11));
+        let mut c = vec![0.0f32; m * n];
+        let ta = if ta { Transpose::Yes } else { Transpose::No };
+        let flop = 2.0 * (m * n * k) as f64;
+        time(threads, flop, &mut || {
+            sgemm(m, k, n, &a, ta, &b, Transpose::No, &mut c, 0.0)
+        });
+    }
+    print!("| plan |");
+    for (.., what) in &step_shapes {
+        print!(" {what} (1 thread) |");
+    }
+    for (.., what) in &large_shapes {
+        print!(" {what} ({threads} threads) |");
+    }
+    println!();
+    println!(
+        "|---|{}",
+        "---:|".repeat(step_shapes.len() + large_shapes.len())
+    );
+    for (plan, r) in plans.iter().zip(&rates) {
+        print!("| {} |", plan.summary());
+        r.iter().for_each(|g| print!(" {g:.1} |"));
+        println!();
+    }
+}

@@ -1,0 +1,131 @@
+//! The float32 product kernels' parameters, chosen per processor family at run time.
+//!
+//! Which instructions a processor has (AVX-512, AVX2) picks the code; the family picks its
+//! shape. Zen 4 runs AVX-512 on 256-bit datapaths with a 32 KB L1 and 1 MB L2 per core;
+//! Sapphire Rapids-class Xeons have two 512-bit FMA ports, a 48 KB L1 and 2 MB L2: twice the
+//! arithmetic per cycle to feed from the same two loads, so a register tile that reuses each
+//! loaded row of B for more rows of A, and larger cache blocks. Processors of no known family
+//! take the Zen 4 plan, the one measured most (bench/NOTES.md, "Per processor family").
+//!
+//! `SEQTORCH_KERNEL_PLAN=<family>` (a `CpuClass` name) picks another family's plan, so that
+//! both plans can be timed on one machine; `set_plan` does the same from code.
+
+use std::sync::RwLock;
+
+use crate::cpu_info::{self, CpuClass};
+
+/// Rows of the AVX-512 register tile (of two 16-lane vectors of columns). The AVX2 kernel
+/// always uses 6 rows: its 16 registers allow no other shape with two vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TileRows {
+    /// 8 rows x 2 vectors: 16 accumulators, 10 loads per 16 FMAs.
+    Eight,
+    /// 12 rows x 2 vectors: 24 accumulators, 14 loads per 24 FMAs; each row segment of B
+    /// loaded serves half as many more FMAs, for cores that retire two 512-bit FMAs a cycle.
+    Twelve,
+}
+
+impl TileRows {
+    pub fn rows(self) -> usize {
+        match self {
+            TileRows::Eight => 8,
+            TileRows::Twelve => 12,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelPlan {
+    /// The family the plan was made for.
+    pub family: CpuClass,
+    pub tile_rows: TileRows,
+    /// Rows of C per cache block of a large product (a multiple of every tile height).
+    pub block_rows: usize,
+    /// Depth of A and B per pass over a block of C.
+    pub block_depth: usize,
+    /// Multiply-adds from which a product is split between threads.
+    pub parallel_min_work: usize,
+}
+
+impl KernelPlan {
+    /// The plan for a family. Zen 4's numbers are measured on this project's EPYC machines;
+    /// the Intel ones follow from the core's resources (two FMA ports, larger caches) and
+    /// await a measurement on such a machine (`examples/kernel_plans.rs`).
+    pub fn for_family(family: CpuClass) -> KernelPlan {
+        let zen4 = KernelPlan {
+            family,
+            tile_rows: TileRows::Eight,
+            block_rows: 128,
+            block_depth: 256,
+            parallel_min_work: 1 << 23,
+        };
+        match family {
+            CpuClass::IntelAmx | CpuClass::IntelAvx512 => KernelPlan {
+                tile_rows: TileRows::Twelve,
+                block_rows: 192,
+                block_depth: 256,
+                ..zen4
+            },
+            _ => zen4,
+        }
+    }
+
+    /// One line for benchmark records, e.g. `zen4: tile 8x32, blocks 128x256, threads from 2^23`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{}: tile {}x32, blocks {}x{}, threads from 2^{}",
+            self.family.name(),
+            self.tile_rows.rows(),
+            self.block_rows,
+            self.block_depth,
+            self.parallel_min_work.trailing_zeros()
+        )
+    }
+}
+
+static PLAN: RwLock<Option<KernelPlan>> = RwLock::new(None);
+
+/// The plan in use: this processor's family's, unless overridden.
+pub fn plan() -> KernelPlan {
+    if let Some(p) = *PLAN.read().unwrap_or_else(|e| e.into_inner()) {
+        return p;
+    }
+    let mut slot = PLAN.write().unwrap_or_else(|e| e.into_inner());
+    *slot.get_or_insert_with(|| {
+        let family = std::env::var("SEQTORCH_KERNEL_PLAN")
+            .ok()
+            .and_then(|name| CpuClass::from_name(&name))
+            .unwrap_or_else(|| cpu_info::describe().class);
+        KernelPlan::for_family(family)
+    })
+}
+
+/// Uses `plan` from now on (for timing one plan against another; every plan computes the
+/// same products).
+pub fn set_plan(plan: KernelPlan) {
+    *PLAN.write().unwrap_or_else(|e| e.into_inner()) = Some(plan);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn family_names_choose_their_plan() {
+        for family in CpuClass::ALL {
+            assert_eq!(CpuClass::from_name(family.name()), Some(family));
+        }
+        assert_eq!(CpuClass::from_name("pentium"), None);
+    }
+
+    #[test]
+    fn every_family_has_a_plan_whose_blocks_hold_whole_tiles() {
+        for family in CpuClass::ALL {
+            let p = KernelPlan::for_family(family);
+            assert_eq!(p.family, family);
+            assert_eq!(p.block_rows % p.tile_rows.rows(), 0, "{family:?}");
+            assert!(p.parallel_min_work.is_power_of_two());
+            assert!(p.summary().starts_with(family.name()));
+        }
+    }
+}
