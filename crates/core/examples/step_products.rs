@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use seqtorch_core::kernels::gemm::{sgemm, sgemm_packed, Transpose};
-use seqtorch_core::kernels::gemm_ab::{gemm_ab, gemm_ab_blocked, transpose};
+use seqtorch_core::kernels::gemm_ab::{gemm_ab, gemm_ab_blocked, transpose, BlockedB};
 
 /// Best GFLOP/s of `f` over a few rounds of about 50 ms.
 fn gflops(flop: f64, mut f: impl FnMut()) -> f64 {
@@ -117,7 +117,7 @@ fn main() {
         let flop = 2.0 * (m * n * k) as f64;
         let strides = if ta == Transpose::Yes { (1, m) } else { (k, 1) };
         let blocked = gflops(flop, || {
-            gemm_ab_blocked(m, n, k, &a, strides, &b, &mut c, 0.0, true)
+            gemm_ab_blocked(m, n, k, &a, strides, BlockedB::Rows(&b), &mut c, 0.0, true)
         });
         let packed = gflops(flop, || sgemm_packed(m, k, n, &a, ta, &b, no, &mut c, 0.0));
         let op = if ta == Transpose::Yes { "T" } else { "N" };

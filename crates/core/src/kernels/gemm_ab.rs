@@ -8,6 +8,8 @@
 //! parallel; `sgemm` (kernels/gemm.rs) decides which products come here.
 //! AVX-512 or AVX2+FMA when available, the packed GEMM otherwise.
 
+use super::panel_b::{PanelB, PANEL};
+
 /// `c[i, j] = sum_p a[i, p] * b[p, j] + beta * c[i, j]` with a (m x k), b (k x n), c (m x n),
 /// all row-major and contiguous.
 pub fn gemm_ab(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], beta: f32) {
@@ -153,6 +155,59 @@ fn packed_fallback(
     }
 }
 
+/// B of a blocked product: row-major (k x n), or packed in panels.
+#[derive(Clone, Copy)]
+pub enum BlockedB<'a> {
+    Rows(&'a [f32]),
+    Panels(&'a PanelB),
+}
+
+/// `gemm_ab_strided` with B packed in panels, over B's rows `p0..p0 + k`: the same tiles, each
+/// reading its panel as one sequential stream.
+#[allow(clippy::too_many_arguments)]
+fn gemm_panels(
+    m: usize,
+    k: usize,
+    a: &[f32],
+    a_strides: (usize, usize),
+    b: &PanelB,
+    p0: usize,
+    c: &mut [f32],
+    beta: f32,
+) {
+    let (rs, cs) = a_strides;
+    let a_span = if m == 0 || k == 0 {
+        0
+    } else {
+        (m - 1) * rs + (k - 1) * cs + 1
+    };
+    assert!(
+        a.len() >= a_span && p0 + k <= b.k && c.len() >= m * b.n,
+        "gemm_ab: buffer too small"
+    );
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the processor supports AVX-512F; sizes were checked above.
+            unsafe { avx512::gemm_panels(m, k, a, a_strides, b, p0, c, beta) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the processor supports AVX2 and FMA; sizes were checked above.
+            unsafe { avx2::gemm_panels_tiles::<6>(m, k, a, a_strides, b, p0, c, beta) };
+            return;
+        }
+    }
+    // No SIMD kernel (sgemm packs no panels there): B's rows back in row-major order.
+    let n = b.n;
+    let rows: Vec<f32> = (p0..p0 + k)
+        .flat_map(|p| (0..n).map(move |j| (p, j)))
+        .map(|(p, j)| b.get(p, j))
+        .collect();
+    gemm_ab_strided(m, n, k, a, a_strides, &rows, c, beta);
+}
+
 /// `gemm_ab_strided` for large products: C in blocks of rows (in parallel on the pool when
 /// `parallel`), each block over k in slices, accumulating.
 #[allow(clippy::too_many_arguments)]
@@ -162,16 +217,17 @@ pub fn gemm_ab_blocked(
     k: usize,
     a: &[f32],
     a_strides: (usize, usize),
-    b: &[f32],
+    b: BlockedB,
     c: &mut [f32],
     beta: f32,
     parallel: bool,
 ) {
     use rayon::prelude::*;
-    assert!(
-        c.len() >= m * n && b.len() >= k * n,
-        "gemm_ab: buffer too small"
-    );
+    let b_fits = match b {
+        BlockedB::Rows(b) => b.len() >= k * n,
+        BlockedB::Panels(p) => p.k == k && p.n == n,
+    };
+    assert!(c.len() >= m * n && b_fits, "gemm_ab: buffer too small");
     if m == 0 || n == 0 {
         return;
     }
@@ -192,16 +248,22 @@ pub fn gemm_ab_blocked(
         for p0 in (0..k).step_by(block_depth) {
             let depth = (k - p0).min(block_depth);
             let block_beta = if p0 == 0 { beta } else { 1.0 };
-            gemm_ab_strided(
-                rows,
-                n,
-                depth,
-                &a[r0 * rs + p0 * cs..],
-                a_strides,
-                &b[p0 * n..],
-                c_rows,
-                block_beta,
-            );
+            let a_block = &a[r0 * rs + p0 * cs..];
+            match b {
+                BlockedB::Rows(b) => gemm_ab_strided(
+                    rows,
+                    n,
+                    depth,
+                    a_block,
+                    a_strides,
+                    &b[p0 * n..],
+                    c_rows,
+                    block_beta,
+                ),
+                BlockedB::Panels(b) => {
+                    gemm_panels(rows, depth, a_block, a_strides, b, p0, c_rows, block_beta)
+                }
+            }
         }
     };
     let c = &mut c[..m * n];
@@ -228,8 +290,9 @@ pub fn gemm_ab_blocked(
 /// `splat`, `load`, `load_masked`, `store`, `store_masked`, `fma`, `mask_for` in scope.
 macro_rules! tiled_product {
     ($feat:literal) => {
-        /// One tile of C at (i, j). With `MASKED`, the last vector covers only the columns
-        /// `mask` selects.
+        /// One tile of C at (i, j). `b` points at row 0 of B's columns j.., whose rows are `ldb`
+        /// apart (B row-major, or one panel of packed B). With `MASKED`, the last vector covers
+        /// only the columns `mask` selects.
         #[target_feature(enable = $feat)]
         #[allow(clippy::too_many_arguments)]
         #[inline]
@@ -238,7 +301,7 @@ macro_rules! tiled_product {
             n: usize,
             (rs, cs): (usize, usize),
             a: *const f32,
-            b: *const f32,
+            (b, ldb): (*const f32, usize),
             c: *mut f32,
             i: usize,
             j: usize,
@@ -246,7 +309,7 @@ macro_rules! tiled_product {
             beta: f32,
         ) {
             let mut acc = [[zero(); NV]; MR];
-            let mut b_row = b.add(j);
+            let mut b_row = b;
             let mut a_col = a.add(i * rs);
             for _ in 0..k {
                 let mut bv = [zero(); NV];
@@ -264,7 +327,7 @@ macro_rules! tiled_product {
                         *s = fma(av, bw, *s);
                     }
                 }
-                b_row = b_row.add(n);
+                b_row = b_row.add(ldb);
                 a_col = a_col.add(cs);
             }
             let betav = splat(beta);
@@ -297,7 +360,7 @@ macro_rules! tiled_product {
             k: usize,
             strides: (usize, usize),
             a: *const f32,
-            b: *const f32,
+            b: (*const f32, usize),
             c: *mut f32,
             j: usize,
             mask: Mask,
@@ -328,7 +391,42 @@ macro_rules! tiled_product {
             }
         }
 
-        /// The product in register tiles of `MR_MAX` rows.
+        /// The product in register tiles of `MR_MAX` rows; `b_at(j)` is where row 0 of B's
+        /// columns j.. starts, and B's rows are `ldb` apart.
+        #[target_feature(enable = $feat)]
+        #[allow(clippy::too_many_arguments)]
+        #[inline]
+        unsafe fn tiles<const MR_MAX: usize>(
+            m: usize,
+            n: usize,
+            k: usize,
+            a: *const f32,
+            strides: (usize, usize),
+            b_at: impl Fn(usize) -> *const f32,
+            ldb: usize,
+            cp: *mut f32,
+            beta: f32,
+        ) {
+            const WIDTH: usize = 2 * LANES;
+            let full = mask_for(LANES);
+            let mut j = 0;
+            while j + WIDTH <= n {
+                let b = (b_at(j), ldb);
+                panel::<MR_MAX, 2, false>(m, n, k, strides, a, b, cp, j, full, beta);
+                j += WIDTH;
+            }
+            let rest = n - j;
+            let tail = mask_for(rest % LANES);
+            let b = (b_at(j), ldb);
+            match (rest / LANES, rest % LANES) {
+                (0, 0) => {}
+                (1, 0) => panel::<MR_MAX, 1, false>(m, n, k, strides, a, b, cp, j, full, beta),
+                (0, _) => panel::<MR_MAX, 1, true>(m, n, k, strides, a, b, cp, j, tail, beta),
+                _ => panel::<MR_MAX, 2, true>(m, n, k, strides, a, b, cp, j, tail, beta),
+            }
+        }
+
+        /// The product with B row-major, in register tiles of `MR_MAX` rows.
         ///
         /// # Safety
         /// Requires the instruction set named in `$feat`, an `a` that covers every element the
@@ -345,22 +443,42 @@ macro_rules! tiled_product {
             c: &mut [f32],
             beta: f32,
         ) {
-            let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-            const WIDTH: usize = 2 * LANES;
-            let full = mask_for(LANES);
-            let mut j = 0;
-            while j + WIDTH <= n {
-                panel::<MR_MAX, 2, false>(m, n, k, strides, ap, bp, cp, j, full, beta);
-                j += WIDTH;
-            }
-            let rest = n - j;
-            let tail = mask_for(rest % LANES);
-            match (rest / LANES, rest % LANES) {
-                (0, 0) => {}
-                (1, 0) => panel::<MR_MAX, 1, false>(m, n, k, strides, ap, bp, cp, j, full, beta),
-                (0, _) => panel::<MR_MAX, 1, true>(m, n, k, strides, ap, bp, cp, j, tail, beta),
-                _ => panel::<MR_MAX, 2, true>(m, n, k, strides, ap, bp, cp, j, tail, beta),
-            }
+            let bp = b.as_ptr();
+            let at = |j: usize| bp.add(j);
+            tiles::<MR_MAX>(m, n, k, a.as_ptr(), strides, at, n, c.as_mut_ptr(), beta)
+        }
+
+        /// The product with B in panels (`PanelB`), from depth `p0` for `k` rows.
+        ///
+        /// # Safety
+        /// As `gemm_ab_tiles`, with `p0 + k` at most the panels' depth.
+        #[target_feature(enable = $feat)]
+        #[allow(clippy::too_many_arguments)]
+        pub unsafe fn gemm_panels_tiles<const MR_MAX: usize>(
+            m: usize,
+            k: usize,
+            a: &[f32],
+            strides: (usize, usize),
+            b: &super::PanelB,
+            p0: usize,
+            c: &mut [f32],
+            beta: f32,
+        ) {
+            use super::PANEL;
+            let stride = b.k * PANEL;
+            let base = b.data.as_ptr().add(p0 * PANEL);
+            let at = |j: usize| base.add((j / PANEL) * stride + j % PANEL);
+            tiles::<MR_MAX>(
+                m,
+                b.n,
+                k,
+                a.as_ptr(),
+                strides,
+                at,
+                PANEL,
+                c.as_mut_ptr(),
+                beta,
+            )
         }
     };
 }
@@ -430,6 +548,28 @@ mod avx512 {
         match crate::kernels::plan::plan().tile_rows {
             TileRows::Eight => gemm_ab_tiles::<8>(m, n, k, a, strides, b, c, beta),
             TileRows::Twelve => gemm_ab_tiles::<12>(m, n, k, a, strides, b, c, beta),
+        }
+    }
+
+    /// `gemm_panels_tiles` with the tile height of the kernel plan.
+    ///
+    /// # Safety
+    /// As `gemm_panels_tiles`.
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn gemm_panels(
+        m: usize,
+        k: usize,
+        a: &[f32],
+        strides: (usize, usize),
+        b: &super::PanelB,
+        p0: usize,
+        c: &mut [f32],
+        beta: f32,
+    ) {
+        match crate::kernels::plan::plan().tile_rows {
+            TileRows::Eight => gemm_panels_tiles::<8>(m, k, a, strides, b, p0, c, beta),
+            TileRows::Twelve => gemm_panels_tiles::<12>(m, k, a, strides, b, p0, c, beta),
         }
     }
 }
@@ -540,8 +680,22 @@ mod tests {
     /// Every implementation this processor can run, so the AVX2 and fallback paths and every
     /// family's tile are checked on any AVX-512 machine.
     fn implementations() -> Vec<(&'static str, Product)> {
-        let mut out: Vec<(&'static str, Product)> =
-            vec![("dispatched", gemm_ab_strided), ("packed", packed_fallback)];
+        let mut out: Vec<(&'static str, Product)> = vec![
+            ("dispatched", gemm_ab_strided),
+            ("packed", packed_fallback),
+            ("panels, dispatched", |m, n, k, a, st, b, c, beta| {
+                gemm_panels(
+                    m,
+                    k,
+                    a,
+                    st,
+                    &PanelB::pack(b, k, n, false, false),
+                    0,
+                    c,
+                    beta,
+                )
+            }),
+        ];
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") {
@@ -562,6 +716,11 @@ mod tests {
                 // SAFETY: the processor supports AVX2 and FMA; the test passes sized buffers.
                 out.push(("avx2", |m, n, k, a, st, b, c, beta| unsafe {
                     avx2::gemm_ab(m, n, k, a, st, b, c, beta)
+                }));
+                // SAFETY: as above.
+                out.push(("avx2 panels", |m, n, k, a, st, b, c, beta| unsafe {
+                    let p = PanelB::pack(b, k, n, false, false);
+                    avx2::gemm_panels_tiles::<6>(m, k, a, st, &p, 0, c, beta)
                 }));
             }
         }
@@ -651,26 +810,35 @@ mod tests {
     #[test]
     fn blocked_product_matches_the_single_call_serial_and_parallel() {
         // Rows and depth past one block each, with remainders; and fewer rows than a block,
-        // split between threads. A plain and transposed.
+        // split between threads. A plain and transposed; B row-major and in panels (a full
+        // panel and a masked tail, or a tail alone).
         let plan = crate::kernels::plan::plan();
-        let (n, k) = (40, plan.block_depth + 37);
-        for (m, strides) in [plan.block_rows * 2 + 9, 40]
-            .into_iter()
-            .flat_map(|m| [(m, (k, 1)), (m, (1, m))])
-        {
-            let a: Vec<f32> = (0..m * k).map(|i| ((i % 11) as f32 - 5.0) * 0.1).collect();
-            let b: Vec<f32> = (0..k * n).map(|i| ((i % 9) as f32 - 4.0) * 0.1).collect();
-            let init: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
-            let mut want = init.clone();
-            gemm_ab_strided(m, n, k, &a, strides, &b, &mut want, 0.5);
-            for parallel in [false, true] {
-                let mut c = init.clone();
-                gemm_ab_blocked(m, n, k, &a, strides, &b, &mut c, 0.5, parallel);
-                for (x, y) in c.iter().zip(&want) {
-                    assert!(
-                        (x - y).abs() <= 1e-4 * y.abs().max(1.0),
-                        "{m} rows, strides {strides:?}, parallel {parallel}: {x} vs {y}"
-                    );
+        let k = plan.block_depth + 37;
+        for n in [40, 19] {
+            for (m, strides) in [plan.block_rows * 2 + 9, 40]
+                .into_iter()
+                .flat_map(|m| [(m, (k, 1)), (m, (1, m))])
+            {
+                let a: Vec<f32> = (0..m * k).map(|i| ((i % 11) as f32 - 5.0) * 0.1).collect();
+                let b: Vec<f32> = (0..k * n).map(|i| ((i % 9) as f32 - 4.0) * 0.1).collect();
+                let packed = PanelB::pack(&b, k, n, false, true);
+                let init: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
+                let mut want = init.clone();
+                gemm_ab_strided(m, n, k, &a, strides, &b, &mut want, 0.5);
+                for parallel in [false, true] {
+                    for (name, b) in [
+                        ("rows", BlockedB::Rows(&b)),
+                        ("panels", BlockedB::Panels(&packed)),
+                    ] {
+                        let mut c = init.clone();
+                        gemm_ab_blocked(m, n, k, &a, strides, b, &mut c, 0.5, parallel);
+                        for (x, y) in c.iter().zip(&want) {
+                            assert!(
+                                (x - y).abs() <= 1e-4 * y.abs().max(1.0),
+                                "{m}x{n}, strides {strides:?}, B {name}, parallel {parallel}: {x} vs {y}"
+                            );
+                        }
+                    }
                 }
             }
         }

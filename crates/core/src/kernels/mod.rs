@@ -6,4 +6,5 @@ pub mod fma_peak;
 pub mod gemm;
 pub mod gemm_ab;
 pub mod gemm_bf16;
+pub mod panel_b;
 pub mod plan;
