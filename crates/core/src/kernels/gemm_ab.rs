@@ -268,10 +268,12 @@ pub fn gemm_ab_blocked(
     };
     let c = &mut c[..m * n];
     if parallel {
-        // Fewer rows than two blocks per thread still split, in multiples of the tile height,
-        // so that every thread gets work.
+        // A multiple of the thread count of blocks of at most `block_rows` (in multiples of the
+        // tile height), so that every thread gets the same rows: 512 rows in blocks of 192
+        // were 3 blocks on 2 threads, one thread doing 320 rows while the other idled.
         let threads = crate::threads::get_num_threads();
-        let rows = block_rows.min(m.div_ceil(threads).next_multiple_of(plan.tile_rows.rows()));
+        let blocks = threads * m.div_ceil(threads * block_rows);
+        let rows = m.div_ceil(blocks).next_multiple_of(plan.tile_rows.rows());
         crate::threads::install(|| {
             c.par_chunks_mut(rows * n)
                 .enumerate()
