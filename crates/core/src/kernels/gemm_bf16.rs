@@ -232,8 +232,10 @@ pub fn sgemm_bf16(
         return;
     }
     let threads = crate::threads::get_num_threads();
-    // Blocks of whole register tiles, at least one per thread.
-    let rows = m.div_ceil(threads).next_multiple_of(8).min(256);
+    // Blocks of whole register tiles, at most 256 rows, a multiple of the thread count of them
+    // so that the threads get equal rows.
+    let blocks = threads * m.div_ceil(threads * 256);
+    let rows = m.div_ceil(blocks).next_multiple_of(8);
     let (rs, _) = a_strides;
     crate::threads::install(|| {
         c[..m * n]
