@@ -13,6 +13,7 @@ test('the harness runs a case through seqtorch and TensorFlow.js and reports eve
   expect(report.fmaPeak.gflops).toBeGreaterThan(0)
   expect(['avx512', 'avx2', 'scalar']).toContain(report.fmaPeak.isa)
   expect(report.cpu.microarchitecture).toMatch(/^(zen4|zen5|intel-amx|intel-avx512|x86-avx2|x86|arm64|other)$/)
+  if (process.platform === 'linux') expect(report.cpu.threadsPerCore).toBeGreaterThanOrEqual(1)
   // The plan is this processor's family's unless SEQTORCH_KERNEL_PLAN names another.
   const family = process.env.SEQTORCH_KERNEL_PLAN ?? report.cpu.microarchitecture
   expect(report.cpu.kernelPlan).toMatch(new RegExp(`^${family}: tile (8|12)x32, blocks \\d+x\\d+, threads from 2\\^\\d+$`))

@@ -269,7 +269,8 @@ function main(): void {
   if (args.json) console.log(JSON.stringify(report, null, 2))
   else {
     const { cpu, fmaPeak } = report
-    console.log(`${cpu.brand || report.machine} (${cpu.microarchitecture}; ${cpu.features.join(' ')}), ${report.threads} threads, precision ${report.precision}, Node ${report.node}`)
+    const smt = cpu.threadsPerCore ? `, ${cpu.threadsPerCore} threads per core` : ''
+    console.log(`${cpu.brand || report.machine} (${cpu.microarchitecture}; ${cpu.features.join(' ')}${smt}), ${report.threads} threads, precision ${report.precision}, Node ${report.node}`)
     console.log(`FMA peak ${fmt(fmaPeak.gflops, 0)} GFLOP/s (${fmaPeak.isa} register loop), GEMM peak ${fmt(report.gemmPeakGflops, 0)} GFLOP/s; kernel plan ${cpu.kernelPlan}`)
     console.log(table(report.cases, report.gemmPeakGflops, fmaPeak.gflops))
   }

@@ -104,6 +104,36 @@ pub fn describe() -> CpuDescription {
     }
 }
 
+/// Logical CPUs that share the first CPU's core (2 with hyperthreading), where the OS says
+/// (Linux's topology files). A 2-vCPU machine whose two CPUs are one core's hyperthreads has one
+/// core's FMA ports and caches for both threads: the benchmark records this beside the peak.
+pub fn threads_per_core() -> Option<usize> {
+    let list =
+        std::fs::read_to_string("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list")
+            .ok()?;
+    count_cpu_list(list.trim())
+}
+
+/// How many CPUs a kernel CPU list names ("0", "0,4", "0-1", "0-1,8-9").
+fn count_cpu_list(list: &str) -> Option<usize> {
+    list.split(',').try_fold(0, |total, part| {
+        let count = match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (
+                    a.trim().parse::<usize>().ok()?,
+                    b.trim().parse::<usize>().ok()?,
+                );
+                b.checked_sub(a)? + 1
+            }
+            None => {
+                part.trim().parse::<usize>().ok()?;
+                1
+            }
+        };
+        Some(total + count)
+    })
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::{__cpuid, __cpuid_count, CpuidResult};
@@ -195,6 +225,16 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_lists_are_counted() {
+        assert_eq!(count_cpu_list("0"), Some(1));
+        assert_eq!(count_cpu_list("0,4"), Some(2));
+        assert_eq!(count_cpu_list("0-1"), Some(2));
+        assert_eq!(count_cpu_list("0-1,8-9"), Some(4));
+        assert_eq!(count_cpu_list("x"), None);
+        assert_eq!(count_cpu_list("3-1"), None);
+    }
 
     #[test]
     fn families_are_told_apart_by_vendor_family_and_features() {

@@ -20,6 +20,8 @@ pub struct CpuDescription {
     /// The float32 kernels' plan in use (tile, cache blocks, threading threshold), e.g.
     /// `zen4: tile 8x32, blocks 128x256, threads from 2^23`.
     pub kernel_plan: String,
+    /// Logical CPUs sharing a core (2 with hyperthreading), where the OS says.
+    pub threads_per_core: Option<u32>,
 }
 
 #[napi]
@@ -33,6 +35,7 @@ pub fn cpu_description() -> CpuDescription {
         microarchitecture: d.class.name().into(),
         features: d.features.iter().map(|f| f.to_string()).collect(),
         kernel_plan: seqtorch_core::kernels::plan::plan().summary(),
+        threads_per_core: cpu_info::threads_per_core().map(|n| n as u32),
     }
 }
 
