@@ -8,7 +8,7 @@
 //! parallel; `sgemm` (kernels/gemm.rs) decides which products come here.
 //! AVX-512 or AVX2+FMA when available, the packed GEMM otherwise.
 
-use super::panel_b::{PanelB, PANEL};
+use super::panel_b::PanelB;
 
 /// `c[i, j] = sum_p a[i, p] * b[p, j] + beta * c[i, j]` with a (m x k), b (k x n), c (m x n),
 /// all row-major and contiguous.
@@ -466,7 +466,7 @@ macro_rules! tiled_product {
             c: &mut [f32],
             beta: f32,
         ) {
-            use super::PANEL;
+            use crate::kernels::panel_b::PANEL;
             let stride = b.k * PANEL;
             let base = b.data.as_ptr().add(p0 * PANEL);
             let at = |j: usize| base.add((j / PANEL) * stride + j % PANEL);
