@@ -16,6 +16,17 @@ fn node_key(n: &Arc<Node>) -> usize {
     Arc::as_ptr(n) as usize
 }
 
+thread_local! {
+    /// Backward passes started on this thread (a pass runs on its caller's thread).
+    static PASS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Which backward pass is running on this thread: nodes that gather state across a pass
+/// (`rnn::recurrent_product`) tell a later pass's from an earlier one's that failed half-way.
+pub(crate) fn current_backward_pass() -> u64 {
+    PASS.with(|p| p.get())
+}
+
 /// Computes gradients of `root` with respect to every leaf that requires grad.
 /// `gradient` is d(something)/d(root); it may be omitted only for one-element roots.
 pub fn backward(root: &Tensor, gradient: Option<&Tensor>, retain_graph: bool) -> Result<()> {
@@ -57,6 +68,7 @@ pub fn backward(root: &Tensor, gradient: Option<&Tensor>, retain_graph: bool) ->
     };
 
     let _no_grad = NoGradGuard::new();
+    PASS.with(|p| p.set(p.get() + 1));
     let root_node = match root.grad_fn() {
         None => return accumulate_leaf(root, &seed),
         Some(n) => n.clone(),

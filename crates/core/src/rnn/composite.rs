@@ -1,13 +1,15 @@
 //! The recurrent stack written in tensor ops (products, narrow, cat) around one fused gate op
 //! per step (`fused_cell`), so it runs on any device whose storage has the primitives and the
 //! cell kernels, with autograd through the ops. It is the stack's CUDA body until a whole-stack
-//! CUDA kernel path replaces it (a step is its products plus one gate kernel each way). The
+//! CUDA kernel path replaces it (a step is its products plus one gate kernel each way; W_hh's
+//! gradient is one product over all steps, `recurrent_product`). The
 //! tests run it on the CPU against the whole-stack CPU kernels and PyTorch's fixtures: every
 //! mode, layers, directions, projections, packed sequences, initial states, and inter-layer
 //! dropout (the same mask: it draws from the generator in the same order as the CPU kernels).
 
 use super::config::{RnnConfig, RnnMode};
 use super::fused_cell::{elman_cell, gru_cell, lstm_cell};
+use super::recurrent_product::RecurrentProducts;
 use super::stack::{RnnInput, RnnOutput};
 use crate::storage::Storage;
 use crate::{bail, DType, Device, Result, Tensor};
@@ -87,6 +89,8 @@ fn run_direction(
     } else {
         (0..count).collect()
     };
+    // h W_hh^T per step; W_hh's gradient comes as one product over all steps.
+    let mut products = RecurrentProducts::new(w.w_hh, count);
     for t in order {
         let n = batch_sizes[t];
         let gi = &gi_steps[t];
@@ -99,7 +103,10 @@ fn run_direction(
             }
         };
         let h_a = active(&h)?;
-        let gh = affine(&h_a, w.w_hh, b_hh_step)?;
+        let mut gh = products.step(&h_a)?;
+        if let Some(b) = b_hh_step {
+            gh = gh.add(b)?;
+        }
         let (h_new, c_new) = match cfg.mode {
             RnnMode::Tanh | RnnMode::Relu => {
                 (elman_cell(cfg.mode == RnnMode::Relu, gi, &gh)?, None)

@@ -12,6 +12,7 @@ mod fused_cell;
 mod gates;
 mod layout;
 mod packing;
+mod recurrent_product;
 mod stack;
 
 pub use config::{RnnConfig, RnnMode};
