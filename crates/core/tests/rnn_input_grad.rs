@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::values;
+use common::{rnn_weights, values};
 use seqtorch_core::autograd::backward;
 use seqtorch_core::rnn::{rnn_forward, RnnConfig, RnnInput, RnnMode};
 use seqtorch_core::Tensor;
@@ -17,18 +17,7 @@ fn grads(cfg: &RnnConfig, input_requires_grad: bool) -> (Option<Vec<f32>>, Vec<V
     .unwrap()
     .requires_grad_(input_requires_grad)
     .unwrap();
-    let weights: Vec<Tensor> = cfg
-        .weight_shapes()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let v = values(s.iter().product(), 10 + i as u64);
-            Tensor::from_f32(v.into_iter().map(|v| v * 0.3).collect(), s.clone())
-                .unwrap()
-                .requires_grad_(true)
-                .unwrap()
-        })
-        .collect();
+    let weights = rnn_weights(cfg);
     let out = rnn_forward(
         cfg,
         RnnInput {

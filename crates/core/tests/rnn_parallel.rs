@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::values;
+use common::{rnn_weights, values};
 use seqtorch_core::autograd::backward;
 use seqtorch_core::rnn::{rnn_forward, RnnConfig, RnnInput, RnnMode};
 use seqtorch_core::threads::set_num_threads;
@@ -15,21 +15,7 @@ fn run(cfg: &RnnConfig, x_shape: &[usize], batch_sizes: Option<&[usize]>) -> Vec
         .unwrap()
         .requires_grad_(true)
         .unwrap();
-    let weights: Vec<Tensor> = cfg
-        .weight_shapes()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let v = values(s.iter().product(), 10 + i as u64)
-                .into_iter()
-                .map(|v| v * 0.3)
-                .collect();
-            Tensor::from_f32(v, s.clone())
-                .unwrap()
-                .requires_grad_(true)
-                .unwrap()
-        })
-        .collect();
+    let weights = rnn_weights(cfg);
     let out = rnn_forward(
         cfg,
         RnnInput {

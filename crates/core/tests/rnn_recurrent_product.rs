@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::values;
+use common::{rnn_weights, values};
 use seqtorch_core::autograd::backward;
 use seqtorch_core::rnn::{rnn_forward, rnn_forward_reference, RnnConfig, RnnInput, RnnMode};
 use seqtorch_core::{Result, Tensor};
@@ -20,18 +20,7 @@ fn w_hh_grads(stack: Stack, cfg: &RnnConfig, step: i64, passes: usize) -> Vec<Ve
         vec![6, 3, cfg.input_size],
     )
     .unwrap();
-    let weights: Vec<Tensor> = cfg
-        .weight_shapes()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let v = values(s.iter().product(), 10 + i as u64);
-            Tensor::from_f32(v.into_iter().map(|v| v * 0.3).collect(), s.clone())
-                .unwrap()
-                .requires_grad_(true)
-                .unwrap()
-        })
-        .collect();
+    let weights = rnn_weights(cfg);
     let out = stack(
         cfg,
         RnnInput {

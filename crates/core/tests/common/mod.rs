@@ -144,6 +144,19 @@ pub fn rnn_config(mode: RnnMode, input: usize, hidden: usize, layers: usize) -> 
     }
 }
 
+/// Every weight of `cfg`'s stack as a leaf that requires grad: deterministic values scaled by
+/// 0.3 to stay away from saturation (seeds 10, 11, ... in weight order).
+pub fn rnn_weights(cfg: &RnnConfig) -> Vec<Tensor> {
+    cfg.weight_shapes()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let v = values(s.iter().product(), 10 + i as u64);
+            leaf(v.into_iter().map(|v| v * 0.3).collect(), s)
+        })
+        .collect()
+}
+
 /// Whether a GPU and every CUDA library are usable; otherwise prints why and returns false, or
 /// fails when `SEQTORCH_REQUIRE_GPU` is set (the GPU check sets it).
 #[cfg(feature = "cuda")]
