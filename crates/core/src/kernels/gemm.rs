@@ -28,8 +28,8 @@ fn parallel_min_work() -> usize {
 ///
 /// Most products go to the unpacked broadcast kernel (`gemm_ab`): as is below
 /// `parallel_min_work()` multiply-adds, where packing costs as much as the arithmetic; above it in
-/// cache blocks of C, in parallel outside pool threads, with a transposed B copied to row-major
-/// once when enough rows of A share the copy. The packed GEMM takes what remains: products with
+/// cache blocks of C, in parallel outside pool threads, with B packed in column panels once
+/// when enough rows of A share the copy (always for a transposed B, which needs a copy anyway). The packed GEMM takes what remains: products with
 /// fewer columns than a vector, those with a transposed B and too few rows, and everything on
 /// processors without AVX2 (its kernels cover NEON and SSE).
 #[allow(clippy::too_many_arguments)]
@@ -69,32 +69,13 @@ pub fn sgemm(
         // B in panels (each read as one stream) once the copy is small beside the products;
         // a transposed B is copied either way, and packing it costs less than transposing
         // (0.3 against 1.1 ms for m-lstm512's W_ih).
-        if tb == Transpose::Yes || m >= PANELS_MIN_ROWS {
-            let panels = PanelB::pack(b, k, n, tb == Transpose::Yes, parallel);
-            gemm_ab_blocked(
-                m,
-                n,
-                k,
-                a,
-                a_strides,
-                BlockedB::Panels(&panels),
-                c,
-                beta,
-                parallel,
-            );
-        } else {
-            gemm_ab_blocked(
-                m,
-                n,
-                k,
-                a,
-                a_strides,
-                BlockedB::Rows(&b[..k * n]),
-                c,
-                beta,
-                parallel,
-            );
-        }
+        let panels = (tb == Transpose::Yes || m >= PANELS_MIN_ROWS)
+            .then(|| PanelB::pack(b, k, n, tb == Transpose::Yes, parallel));
+        let b = match &panels {
+            Some(p) => BlockedB::Panels(p),
+            None => BlockedB::Rows(&b[..k * n]),
+        };
+        gemm_ab_blocked(m, n, k, a, a_strides, b, c, beta, parallel);
     }
 }
 
