@@ -201,8 +201,10 @@ pub fn forward(
     let g = cfg.mode.gates() * hid;
     let (n, batch) = (lay.rows, lay.batch);
 
-    // Input projections of every step at once, with the biases folded in where PyTorch's
-    // formula allows (the GRU's hidden bias of n stays apart: it is scaled by r).
+    // Input projections of every step at once. The biases join in the gate kernels (one row,
+    // read from L1 at every step) rather than seeding this buffer: a serial pass over the
+    // whole-sequence buffer (52 MB at m-lstm512) and a read of it by the product saved. b_hh
+    // joins them where PyTorch's formula allows (the GRU's b_hn is scaled by r).
     let mut bias = vec![0.0f32; g];
     if let Some(b) = w.b_ih {
         bias.iter_mut().zip(b).for_each(|(o, &v)| *o += v);
@@ -211,15 +213,7 @@ pub fn forward(
         let folded = if cfg.mode == RnnMode::Gru { 2 * hid } else { g };
         bias[..folded].iter_mut().zip(b).for_each(|(o, &v)| *o += v);
     }
-    // The biases seed the buffer and the product accumulates onto them: one serial pass over
-    // the whole-sequence buffer instead of zeroing it and adding the biases afterwards (at
-    // m-lstm512 that was 52 MB of traffic on one thread per layer).
-    let has_bias = w.b_ih.is_some() || w.b_hh.is_some();
-    let mut xw = if has_bias {
-        bias.repeat(n)
-    } else {
-        vec![0.0f32; n * g]
-    };
+    let mut xw = vec![0.0f32; n * g];
     let (w_ih, w_ih_layout) = match w.w_ih_t {
         Some(t) => (t, Transpose::No),
         None => (w.w_ih, Transpose::Yes),
@@ -233,7 +227,7 @@ pub fn forward(
         w_ih,
         w_ih_layout,
         &mut xw,
-        if has_bias { 1.0 } else { 0.0 },
+        0.0,
     );
     let b_hn = if cfg.mode == RnnMode::Gru {
         w.b_hh.map(|b| &b[2 * hid..])
@@ -276,7 +270,7 @@ pub fn forward(
             Shared::new(&mut s.ghn),
         )
     });
-    let xw = &xw;
+    let (xw, bias) = (&xw, &bias);
     let (w_hh_t, w_hr_t) = (w.w_hh_t, w.w_hr_t);
     let blocks = row_blocks(batch, lay.steps(), out, g);
     for_blocks(&blocks, |r0, r1| {
@@ -306,7 +300,13 @@ pub fn forward(
             let xw_t = &xw[off * g..(off + b) * g];
             match cfg.mode {
                 RnnMode::Tanh | RnnMode::Relu => {
-                    gates::elman_forward(cfg.mode == RnnMode::Relu, xw_t, hw_t, &mut h[..b * hid]);
+                    gates::elman_forward(
+                        cfg.mode == RnnMode::Relu,
+                        xw_t,
+                        hw_t,
+                        bias,
+                        &mut h[..b * hid],
+                    );
                 }
                 RnnMode::Lstm => {
                     let act = match ss {
@@ -321,6 +321,7 @@ pub fn forward(
                         hid,
                         xw_t,
                         hw_t,
+                        bias,
                         &mut c[..b * hid],
                         act,
                         &mut m_buf[..b * hid],
@@ -355,7 +356,7 @@ pub fn forward(
                         }
                         _ => (&mut act_scratch[..b * g], &mut aux_scratch[..b * hid]),
                     };
-                    gates::gru_forward(hid, xw_t, hw_t, b_hn, &mut h[..b * hid], act, ghn);
+                    gates::gru_forward(hid, xw_t, hw_t, bias, b_hn, &mut h[..b * hid], act, ghn);
                 }
             }
             unsafe { ys.slice(off * out, b * out) }.copy_from_slice(&h[..b * out]);

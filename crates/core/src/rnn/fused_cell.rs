@@ -163,19 +163,28 @@ impl FusedOp for Forward<'_> {
         Ok(match self.kind {
             Cell::Elman { relu } => {
                 let mut h = vec![0.0; rows * hid];
-                gates::elman_forward(relu, &gi, &gh, &mut h);
+                gates::elman_forward(relu, &gi, &gh, &vec![0.0; hid], &mut h);
                 vec![t(h, hid)?]
             }
             Cell::Lstm => {
                 let mut c = state.unwrap_or_default();
                 let (mut act, mut m) = (vec![0.0; rows * k * hid], vec![0.0; rows * hid]);
-                gates::lstm_forward(hid, &gi, &gh, &mut c, &mut act, &mut m);
+                gates::lstm_forward(hid, &gi, &gh, &vec![0.0; k * hid], &mut c, &mut act, &mut m);
                 vec![t(m, hid)?, t(c, hid)?, t(act, k * hid)?]
             }
             Cell::Gru => {
                 let mut h = state.unwrap_or_default();
                 let (mut act, mut ghn) = (vec![0.0; rows * k * hid], vec![0.0; rows * hid]);
-                gates::gru_forward(hid, &gi, &gh, None, &mut h, &mut act, &mut ghn);
+                gates::gru_forward(
+                    hid,
+                    &gi,
+                    &gh,
+                    &vec![0.0; k * hid],
+                    None,
+                    &mut h,
+                    &mut act,
+                    &mut ghn,
+                );
                 vec![t(h, hid)?, t(act, k * hid)?, t(ghn, hid)?]
             }
         })

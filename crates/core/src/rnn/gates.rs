@@ -26,17 +26,25 @@ fn gates_of_mut<const K: usize>(row: &mut [f32], hidden: usize) -> [&mut [f32]; 
 }
 
 #[inline(always)]
-fn elman_forward_impl(relu: bool, xw: &[f32], hw: &[f32], h: &mut [f32]) {
+fn elman_forward_impl(relu: bool, xw: &[f32], hw: &[f32], bias: &[f32], h: &mut [f32]) {
+    let hidden = bias.len();
     let (xw, hw) = (&xw[..h.len()], &hw[..h.len()]);
-    if relu {
-        for ((o, &a), &b) in h.iter_mut().zip(xw).zip(hw) {
-            let v = a + b;
-            // Not `max(0.0)`, which turns NaN into 0: PyTorch's relu keeps it.
-            *o = if v < 0.0 { 0.0 } else { v };
-        }
-    } else {
-        for ((o, &a), &b) in h.iter_mut().zip(xw).zip(hw) {
-            *o = tanh(a + b);
+    for ((hr, xr), wr) in h
+        .chunks_exact_mut(hidden)
+        .zip(xw.chunks_exact(hidden))
+        .zip(hw.chunks_exact(hidden))
+    {
+        let sums = hr.iter_mut().zip(xr).zip(wr).zip(bias);
+        if relu {
+            for (((o, &a), &b), &c) in sums {
+                let v = a + b + c;
+                // Not `max(0.0)`, which turns NaN into 0: PyTorch's relu keeps it.
+                *o = if v < 0.0 { 0.0 } else { v };
+            }
+        } else {
+            for (((o, &a), &b), &c) in sums {
+                *o = tanh(a + b + c);
+            }
         }
     }
 }
@@ -55,19 +63,22 @@ fn elman_backward_impl(relu: bool, h: &[f32], dh: &[f32], da: &mut [f32]) {
     }
 }
 
-/// LSTM step over `rows` rows. Pre-activations `xw + hw` (gates i, f, g, o, each `hidden`
-/// wide) give activations saved in `act`; `c` goes from c_{t-1} to c_t in place; `m` receives
+/// LSTM step over `rows` rows. Pre-activations `xw + hw + bias` (gates i, f, g, o, each
+/// `hidden` wide; `bias` one row, added here rather than by a pass over the whole-sequence
+/// projection) give activations saved in `act`; `c` goes from c_{t-1} to c_t in place; `m` receives
 /// `o * tanh(c_t)` (the hidden state before any projection).
 #[inline(always)]
 fn lstm_forward_impl(
     hidden: usize,
     xw: &[f32],
     hw: &[f32],
+    bias: &[f32],
     c: &mut [f32],
     act: &mut [f32],
     m: &mut [f32],
 ) {
     let g4 = 4 * hidden;
+    let [bi, bf, bg, bo] = gates_of::<4>(&bias[..g4], hidden);
     for (r, (cr, mr)) in c
         .chunks_exact_mut(hidden)
         .zip(m.chunks_exact_mut(hidden))
@@ -78,17 +89,17 @@ fn lstm_forward_impl(
         let [ai, af, ag, ao] = gates_of_mut::<4>(&mut act[r * g4..(r + 1) * g4], hidden);
         // One simple loop per gate: each vectorises (a single loop with five transcendental
         // functions did not).
-        for ((a, &x), &h) in ai.iter_mut().zip(xi).zip(hi) {
-            *a = sigmoid(x + h);
+        for (((a, &x), &h), &b) in ai.iter_mut().zip(xi).zip(hi).zip(bi) {
+            *a = sigmoid(x + h + b);
         }
-        for ((a, &x), &h) in af.iter_mut().zip(xf).zip(hf) {
-            *a = sigmoid(x + h);
+        for (((a, &x), &h), &b) in af.iter_mut().zip(xf).zip(hf).zip(bf) {
+            *a = sigmoid(x + h + b);
         }
-        for ((a, &x), &h) in ag.iter_mut().zip(xg).zip(hg) {
-            *a = tanh(x + h);
+        for (((a, &x), &h), &b) in ag.iter_mut().zip(xg).zip(hg).zip(bg) {
+            *a = tanh(x + h + b);
         }
-        for ((a, &x), &h) in ao.iter_mut().zip(xo).zip(ho) {
-            *a = sigmoid(x + h);
+        for (((a, &x), &h), &b) in ao.iter_mut().zip(xo).zip(ho).zip(bo) {
+            *a = sigmoid(x + h + b);
         }
         let gates = ai.iter().zip(af.iter()).zip(ag.iter().zip(ao.iter()));
         for ((c, m), ((&i, &f), (&g, &o))) in cr.iter_mut().zip(mr.iter_mut()).zip(gates) {
@@ -150,7 +161,7 @@ fn lstm_backward_row(
     }
 }
 
-/// GRU step over `rows` rows. `xw` holds W_ih x + b_ih (+ b_hh for r and z), `hw` holds
+/// GRU step over `rows` rows. `xw` holds W_ih x, `bias` b_ih (+ b_hh for r and z), `hw`
 /// W_hh h without bias; `b_hn` is the hidden bias of the n gate, which PyTorch applies inside
 /// `r * (W_hn h + b_hn)`. `h` goes from h_{t-1} to h_t in place; r, z, n are saved in `act`
 /// and `W_hn h + b_hn` in `ghn`.
@@ -159,12 +170,14 @@ fn gru_forward_impl(
     hidden: usize,
     xw: &[f32],
     hw: &[f32],
+    bias: &[f32],
     b_hn: Option<&[f32]>,
     h: &mut [f32],
     act: &mut [f32],
     ghn: &mut [f32],
 ) {
     let g3 = 3 * hidden;
+    let [br, bz, bn_in] = gates_of::<3>(&bias[..g3], hidden);
     let zeros = vec![0.0f32; if b_hn.is_some() { 0 } else { hidden }];
     let bn = &b_hn.unwrap_or(&zeros)[..hidden];
     for (r, (hr, gr)) in h
@@ -175,17 +188,18 @@ fn gru_forward_impl(
         let [xr, xz, xn] = gates_of::<3>(&xw[r * g3..(r + 1) * g3], hidden);
         let [hr_, hz, hn] = gates_of::<3>(&hw[r * g3..(r + 1) * g3], hidden);
         let [ar, az, an] = gates_of_mut::<3>(&mut act[r * g3..(r + 1) * g3], hidden);
-        for ((a, &x), &h) in ar.iter_mut().zip(xr).zip(hr_) {
-            *a = sigmoid(x + h);
+        for (((a, &x), &h), &b) in ar.iter_mut().zip(xr).zip(hr_).zip(br) {
+            *a = sigmoid(x + h + b);
         }
-        for ((a, &x), &h) in az.iter_mut().zip(xz).zip(hz) {
-            *a = sigmoid(x + h);
+        for (((a, &x), &h), &b) in az.iter_mut().zip(xz).zip(hz).zip(bz) {
+            *a = sigmoid(x + h + b);
         }
         for ((g, &h), &b) in gr.iter_mut().zip(hn).zip(bn) {
             *g = h + b;
         }
-        for (((n, &x), &r), &g) in an.iter_mut().zip(xn).zip(ar.iter()).zip(gr.iter()) {
-            *n = tanh(x + r * g);
+        let n_in = an.iter_mut().zip(xn).zip(bn_in);
+        for ((((n, &x), &b), &r), &g) in n_in.zip(ar.iter()).zip(gr.iter()) {
+            *n = tanh(x + b + r * g);
         }
         for ((h, &z), &n) in hr.iter_mut().zip(az.iter()).zip(an.iter()) {
             *h = (1.0 - z) * n + z * *h;
@@ -250,8 +264,8 @@ fn gru_backward_row(
 }
 
 dispatch!(
-    /// Elman step: `h = act(xw + hw)`.
-    pub fn elman_forward(relu: bool, xw: &[f32], hw: &[f32], h: &mut [f32]) => elman_forward_impl
+    /// Elman step: `h = act(xw + hw + bias)`, `bias` one row of `hidden` values.
+    pub fn elman_forward(relu: bool, xw: &[f32], hw: &[f32], bias: &[f32], h: &mut [f32]) => elman_forward_impl
 );
 dispatch!(
     /// Elman backward: pre-activation gradient from `dh` and the step's output `h`.
@@ -259,7 +273,7 @@ dispatch!(
 );
 dispatch!(
     /// LSTM step (see `lstm_forward_impl`).
-    pub fn lstm_forward(hidden: usize, xw: &[f32], hw: &[f32], c: &mut [f32], act: &mut [f32], m: &mut [f32]) => lstm_forward_impl
+    pub fn lstm_forward(hidden: usize, xw: &[f32], hw: &[f32], bias: &[f32], c: &mut [f32], act: &mut [f32], m: &mut [f32]) => lstm_forward_impl
 );
 dispatch!(
     /// LSTM step backward (see `lstm_backward_impl`).
@@ -267,7 +281,7 @@ dispatch!(
 );
 dispatch!(
     /// GRU step (see `gru_forward_impl`).
-    pub fn gru_forward(hidden: usize, xw: &[f32], hw: &[f32], b_hn: Option<&[f32]>, h: &mut [f32], act: &mut [f32], ghn: &mut [f32]) => gru_forward_impl
+    pub fn gru_forward(hidden: usize, xw: &[f32], hw: &[f32], bias: &[f32], b_hn: Option<&[f32]>, h: &mut [f32], act: &mut [f32], ghn: &mut [f32]) => gru_forward_impl
 );
 dispatch!(
     /// GRU step backward (see `gru_backward_impl`).
