@@ -204,14 +204,17 @@ pub fn forward(
     // Input projections of every step at once. The biases join in the gate kernels (one row,
     // read from L1 at every step) rather than seeding this buffer: a serial pass over the
     // whole-sequence buffer (52 MB at m-lstm512) and a read of it by the product saved. b_hh
-    // joins them where PyTorch's formula allows (the GRU's b_hn is scaled by r).
-    let mut bias = vec![0.0f32; g];
+    // joins them where PyTorch's formula allows; the GRU's b_hn, scaled by r, follows them.
+    let mut bias = vec![0.0f32; if cfg.mode == RnnMode::Gru { g + hid } else { g }];
     if let Some(b) = w.b_ih {
         bias.iter_mut().zip(b).for_each(|(o, &v)| *o += v);
     }
     if let Some(b) = w.b_hh {
         let folded = if cfg.mode == RnnMode::Gru { 2 * hid } else { g };
         bias[..folded].iter_mut().zip(b).for_each(|(o, &v)| *o += v);
+        if cfg.mode == RnnMode::Gru {
+            bias[g..].copy_from_slice(&b[2 * hid..]);
+        }
     }
     let mut xw = vec![0.0f32; n * g];
     let (w_ih, w_ih_layout) = match w.w_ih_t {
@@ -229,12 +232,6 @@ pub fn forward(
         &mut xw,
         0.0,
     );
-    let b_hn = if cfg.mode == RnnMode::Gru {
-        w.b_hh.map(|b| &b[2 * hid..])
-    } else {
-        None
-    };
-
     let lstm = cfg.mode == RnnMode::Lstm;
     let gru = cfg.mode == RnnMode::Gru;
     let proj = w.w_hr.is_some();
@@ -356,7 +353,7 @@ pub fn forward(
                         }
                         _ => (&mut act_scratch[..b * g], &mut aux_scratch[..b * hid]),
                     };
-                    gates::gru_forward(hid, xw_t, hw_t, bias, b_hn, &mut h[..b * hid], act, ghn);
+                    gates::gru_forward(hid, xw_t, hw_t, bias, &mut h[..b * hid], act, ghn);
                 }
             }
             unsafe { ys.slice(off * out, b * out) }.copy_from_slice(&h[..b * out]);

@@ -161,9 +161,9 @@ fn lstm_backward_row(
     }
 }
 
-/// GRU step over `rows` rows. `xw` holds W_ih x, `bias` b_ih (+ b_hh for r and z), `hw`
-/// W_hh h without bias; `b_hn` is the hidden bias of the n gate, which PyTorch applies inside
-/// `r * (W_hn h + b_hn)`. `h` goes from h_{t-1} to h_t in place; r, z, n are saved in `act`
+/// GRU step over `rows` rows. `xw` holds W_ih x and `hw` W_hh h, without biases; `bias` is
+/// one row of four parts: b_ir + b_hr, b_iz + b_hz, b_in, and b_hn, the hidden bias of the n
+/// gate, which PyTorch applies inside `r * (W_hn h + b_hn)`. `h` goes from h_{t-1} to h_t in place; r, z, n are saved in `act`
 /// and `W_hn h + b_hn` in `ghn`.
 #[inline(always)]
 fn gru_forward_impl(
@@ -171,15 +171,12 @@ fn gru_forward_impl(
     xw: &[f32],
     hw: &[f32],
     bias: &[f32],
-    b_hn: Option<&[f32]>,
     h: &mut [f32],
     act: &mut [f32],
     ghn: &mut [f32],
 ) {
     let g3 = 3 * hidden;
-    let [br, bz, bn_in] = gates_of::<3>(&bias[..g3], hidden);
-    let zeros = vec![0.0f32; if b_hn.is_some() { 0 } else { hidden }];
-    let bn = &b_hn.unwrap_or(&zeros)[..hidden];
+    let [br, bz, bn_in, bn] = gates_of::<4>(&bias[..4 * hidden], hidden);
     for (r, (hr, gr)) in h
         .chunks_exact_mut(hidden)
         .zip(ghn.chunks_exact_mut(hidden))
@@ -281,7 +278,7 @@ dispatch!(
 );
 dispatch!(
     /// GRU step (see `gru_forward_impl`).
-    pub fn gru_forward(hidden: usize, xw: &[f32], hw: &[f32], bias: &[f32], b_hn: Option<&[f32]>, h: &mut [f32], act: &mut [f32], ghn: &mut [f32]) => gru_forward_impl
+    pub fn gru_forward(hidden: usize, xw: &[f32], hw: &[f32], bias: &[f32], h: &mut [f32], act: &mut [f32], ghn: &mut [f32]) => gru_forward_impl
 );
 dispatch!(
     /// GRU step backward (see `gru_backward_impl`).
