@@ -2,6 +2,20 @@
 #include "cuda_host.h"
 
 thread_local HostDim3 threadIdx, blockIdx, blockDim, gridDim;
+thread_local HostBlock* host_block = nullptr;
+
+// A block whose `threads` threads will share a barrier and `shared_floats` floats of (zeroed)
+// shared memory; each of them calls `host_enter_block` with it before the kernel.
+extern "C" HostBlock* host_block_new(unsigned threads, unsigned long long shared_floats) {
+    HostBlock* b = new HostBlock();
+    b->threads = threads;
+    b->shared.assign(shared_floats, 0.0f);
+    return b;
+}
+
+extern "C" void host_enter_block(HostBlock* b) { host_block = b; }
+
+extern "C" void host_block_free(HostBlock* b) { delete b; }
 
 extern "C" void host_set_thread(unsigned grid, unsigned block, unsigned block_index, unsigned thread_index) {
     gridDim = {grid, 1, 1};
@@ -13,6 +27,7 @@ extern "C" void host_set_thread(unsigned grid, unsigned block, unsigned block_in
 #include "elementwise.cu"
 #include "reduce_index.cu"
 #include "rnn_cells.cu"
+#include "rnn_sequence.cu"
 #include "optim.cu"
 #include "losses.cu"
 

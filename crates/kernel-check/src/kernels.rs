@@ -13,8 +13,18 @@ pub struct StLayout {
     pub strides: [u64; 8],
 }
 
+/// The C++ side's block of concurrently running threads (opaque here).
+#[repr(C)]
+pub struct HostBlock {
+    _private: [u8; 0],
+}
+
 extern "C" {
     pub fn host_set_thread(grid: u32, block: u32, block_index: u32, thread_index: u32);
+    /// A block of `threads` concurrent threads with `shared_floats` floats of shared memory.
+    pub fn host_block_new(threads: u32, shared_floats: u64) -> *mut HostBlock;
+    pub fn host_enter_block(block: *mut HostBlock);
+    pub fn host_block_free(block: *mut HostBlock);
     /// `which`: 0 SgdArgs, 1 AdamArgs, 2 RmsPropArgs.
     pub fn host_args_layout(which: i32, size: *mut u64, last: *mut u64);
 
@@ -215,5 +225,74 @@ extern "C" {
         mode: u64,
         has_zeros: u64,
         norm_bits: u64,
+    );
+
+    // rnn_sequence.cu
+    pub fn lstm_seq_forward(
+        y: *mut f32,
+        h_n: *mut f32,
+        c_n: *mut f32,
+        act: *mut f32,
+        c_all: *mut f32,
+        c_prev_all: *mut f32,
+        h_prev_all: *mut f32,
+        gi: *const f32,
+        w_hh_t: *const f32,
+        h0: *const f32,
+        c0: *const f32,
+        steps: *const f32,
+        batch: u64,
+        hidden: u64,
+        nsteps: u64,
+        reverse: u64,
+    );
+    pub fn lstm_seq_backward(
+        dgates: *mut f32,
+        dh0: *mut f32,
+        dc0: *mut f32,
+        act: *const f32,
+        c_all: *const f32,
+        c_prev_all: *const f32,
+        w_hh: *const f32,
+        dy: *const f32,
+        dh_n: *const f32,
+        dc_n: *const f32,
+        steps: *const f32,
+        batch: u64,
+        hidden: u64,
+        nsteps: u64,
+        reverse: u64,
+    );
+    pub fn gru_seq_forward(
+        y: *mut f32,
+        h_n: *mut f32,
+        act: *mut f32,
+        ghn: *mut f32,
+        h_prev_all: *mut f32,
+        gi: *const f32,
+        w_hh_t: *const f32,
+        b_hh: *const f32,
+        h0: *const f32,
+        steps: *const f32,
+        batch: u64,
+        hidden: u64,
+        nsteps: u64,
+        reverse: u64,
+    );
+    pub fn gru_seq_backward(
+        dgi: *mut f32,
+        dgh: *mut f32,
+        dh0: *mut f32,
+        act: *const f32,
+        ghn: *const f32,
+        h_prev_all: *const f32,
+        w_hh: *const f32,
+        dy: *const f32,
+        dh_n: *const f32,
+        steps: *const f32,
+        batch: u64,
+        hidden: u64,
+        nsteps: u64,
+        reverse: u64,
     );
 }

@@ -22,6 +22,35 @@ pub fn emulate(grid: u32, block: u32, mut kernel: impl FnMut()) {
     }
 }
 
+/// Runs `kernel` as a launch of `grid` blocks of `block` threads that use barriers and
+/// `shared_floats` floats of dynamic shared memory: each block's threads run concurrently (real
+/// threads meeting at every `__syncthreads`), one block after another.
+pub fn emulate_blocks(grid: u32, block: u32, shared_floats: usize, kernel: impl Fn() + Sync) {
+    struct Block(*mut kernels::HostBlock);
+    // SAFETY: the C++ block is shared only by this launch's threads, which synchronise through
+    // its own mutex, and it is freed after they have all been joined.
+    unsafe impl Sync for Block {}
+    for b in 0..grid {
+        // SAFETY: allocates the C++ block; freed below.
+        let shared = Block(unsafe { kernels::host_block_new(block, shared_floats as u64) });
+        std::thread::scope(|s| {
+            for t in 0..block {
+                let (shared, kernel) = (&shared, &kernel);
+                s.spawn(move || {
+                    // SAFETY: sets this thread's indices and its block.
+                    unsafe {
+                        kernels::host_set_thread(grid, block, b, t);
+                        kernels::host_enter_block(shared.0);
+                    }
+                    kernel();
+                });
+            }
+        });
+        // SAFETY: every thread that used the block has been joined.
+        unsafe { kernels::host_block_free(shared.0) };
+    }
+}
+
 /// The grids the tests launch with: the one seqtorch-core uses for `n` elements
 /// (`device::grid`: 256 threads a block) and a small odd one that makes every grid-stride loop
 /// go round several times.

@@ -8,10 +8,11 @@ use crate::{bail, Result};
 const LAYOUT_HEADER: &str = include_str!("kernels/layout.cuh");
 
 /// (module name, CUDA C source).
-pub const MODULES: [(&str, &str); 5] = [
+pub const MODULES: [(&str, &str); 6] = [
     ("elementwise", include_str!("kernels/elementwise.cu")),
     ("reduce_index", include_str!("kernels/reduce_index.cu")),
     ("rnn_cells", include_str!("kernels/rnn_cells.cu")),
+    ("rnn_sequence", include_str!("kernels/rnn_sequence.cu")),
     ("optim", include_str!("kernels/optim.cu")),
     ("losses", include_str!("kernels/losses.cu")),
 ];
