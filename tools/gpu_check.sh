@@ -82,6 +82,8 @@ PY
     echo "## seqtorch training steps on cuda:0 (TF32 off, then on) -> $out/seqtorch-cuda*.json"
     gpu-check/bin/train_step --device cuda:0 --steps 10 > "$out/seqtorch-cuda.json" || status=1
     gpu-check/bin/train_step --device cuda:0 --steps 10 --tf32 > "$out/seqtorch-cuda-tf32.json" || status=1
+    echo "## the same, the recurrence step by step (two launches a step) -> $out/seqtorch-cuda-per-step.json"
+    gpu-check/bin/train_step --device cuda:0 --steps 10 --per-step > "$out/seqtorch-cuda-per-step.json" || status=1
     echo "## the seed models from Node, cpu then cuda -> $out/node-e2e.json"
     python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('gpu-check/node.xz'), open('gpu-check/node', 'wb'))"
     chmod +x gpu-check/node

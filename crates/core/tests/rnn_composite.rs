@@ -1,5 +1,6 @@
-//! The recurrent stack in tensor ops around the fused cell op (`rnn_forward_reference`, the CUDA
-//! body until a whole-stack CUDA path exists) against the fused CPU kernels, on the CPU and,
+//! The recurrent stack in tensor ops (`rnn_forward_reference`, the CUDA body), both ways: LSTM
+//! and GRU directions as one whole-sequence op (`rnn/sequence.rs`), and step by step around the
+//! fused cell op; against the fused CPU kernels, on the CPU and,
 //! where a GPU is usable, on cuda:0: outputs, final states and the gradient of every input and
 //! weight, over every mode, layers, directions, projections, packed sequences, unbatched input,
 //! initial states, no bias, and inter-layer dropout (same seed, same mask). Its gradients also pass the finite-difference check. Tolerance:
@@ -10,7 +11,9 @@ mod common;
 use common::{check, rnn_config as config, values};
 use seqtorch_core::autograd::backward;
 use seqtorch_core::ops::random::manual_seed;
-use seqtorch_core::rnn::{rnn_forward, rnn_forward_reference, RnnConfig, RnnInput, RnnMode};
+use seqtorch_core::rnn::{
+    rnn_forward, rnn_forward_reference, with_whole_sequence, RnnConfig, RnnInput, RnnMode,
+};
 use seqtorch_core::{Device, Result, Tensor};
 
 /// Dropout cases seed the global generator: runs of one case are kept together.
@@ -262,21 +265,24 @@ fn cases() -> Vec<Case> {
     v
 }
 
+/// The stack's two tensor-op paths: LSTM and GRU directions as one whole-sequence op, or step
+/// by step (what larger hidden sizes and projections run on CUDA).
+const PATHS: [(bool, &str); 2] = [(true, "whole-sequence"), (false, "per-step")];
+
 #[test]
 fn tensor_op_stack_matches_the_fused_kernels_with_every_gradient() {
     let _guard = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
-    for case in cases() {
-        let (y_ref, g_ref) = run(&case, true);
-        let (y_fused, g_fused) = run(&case, false);
-        close(&format!("{}: outputs", case.name), &y_ref, &y_fused);
-        assert_eq!(g_ref.len(), g_fused.len());
-        for (i, (a, b)) in g_ref.iter().zip(&g_fused).enumerate() {
-            assert!(
-                !b.is_empty(),
-                "{}: leaf {i} got no fused gradient",
-                case.name
-            );
-            close(&format!("{}: gradient of leaf {i}", case.name), a, b);
+    for (whole, path) in PATHS {
+        for case in cases() {
+            let (y_ref, g_ref) = with_whole_sequence(whole, || run(&case, true));
+            let (y_fused, g_fused) = run(&case, false);
+            let name = format!("{} ({path})", case.name);
+            close(&format!("{name}: outputs"), &y_ref, &y_fused);
+            assert_eq!(g_ref.len(), g_fused.len());
+            for (i, (a, b)) in g_ref.iter().zip(&g_fused).enumerate() {
+                assert!(!b.is_empty(), "{name}: leaf {i} got no fused gradient");
+                close(&format!("{name}: gradient of leaf {i}"), a, b);
+            }
         }
     }
 }
@@ -290,33 +296,32 @@ fn every_case_on_the_gpu_matches_the_fused_cpu_kernels() {
         return;
     };
     let _guard = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
-    for case in cases() {
-        let (y_gpu, g_gpu) = run_on(&case, gpu, false);
-        let (y_cpu, g_cpu) = run(&case, false);
-        close(
-            &format!("{} on the GPU: outputs", case.name),
-            &y_gpu,
-            &y_cpu,
-        );
-        for (i, (a, b)) in g_gpu.iter().zip(&g_cpu).enumerate() {
-            assert!(!a.is_empty(), "{}: leaf {i} got no GPU gradient", case.name);
-            close(
-                &format!("{} on the GPU: gradient of leaf {i}", case.name),
-                a,
-                b,
-            );
+    for (whole, path) in PATHS {
+        for case in cases() {
+            let (y_gpu, g_gpu) = with_whole_sequence(whole, || run_on(&case, gpu, false));
+            let (y_cpu, g_cpu) = run(&case, false);
+            let name = format!("{} on the GPU ({path})", case.name);
+            close(&format!("{name}: outputs"), &y_gpu, &y_cpu);
+            for (i, (a, b)) in g_gpu.iter().zip(&g_cpu).enumerate() {
+                assert!(!a.is_empty(), "{name}: leaf {i} got no GPU gradient");
+                close(&format!("{name}: gradient of leaf {i}"), a, b);
+            }
         }
     }
 }
 
 #[test]
 fn tensor_op_stack_gradients_pass_finite_differences() {
-    for case in cases()
-        .into_iter()
-        .filter(|c| c.dropout_seed.is_none() && c.cfg.hidden_size < 10)
-    {
-        let inputs = leaves(&case);
-        let name = case.name;
-        check(name, inputs, move |t| forward(&case, t, true));
+    for (whole, _) in PATHS {
+        for case in cases()
+            .into_iter()
+            .filter(|c| c.dropout_seed.is_none() && c.cfg.hidden_size < 10)
+        {
+            let inputs = leaves(&case);
+            let name = case.name;
+            with_whole_sequence(whole, || {
+                check(name, inputs, move |t| forward(&case, t, true))
+            });
+        }
     }
 }

@@ -1,15 +1,18 @@
-//! The recurrent stack written in tensor ops (products, narrow, cat) around one fused gate op
-//! per step (`fused_cell`), so it runs on any device whose storage has the primitives and the
-//! cell kernels, with autograd through the ops. It is the stack's CUDA body until a whole-stack
-//! CUDA kernel path replaces it (a step is its products plus one gate kernel each way; W_hh's
-//! gradient is one product over all steps, `recurrent_product`). The
-//! tests run it on the CPU against the whole-stack CPU kernels and PyTorch's fixtures: every
-//! mode, layers, directions, projections, packed sequences, initial states, and inter-layer
-//! dropout (the same mask: it draws from the generator in the same order as the CPU kernels).
+//! The recurrent stack written in tensor ops (products, narrow, cat) around fused recurrence
+//! ops, so it runs on any device whose storage has the primitives and the kernels, with
+//! autograd through the ops: the stack's CUDA body. LSTM and GRU directions without
+//! projections run as one whole-sequence op each (`sequence`: one launch each way on CUDA);
+//! the rest step by step around one fused gate op per step (`fused_cell`: a step is its
+//! products plus one gate kernel each way; W_hh's gradient is one product over all steps,
+//! `recurrent_product`). The tests run it on the CPU, both ways, against the whole-stack CPU
+//! kernels and PyTorch's fixtures: every mode, layers, directions, projections, packed
+//! sequences, initial states, and inter-layer dropout (the same mask: it draws from the
+//! generator in the same order as the CPU kernels).
 
 use super::config::{RnnConfig, RnnMode};
 use super::fused_cell::{elman_cell, gru_cell, lstm_cell};
 use super::recurrent_product::RecurrentProducts;
+use super::sequence::{self, Recurrence};
 use super::stack::{RnnInput, RnnOutput};
 use crate::storage::Storage;
 use crate::{bail, DType, Device, Result, Tensor};
@@ -80,6 +83,19 @@ fn run_direction(
         gi_all = gi_all.add(b_hh)?;
     }
     let b_hh_step = if fold_b_hh { None } else { w.b_hh };
+    if sequence::applies(cfg) {
+        // Every step in one op (one launch each way on CUDA).
+        return sequence::recurrence(&Recurrence {
+            mode: cfg.mode,
+            gi: &gi_all,
+            w_hh: w.w_hh,
+            b_hh: b_hh_step,
+            h0: &h,
+            c0: c.as_ref(),
+            batch_sizes,
+            reverse,
+        });
+    }
     // One split node for all steps: backward concatenates the steps' gradients once.
     let gi_steps = gi_all.split_with_sizes(batch_sizes, 0)?;
     let count = batch_sizes.len();

@@ -13,10 +13,12 @@ mod gates;
 mod layout;
 mod packing;
 mod recurrent_product;
+mod sequence;
 mod stack;
 
 pub use config::{RnnConfig, RnnMode};
 pub use packing::{pack_padded, pad_packed};
+pub use sequence::with_whole_sequence;
 pub use stack::{
     prepared_weight_builds, rnn_forward, rnn_forward_reference, rnn_step, RnnInput, RnnOutput,
 };

@@ -92,6 +92,40 @@ pub fn launch_f32(
     params: &[u64],
     n: usize,
 ) -> Result<Vec<Tensor>> {
+    let config = (n > 0).then(|| grid(n));
+    launch_f32_with(ordinal, module, kernel, outputs, inputs, params, config)
+}
+
+/// `launch_f32` for a kernel with its own launch shape: `blocks` blocks of `threads` threads
+/// and `shared_bytes` of dynamic shared memory (the whole-sequence recurrence).
+#[allow(clippy::too_many_arguments)]
+pub fn launch_f32_blocks(
+    ordinal: usize,
+    module: &'static str,
+    kernel: &str,
+    outputs: &[&[usize]],
+    inputs: &[&Tensor],
+    params: &[u64],
+    (blocks, threads, shared_bytes): (u32, u32, u32),
+) -> Result<Vec<Tensor>> {
+    let config = (blocks > 0).then_some(cudarc::driver::LaunchConfig {
+        grid_dim: (blocks, 1, 1),
+        block_dim: (threads, 1, 1),
+        shared_mem_bytes: shared_bytes,
+    });
+    launch_f32_with(ordinal, module, kernel, outputs, inputs, params, config)
+}
+
+/// The launch itself; no launch when `config` is None (nothing to compute).
+fn launch_f32_with(
+    ordinal: usize,
+    module: &'static str,
+    kernel: &str,
+    outputs: &[&[usize]],
+    inputs: &[&Tensor],
+    params: &[u64],
+    config: Option<cudarc::driver::LaunchConfig>,
+) -> Result<Vec<Tensor>> {
     let device = CudaDevice::new(ordinal)?;
     let inputs = contiguous_inputs(kernel, ordinal, inputs)?;
     // One read guard per storage: an operand given twice (a stand-in for an absent optional
@@ -102,7 +136,7 @@ pub fn launch_f32(
         .iter()
         .map(|shape| alloc::<f32>(&device, shape.iter().product()))
         .collect::<Result<Vec<_>>>()?;
-    if n > 0 {
+    if let Some(config) = config {
         let f = device.function(module, kernel)?;
         let stream = device.stream();
         let mut b = stream.launch_builder(&f);
@@ -118,7 +152,7 @@ pub fn launch_f32(
         // SAFETY: the caller names a kernel whose parameters are, in order, one float pointer
         // per output, one const float pointer per input and one 64-bit integer per param, and
         // which touches only the elements its params describe, within the shapes given here.
-        driver(kernel, unsafe { b.launch(grid(n)) })?;
+        driver(kernel, unsafe { b.launch(config) })?;
     }
     drop(views);
     drop(guards);
