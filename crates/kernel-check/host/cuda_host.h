@@ -17,6 +17,7 @@ using std::isnan;
 #define __global__
 #define __device__
 #define __forceinline__ inline
+#define __launch_bounds__(threads)
 
 struct HostDim3 {
     unsigned x, y, z;

@@ -22,6 +22,11 @@ fn every_kernel_has_a_host_test() {
         }
         let src = fs::read_to_string(&path).expect("kernel source");
         for decl in src.split("__global__ void ").skip(1) {
+            // Past launch bounds, if any: `__launch_bounds__(1024) name(`.
+            let decl = match decl.strip_prefix("__launch_bounds__(") {
+                Some(rest) => rest.split_once(") ").map_or(rest, |(_, name)| name),
+                None => decl,
+            };
             let name: String = decl
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_')

@@ -18,9 +18,10 @@ use super::gates;
 use crate::autograd::{CustomBackward, Node};
 use crate::backend::fused::{self, PerDevice};
 use crate::kernels::gemm::{sgemm, Transpose};
+use crate::storage::Storage;
 #[cfg(feature = "cuda")]
 use crate::Device;
-use crate::{bail, Result, Tensor};
+use crate::{bail, DType, Result, Tensor};
 
 /// Batch rows per CUDA block (`SEQ_ROWS` in rnn_sequence.cu).
 #[cfg(feature = "cuda")]
@@ -576,11 +577,14 @@ impl CustomBackward for RecurrenceBackward {
         let d = self.dims;
         let device = self.inputs[0].device();
         let lstm = self.mode == RnnMode::Lstm;
+        // An output that reached no loss has no gradient: zeros made on the device.
         let or_zeros = |g: Option<&Option<Tensor>>, shape: [usize; 2]| -> Result<Tensor> {
             match g.cloned().flatten() {
                 Some(t) => t.contiguous(),
-                None => Tensor::from_f32(vec![0.0; shape[0] * shape[1]], shape.to_vec())?
-                    .to_device(device),
+                None => Ok(Tensor::from_storage(
+                    Storage::full(device, &shape, 0.0, DType::F32)?,
+                    shape.to_vec(),
+                )),
             }
         };
         let dy = or_zeros(grads.first(), [d.rows, d.hidden])?;

@@ -9,7 +9,8 @@
 // for LSTM i, f, g, o; 3H for GRU r, z, n), with the biases that fold into it; `steps` holds,
 // per step, (first row, active rows) as floats (exact below 2^24), active rows a prefix of the
 // batch (packed sequences sorted by length). Block size: G threads (G <= 1024). Dynamic shared
-// memory: (2 * H + G) * SEQ_ROWS floats (LSTM), (H + G) * SEQ_ROWS (GRU).
+// memory: (2 * H + G) * SEQ_ROWS floats (LSTM), (H + G) * SEQ_ROWS (GRU). The launch bounds
+// keep every kernel within the registers that 1024 threads of a block leave each.
 
 #define SEQ_ROWS 4
 
@@ -60,7 +61,7 @@ __device__ __forceinline__ unsigned long long seq_rows(unsigned long long base, 
 
 // LSTM forward over every step. Saves, per row: the activations (i, f, g, o), c after and
 // before the step, and h before it (for W_hh's gradient).
-extern "C" __global__ void lstm_seq_forward(float* y, float* h_n, float* c_n, float* act, float* c_all, float* c_prev_all, float* h_prev_all, const float* gi, const float* w_hh_t, const float* h0, const float* c0, const float* steps, unsigned long long batch, unsigned long long hidden, unsigned long long nsteps, unsigned long long reverse) {
+extern "C" __global__ void __launch_bounds__(1024) lstm_seq_forward(float* y, float* h_n, float* c_n, float* act, float* c_all, float* c_prev_all, float* h_prev_all, const float* gi, const float* w_hh_t, const float* h0, const float* c0, const float* steps, unsigned long long batch, unsigned long long hidden, unsigned long long nsteps, unsigned long long reverse) {
     ST_DYNAMIC_SHARED(float, smem);
     const unsigned long long H = hidden, G = 4 * hidden, j = threadIdx.x;
     const unsigned long long base = blockIdx.x * (unsigned long long)SEQ_ROWS;
@@ -121,7 +122,7 @@ extern "C" __global__ void lstm_seq_forward(float* y, float* h_n, float* c_n, fl
 // LSTM backward over every step, from the gradients of the outputs (dy) and of the final
 // states. Writes the pre-activation gradients of every row (the same for the input and the
 // hidden side) and the gradients of the initial states.
-extern "C" __global__ void lstm_seq_backward(float* dgates, float* dh0, float* dc0, const float* act, const float* c_all, const float* c_prev_all, const float* w_hh, const float* dy, const float* dh_n, const float* dc_n, const float* steps, unsigned long long batch, unsigned long long hidden, unsigned long long nsteps, unsigned long long reverse) {
+extern "C" __global__ void __launch_bounds__(1024) lstm_seq_backward(float* dgates, float* dh0, float* dc0, const float* act, const float* c_all, const float* c_prev_all, const float* w_hh, const float* dy, const float* dh_n, const float* dc_n, const float* steps, unsigned long long batch, unsigned long long hidden, unsigned long long nsteps, unsigned long long reverse) {
     ST_DYNAMIC_SHARED(float, smem);
     const unsigned long long H = hidden, G = 4 * hidden, j = threadIdx.x;
     const unsigned long long base = blockIdx.x * (unsigned long long)SEQ_ROWS;
@@ -177,7 +178,7 @@ extern "C" __global__ void lstm_seq_backward(float* dgates, float* dh0, float* d
 // GRU forward over every step (PyTorch's: n = tanh(gi_n + r * (W_hn h + b_hn))). `b_hh` is
 // added to the hidden side at every step. Saves the activations (r, z, n), W_hn h + b_hn, and
 // h before the step.
-extern "C" __global__ void gru_seq_forward(float* y, float* h_n, float* act, float* ghn, float* h_prev_all, const float* gi, const float* w_hh_t, const float* b_hh, const float* h0, const float* steps, unsigned long long batch, unsigned long long hidden, unsigned long long nsteps, unsigned long long reverse) {
+extern "C" __global__ void __launch_bounds__(1024) gru_seq_forward(float* y, float* h_n, float* act, float* ghn, float* h_prev_all, const float* gi, const float* w_hh_t, const float* b_hh, const float* h0, const float* steps, unsigned long long batch, unsigned long long hidden, unsigned long long nsteps, unsigned long long reverse) {
     ST_DYNAMIC_SHARED(float, smem);
     const unsigned long long H = hidden, G = 3 * hidden, j = threadIdx.x;
     const unsigned long long base = blockIdx.x * (unsigned long long)SEQ_ROWS;
@@ -226,7 +227,7 @@ extern "C" __global__ void gru_seq_forward(float* y, float* h_n, float* act, flo
 
 // GRU backward over every step: the input-side (dgi) and hidden-side (dgh) pre-activation
 // gradients of every row, and the gradient of the initial state.
-extern "C" __global__ void gru_seq_backward(float* dgi, float* dgh, float* dh0, const float* act, const float* ghn, const float* h_prev_all, const float* w_hh, const float* dy, const float* dh_n, const float* steps, unsigned long long batch, unsigned long long hidden, unsigned long long nsteps, unsigned long long reverse) {
+extern "C" __global__ void __launch_bounds__(1024) gru_seq_backward(float* dgi, float* dgh, float* dh0, const float* act, const float* ghn, const float* h_prev_all, const float* w_hh, const float* dy, const float* dh_n, const float* steps, unsigned long long batch, unsigned long long hidden, unsigned long long nsteps, unsigned long long reverse) {
     ST_DYNAMIC_SHARED(float, smem);
     const unsigned long long H = hidden, G = 3 * hidden, j = threadIdx.x;
     const unsigned long long base = blockIdx.x * (unsigned long long)SEQ_ROWS;
