@@ -12,10 +12,12 @@ use seqtorch_core::nn::loss::{
     bce, bce_with_logits, class_targets, cross_entropy, nll, ClassLoss, Reduction,
 };
 use seqtorch_core::Tensor;
-use seqtorch_kernel_check::{emulate, grids, kernels as k};
+use seqtorch_kernel_check::{emulate, emulate_blocks, grids, kernels as k};
 
 const TOL: f64 = 1e-6;
 const REDUCTIONS: [Reduction; 3] = [Reduction::None, Reduction::Sum, Reduction::Mean];
+/// class_loss launches (blocks, threads a block) for 6 rows of 7 classes.
+const BLOCKS: [(u32, u32); 2] = [(6, 8), (2, 4)];
 
 fn leaf(v: &[f32], shape: &[usize]) -> Tensor {
     Tensor::from_f32(v.to_vec(), shape.to_vec())
@@ -231,42 +233,51 @@ fn cross_entropy_and_nll_match_the_cpu() {
             )
             .unwrap();
 
-            // `d` starts zeroed, as the launcher allocates it.
-            let (mut loss, mut d) = (vec![f32::NAN; n], vec![0.0f32; n * c]);
-            let (mode, eps) = match kind {
-                ClassLoss::CrossEntropy { label_smoothing } => (0, label_smoothing),
-                ClassLoss::Nll => (1, 0.0f32),
-            };
-            let wp = weight.unwrap_or(&x);
-            let (grid, block) = grids(n)[1];
-            emulate(grid, block, || unsafe {
-                k::class_loss(
-                    loss.as_mut_ptr(),
-                    d.as_mut_ptr(),
-                    x.as_ptr(),
-                    prep.targets.as_ptr(),
-                    wp.as_ptr(),
-                    n as u64,
-                    c as u64,
-                    mode,
-                    weight.is_some().into(),
-                    eps.to_bits() as u64,
-                )
-            });
-            let what = format!("{what} ({reduction:?})");
-            close(
-                &what,
-                &out.to_vec_f32(),
-                &reduce(&loss, reduction, prep.norm),
-                TOL,
-            );
-            let gx = scale(&d, &g, Some(&prep.zeros), c, reduction, prep.norm);
-            close(
-                &format!("{what} d input"),
-                &gx,
-                &wide(&xt.grad().unwrap().to_vec_f32()),
-                TOL,
-            );
+            // A block per row of 8 threads for 7 classes, and 2 blocks of 4 striding over
+            // rows and classes; each block's threads run concurrently through the barriers.
+            for (grid, block) in BLOCKS {
+                // `d` starts zeroed, as the launcher allocates it.
+                let (mut loss, mut d) = (vec![f32::NAN; n], vec![0.0f32; n * c]);
+                let (mode, eps) = match kind {
+                    ClassLoss::CrossEntropy { label_smoothing } => (0, label_smoothing),
+                    ClassLoss::Nll => (1, 0.0f32),
+                };
+                let wp = weight.unwrap_or(&x);
+                let (loss_at, d_at) = (loss.as_mut_ptr() as usize, d.as_mut_ptr() as usize);
+                let (x_at, t_at, w_at) = (
+                    x.as_ptr() as usize,
+                    prep.targets.as_ptr() as usize,
+                    wp.as_ptr() as usize,
+                );
+                emulate_blocks(grid, block, block as usize, || unsafe {
+                    k::class_loss(
+                        loss_at as *mut f32,
+                        d_at as *mut f32,
+                        x_at as *const f32,
+                        t_at as *const f32,
+                        w_at as *const f32,
+                        n as u64,
+                        c as u64,
+                        mode,
+                        weight.is_some().into(),
+                        eps.to_bits() as u64,
+                    )
+                });
+                let what = format!("{what} ({reduction:?}, {grid}x{block})");
+                close(
+                    &what,
+                    &out.to_vec_f32(),
+                    &reduce(&loss, reduction, prep.norm),
+                    TOL,
+                );
+                let gx = scale(&d, &g, Some(&prep.zeros), c, reduction, prep.norm);
+                close(
+                    &format!("{what} d input"),
+                    &gx,
+                    &wide(&xt.grad().unwrap().to_vec_f32()),
+                    TOL,
+                );
+            }
         }
     }
 }

@@ -48,6 +48,23 @@ pub mod launch {
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
+    pub fn launch_f32_blocks(
+        ordinal: usize,
+        _module: &'static str,
+        _kernel: &str,
+        _outputs: &[&[usize]],
+        _inputs: &[&Tensor],
+        _params: &[u64],
+        _shape: (u32, u32, u32),
+    ) -> Result<Vec<Tensor>> {
+        bail!(
+            device,
+            "cannot use device cuda:{ordinal}: {}",
+            super::NOT_COMPILED
+        )
+    }
+
     pub fn launch_in_place(
         ordinal: usize,
         _module: &'static str,

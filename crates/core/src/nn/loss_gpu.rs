@@ -7,7 +7,7 @@
 
 use super::loss::Reduction;
 use crate::autograd::{CustomBackward, Node};
-use crate::backend::cuda::launch::launch_f32;
+use crate::backend::cuda::launch::{launch_f32, launch_f32_blocks};
 use crate::{bail, Result, Tensor};
 
 const MODULE: &str = "losses";
@@ -170,7 +170,11 @@ pub(super) fn class(
         ClassLoss::CrossEntropy { label_smoothing } => (0, label_smoothing),
         ClassLoss::Nll => (1, 0.0),
     };
-    let mut out = launch_f32(
+    // One block per row, its threads over the classes (a vocabulary of thousands is one
+    // row's work for a few hundred threads, not for one).
+    let threads = c.next_power_of_two().clamp(32, 256) as u32;
+    let blocks = n.clamp(1, 65_535) as u32;
+    let mut out = launch_f32_blocks(
         ordinal,
         MODULE,
         "class_loss",
@@ -183,7 +187,7 @@ pub(super) fn class(
             w.is_some().into(),
             eps.to_bits() as u64,
         ],
-        n,
+        (if n == 0 { 0 } else { blocks }, threads, threads * 4),
     )?
     .into_iter();
     let (Some(loss), Some(d)) = (out.next(), out.next()) else {
