@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{close, unwritten, values};
+use common::{central_differences, close, unwritten, values};
 use seqtorch_kernel_check::{emulate, grids, kernels as k};
 
 const TOL: f64 = 2e-6;
@@ -30,15 +30,9 @@ fn gates(n: usize, seed: u64) -> Vec<f32> {
 
 /// d(sum_k weights[k] * f(x)[k]) / dx[i] by central differences.
 fn numeric_grad(f: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f64], weights: &[f64]) -> Vec<f64> {
-    let dot = |x: &[f64]| -> f64 { f(x).iter().zip(weights).map(|(a, b)| a * b).sum() };
-    (0..x.len())
-        .map(|i| {
-            let (mut hi, mut lo) = (x.to_vec(), x.to_vec());
-            hi[i] += EPS;
-            lo[i] -= EPS;
-            (dot(&hi) - dot(&lo)) / (2.0 * EPS)
-        })
-        .collect()
+    central_differences(x, EPS, &|x| {
+        f(x).iter().zip(weights).map(|(a, b)| a * b).sum()
+    })
 }
 
 /// Per element of [rows, hidden]: the `k` gate values of row r, unit j.

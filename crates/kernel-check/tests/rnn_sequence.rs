@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{close, values};
+use common::{central_differences, close, values};
 use seqtorch_kernel_check::{emulate_blocks, kernels as k};
 
 /// `SEQ_ROWS` in rnn_sequence.cu.
@@ -185,16 +185,8 @@ fn dot(a: &[f64], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(x, &y)| x * y as f64).sum()
 }
 
-/// d loss / d x[i] for every i, by central differences of `loss`.
 fn numeric(x: &[f64], loss: &dyn Fn(&[f64]) -> f64) -> Vec<f64> {
-    (0..x.len())
-        .map(|i| {
-            let (mut hi, mut lo) = (x.to_vec(), x.to_vec());
-            hi[i] += EPS;
-            lo[i] -= EPS;
-            (loss(&hi) - loss(&lo)) / (2.0 * EPS)
-        })
-        .collect()
+    central_differences(x, EPS, loss)
 }
 
 /// sum over rows of dg[row]^T h_prev[row]: a weight gradient [G, H] as the layer forms it.

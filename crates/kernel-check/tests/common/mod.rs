@@ -42,3 +42,15 @@ pub fn close(what: &str, got: &[f32], want: &[f64], tol: f64) {
 pub fn unwritten(n: usize) -> Vec<f32> {
     vec![f32::NAN; n]
 }
+
+/// d loss / d x[i] for every i, by central differences of `loss` with step `eps`.
+pub fn central_differences(x: &[f64], eps: f64, loss: &dyn Fn(&[f64]) -> f64) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            let (mut hi, mut lo) = (x.to_vec(), x.to_vec());
+            hi[i] += eps;
+            lo[i] -= eps;
+            (loss(&hi) - loss(&lo)) / (2.0 * eps)
+        })
+        .collect()
+}
