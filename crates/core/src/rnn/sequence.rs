@@ -161,20 +161,39 @@ fn step_rows(batch_sizes: &[usize], reverse: bool) -> Vec<(usize, usize)> {
 }
 
 #[cfg(feature = "cuda")]
-/// The per-step table the kernels read: (first row, active rows) by step, as floats.
+/// The per-step table the kernels read: (first row, active rows) by step, as floats. Kept on
+/// the device for the last few shapes, so a training loop uploads it once rather than at every
+/// forward and backward (an upload from pageable memory may wait for the stream to drain).
 fn steps_tensor(batch_sizes: &[usize], device: Device) -> Result<Tensor> {
-    if batch_sizes.iter().sum::<usize>() >= 1 << 24 {
+    use std::sync::Mutex;
+    /// (device, batch sizes, table), most recent last.
+    type Tables = Vec<(Device, Vec<usize>, Tensor)>;
+    static TABLES: Mutex<Tables> = Mutex::new(Vec::new());
+    const KEEP: usize = 16;
+    let rows: usize = batch_sizes.iter().sum();
+    if rows >= 1 << 24 {
         bail!(
             value,
-            "rnn on CUDA: at most 2^24 rows (steps x batch) per layer, got {}",
-            batch_sizes.iter().sum::<usize>()
+            "rnn on CUDA: at most 2^24 rows (steps x batch) per layer, got {rows}"
         );
+    }
+    let mut tables = TABLES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, _, t)) = tables
+        .iter()
+        .find(|(d, sizes, _)| *d == device && sizes == batch_sizes)
+    {
+        return Ok(t.clone());
     }
     let v: Vec<f32> = step_rows(batch_sizes, false)
         .into_iter()
         .flat_map(|(o, b)| [o as f32, b as f32])
         .collect();
-    Tensor::from_f32(v, vec![batch_sizes.len(), 2])?.to_device(device)
+    let t = Tensor::from_f32(v, vec![batch_sizes.len(), 2])?.to_device(device)?;
+    if tables.len() == KEEP {
+        tables.remove(0);
+    }
+    tables.push((device, batch_sizes.to_vec(), t.clone()));
+    Ok(t)
 }
 
 type Forward = (Tensor, Tensor, Option<Tensor>, Saved);
@@ -609,5 +628,21 @@ impl CustomBackward for RecurrenceBackward {
             out.push(dc0);
         }
         Ok(out)
+    }
+}
+
+#[cfg(all(test, feature = "cuda"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_tables_hold_first_rows_and_active_rows_and_are_kept() {
+        let a = steps_tensor(&[3, 3, 2, 1], Device::Cpu).unwrap();
+        assert_eq!(a.to_vec_f32(), [0.0, 3.0, 3.0, 3.0, 6.0, 2.0, 8.0, 1.0]);
+        let again = steps_tensor(&[3, 3, 2, 1], Device::Cpu).unwrap();
+        assert!(again.same_storage(&a), "the table was uploaded twice");
+        let other = steps_tensor(&[3, 3, 2], Device::Cpu).unwrap();
+        assert!(!other.same_storage(&a));
+        assert!(steps_tensor(&[1 << 23, 1 << 23], Device::Cpu).is_err());
     }
 }
