@@ -19,12 +19,10 @@ use crate::autograd::{CustomBackward, Node};
 use crate::backend::fused::{self, PerDevice};
 use crate::kernels::gemm::{sgemm, Transpose};
 use crate::storage::Storage;
-#[cfg(feature = "cuda")]
 use crate::Device;
 use crate::{bail, DType, Result, Tensor};
 
 /// Batch rows per CUDA block (`SEQ_ROWS` in rnn_sequence.cu).
-#[cfg(feature = "cuda")]
 const SEQ_ROWS: usize = 4;
 
 /// Gate units per CUDA block at most: one thread per gate unit.
@@ -160,7 +158,6 @@ fn step_rows(batch_sizes: &[usize], reverse: bool) -> Vec<(usize, usize)> {
     v
 }
 
-#[cfg(feature = "cuda")]
 /// The per-step table the kernels read: (first row, active rows) by step, as floats. Kept on
 /// the device for the last few shapes, so a training loop uploads it once rather than at every
 /// forward and backward (an upload from pageable memory may wait for the stream to drain).
@@ -296,7 +293,6 @@ fn forward_cpu(r: &Recurrence, d: Dims) -> Result<Forward> {
     ))
 }
 
-#[cfg(feature = "cuda")]
 fn launch_shape(d: Dims, lstm: bool) -> (u32, u32, u32) {
     let per_row = if lstm { 2 * d.hidden } else { d.hidden } + d.gates;
     (
@@ -306,7 +302,6 @@ fn launch_shape(d: Dims, lstm: bool) -> (u32, u32, u32) {
     )
 }
 
-#[cfg(feature = "cuda")]
 fn forward_cuda(r: &Recurrence, d: Dims, ordinal: usize) -> Result<Forward> {
     use crate::backend::cuda::launch::launch_f32_blocks;
     let device = Device::Cuda(ordinal);
@@ -378,14 +373,6 @@ fn forward_cuda(r: &Recurrence, d: Dims, ordinal: usize) -> Result<Forward> {
     }
 }
 
-#[cfg(not(feature = "cuda"))]
-fn forward_cuda(_: &Recurrence, _: Dims, ordinal: usize) -> Result<Forward> {
-    bail!(
-        device,
-        "rnn: tensors on cuda:{ordinal} in a build without CUDA"
-    )
-}
-
 struct RecurrenceBackward {
     mode: RnnMode,
     /// gi, W_hh, b_hh (GRU, when given), h0, c0 (LSTM).
@@ -428,7 +415,7 @@ impl RecurrenceBackward {
         );
         let mut dgi = vec![0.0f32; rows * g];
         let mut dgh = vec![0.0f32; if lstm { 0 } else { rows * g }];
-        let mut dm = vec![0.0f32; dh.len()];
+        let mut dm = vec![0.0f32; if lstm { dh.len() } else { 0 }];
         let mut order = step_rows(&self.batch_sizes, self.reverse);
         order.reverse();
         for (off, b) in order {
@@ -494,7 +481,6 @@ impl RecurrenceBackward {
         Ok((dgi_t, dgh_t, t(dh, hid)?, dc0))
     }
 
-    #[cfg(feature = "cuda")]
     fn backward_cuda(
         &self,
         ordinal: usize,
@@ -550,20 +536,6 @@ impl RecurrenceBackward {
             let (dgi, dgh, dh0) = (next(), next(), next());
             Ok((dgi, dgh, dh0, None))
         }
-    }
-
-    #[cfg(not(feature = "cuda"))]
-    fn backward_cuda(
-        &self,
-        ordinal: usize,
-        _: &Tensor,
-        _: &Tensor,
-        _: Option<&Tensor>,
-    ) -> Result<Gradients> {
-        bail!(
-            device,
-            "rnn: tensors on cuda:{ordinal} in a build without CUDA"
-        )
     }
 }
 
@@ -631,7 +603,7 @@ impl CustomBackward for RecurrenceBackward {
     }
 }
 
-#[cfg(all(test, feature = "cuda"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
