@@ -1,7 +1,47 @@
 //! Branch-free exp, sigmoid and tanh that the compiler vectorises (the C library's versions
 //! are scalar calls and dominated the recurrent step). Error bounds, checked by the tests
-//! below over a dense grid against float64: exp relative error <= 3e-7; sigmoid absolute
-//! error <= 1.5e-7; tanh absolute error <= 2e-7 and relative error <= 3e-6 where |tanh| > 1e-3.
+//! below over a dense grid against float64, with and without fused multiply-adds: exp
+//! relative error <= 3e-7; sigmoid absolute error <= 1.5e-7; tanh absolute error <= 2e-7 and
+//! relative error <= 3e-6 where |tanh| > 1e-3.
+//!
+//! The polynomials are written with an explicit multiply-add strategy: Rust never contracts
+//! `a * b + c` into one instruction, and the separate multiply and add made the LSTM's gate math
+//! a third slower on AVX-512 (bench/NOTES.md). Code compiled for FMA instructions uses
+//! [`Fused`]; code that may run without them uses [`Portable`] (on x86-64 without FMA a fused
+//! `mul_add` is a library call per element).
+
+/// How `a * b + c` is computed inside the activation polynomials.
+pub trait MulAdd {
+    fn mul_add(a: f32, b: f32, c: f32) -> f32;
+}
+
+/// One fused multiply-add instruction (a single rounding). Only for code compiled with FMA
+/// instructions available (the `dispatch!` AVX2+FMA and AVX-512 bodies, or aarch64).
+pub struct Fused;
+
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+/// A multiply then an add (two roundings): cheap on every processor.
+pub struct Separate;
+
+impl MulAdd for Separate {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+}
+
+/// The strategy for code compiled for the target's baseline: fused where the baseline has the
+/// instruction (aarch64, or an x86-64 build that enables FMA), separate otherwise.
+#[cfg(any(target_arch = "aarch64", target_feature = "fma"))]
+pub type Portable = Fused;
+#[cfg(not(any(target_arch = "aarch64", target_feature = "fma")))]
+pub type Portable = Separate;
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 /// ln 2 split so `n * LN2_HI` is exact for the |n| <= 127 used here.
@@ -12,37 +52,38 @@ const ROUND: f32 = 12_582_912.0;
 
 /// e^x for x in [-87, 88] (arguments outside are clamped; results stay finite).
 #[inline(always)]
-pub fn exp(x: f32) -> f32 {
+pub fn exp<M: MulAdd>(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
-    let k = x * LOG2E + ROUND;
+    let k = M::mul_add(x, LOG2E, ROUND);
     let n = k - ROUND;
-    let r = x - n * LN2_HI - n * LN2_LO;
+    let r = M::mul_add(-n, LN2_LO, M::mul_add(-n, LN2_HI, x));
     // Minimax polynomial for e^r on [-ln2/2, ln2/2] (Cephes coefficients).
     let mut p = 1.987_569_2e-4f32;
-    p = p * r + 1.398_2e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 0.5;
-    let e = p * r * r + r + 1.0;
+    p = M::mul_add(p, r, 1.398_2e-3);
+    p = M::mul_add(p, r, 8.333_452e-3);
+    p = M::mul_add(p, r, 4.166_579_6e-2);
+    p = M::mul_add(p, r, 1.666_666_5e-1);
+    p = M::mul_add(p, r, 0.5);
+    let e = M::mul_add(p * r, r, r) + 1.0;
     // 2^n from the integer that the rounding left in k's low mantissa bits.
     let n_int = (k.to_bits() as i32).wrapping_sub(0x4B40_0000);
     e * f32::from_bits(((n_int + 127) as u32) << 23)
 }
 
 #[inline(always)]
-pub fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + exp(-x))
+pub fn sigmoid<M: MulAdd>(x: f32) -> f32 {
+    1.0 / (1.0 + exp::<M>(-x))
 }
 
 #[inline(always)]
-pub fn tanh(x: f32) -> f32 {
+pub fn tanh<M: MulAdd>(x: f32) -> f32 {
     let a = x.abs();
-    let e = exp(-2.0 * a);
+    let e = exp::<M>(-2.0 * a);
     let big = (1.0 - e) / (1.0 + e);
     // Near zero the quotient loses relative precision: use the Taylor series there.
     let x2 = x * x;
-    let small = a * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0))));
+    let small = M::mul_add(x2, -17.0 / 315.0, 2.0 / 15.0);
+    let small = a * M::mul_add(x2, M::mul_add(x2, small, -1.0 / 3.0), 1.0);
     let t = if a < 0.0625 { small } else { big };
     t.copysign(x)
 }
@@ -57,17 +98,28 @@ mod tests {
             .chain((-1000..=1000).map(|i| i as f32 * 0.1))
     }
 
-    #[test]
-    fn exp_relative_error() {
+    fn exp_relative_error<M: MulAdd>() {
         for x in grid().filter(|x| x.abs() < 80.0) {
             let want = (x as f64).exp();
-            let rel = ((exp(x) as f64 - want) / want).abs();
+            let rel = ((exp::<M>(x) as f64 - want) / want).abs();
             assert!(rel <= 3e-7, "exp({x}): rel error {rel}");
         }
     }
 
     #[test]
-    fn sigmoid_and_tanh_error_bounds() {
+    fn exp_relative_error_fused_and_separate() {
+        exp_relative_error::<Fused>();
+        exp_relative_error::<Separate>();
+    }
+
+    #[test]
+    fn sigmoid_and_tanh_error_bounds_fused_and_separate() {
+        sigmoid_and_tanh_error_bounds::<Fused>();
+        sigmoid_and_tanh_error_bounds::<Separate>();
+    }
+
+    fn sigmoid_and_tanh_error_bounds<M: MulAdd>() {
+        let (sigmoid, tanh) = (sigmoid::<M>, tanh::<M>);
         for x in grid() {
             let s = 1.0 / (1.0 + (-(x as f64)).exp());
             assert!((sigmoid(x) as f64 - s).abs() <= 1.5e-7, "sigmoid({x})");

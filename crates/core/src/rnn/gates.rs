@@ -6,7 +6,7 @@
 //! compiled three times: for AVX-512, for AVX2+FMA and for the baseline; the widest one the
 //! processor supports is picked at run time.
 
-use crate::kernels::activation::{sigmoid, tanh};
+use crate::kernels::activation::{sigmoid, tanh, MulAdd};
 use crate::kernels::dispatch::dispatch;
 
 /// Splits a row of `k * hidden` values into its `k` gate slices.
@@ -26,7 +26,7 @@ fn gates_of_mut<const K: usize>(row: &mut [f32], hidden: usize) -> [&mut [f32]; 
 }
 
 #[inline(always)]
-fn elman_forward_impl(relu: bool, xw: &[f32], hw: &[f32], bias: &[f32], h: &mut [f32]) {
+fn elman_forward_impl<M: MulAdd>(relu: bool, xw: &[f32], hw: &[f32], bias: &[f32], h: &mut [f32]) {
     let hidden = bias.len();
     let (xw, hw) = (&xw[..h.len()], &hw[..h.len()]);
     for ((hr, xr), wr) in h
@@ -43,7 +43,7 @@ fn elman_forward_impl(relu: bool, xw: &[f32], hw: &[f32], bias: &[f32], h: &mut 
             }
         } else {
             for (((o, &a), &b), &c) in sums {
-                *o = tanh(a + b + c);
+                *o = tanh::<M>(a + b + c);
             }
         }
     }
@@ -68,7 +68,7 @@ fn elman_backward_impl(relu: bool, h: &[f32], dh: &[f32], da: &mut [f32]) {
 /// projection) give activations saved in `act`; `c` goes from c_{t-1} to c_t in place; `m` receives
 /// `o * tanh(c_t)` (the hidden state before any projection).
 #[inline(always)]
-fn lstm_forward_impl(
+fn lstm_forward_impl<M: MulAdd>(
     hidden: usize,
     xw: &[f32],
     hw: &[f32],
@@ -90,22 +90,22 @@ fn lstm_forward_impl(
         // One simple loop per gate: each vectorises (a single loop with five transcendental
         // functions did not).
         for (((a, &x), &h), &b) in ai.iter_mut().zip(xi).zip(hi).zip(bi) {
-            *a = sigmoid(x + h + b);
+            *a = sigmoid::<M>(x + h + b);
         }
         for (((a, &x), &h), &b) in af.iter_mut().zip(xf).zip(hf).zip(bf) {
-            *a = sigmoid(x + h + b);
+            *a = sigmoid::<M>(x + h + b);
         }
         for (((a, &x), &h), &b) in ag.iter_mut().zip(xg).zip(hg).zip(bg) {
-            *a = tanh(x + h + b);
+            *a = tanh::<M>(x + h + b);
         }
         for (((a, &x), &h), &b) in ao.iter_mut().zip(xo).zip(ho).zip(bo) {
-            *a = sigmoid(x + h + b);
+            *a = sigmoid::<M>(x + h + b);
         }
         let gates = ai.iter().zip(af.iter()).zip(ag.iter().zip(ao.iter()));
         for ((c, m), ((&i, &f), (&g, &o))) in cr.iter_mut().zip(mr.iter_mut()).zip(gates) {
             let c_new = f * *c + i * g;
             *c = c_new;
-            *m = o * tanh(c_new);
+            *m = o * tanh::<M>(c_new);
         }
     }
 }
@@ -114,7 +114,7 @@ fn lstm_forward_impl(
 /// of c_t from the next step and leaves as the gradient of c_{t-1}; `dgates` receives the
 /// pre-activation gradients (i, f, g, o).
 #[inline(always)]
-fn lstm_backward_impl(
+fn lstm_backward_impl<M: MulAdd>(
     hidden: usize,
     act: &[f32],
     c: &[f32],
@@ -129,7 +129,7 @@ fn lstm_backward_impl(
         let [di, df, dg, d_o] = gates_of_mut::<4>(&mut dgates[r * g4..(r + 1) * g4], hidden);
         let span = r * hidden..(r + 1) * hidden;
         let (cr, cp, dmr) = (&c[span.clone()], &c_prev[span.clone()], &dm[span]);
-        lstm_backward_row([ai, af, ag, ao], cr, cp, dmr, dcr, [di, df, dg, d_o]);
+        lstm_backward_row::<M>([ai, af, ag, ao], cr, cp, dmr, dcr, [di, df, dg, d_o]);
     }
 }
 
@@ -137,7 +137,7 @@ fn lstm_backward_impl(
 /// distinct references: inlined, the compiler still knows they do not overlap and vectorises
 /// without run-time overlap checks (which had sent the loop down its scalar path).
 #[inline(always)]
-fn lstm_backward_row(
+fn lstm_backward_row<M: MulAdd>(
     [ai, af, ag, ao]: [&[f32]; 4],
     c: &[f32],
     c_prev: &[f32],
@@ -151,7 +151,7 @@ fn lstm_backward_row(
     let (di, df, dg, d_o) = (&mut di[..n], &mut df[..n], &mut dg[..n], &mut d_o[..n]);
     for j in 0..n {
         let (i, f, g, o) = (ai[j], af[j], ag[j], ao[j]);
-        let tc = tanh(c[j]);
+        let tc = tanh::<M>(c[j]);
         let dct = dc[j] + dm[j] * o * (1.0 - tc * tc);
         di[j] = dct * g * i * (1.0 - i);
         df[j] = dct * c_prev[j] * f * (1.0 - f);
@@ -166,7 +166,7 @@ fn lstm_backward_row(
 /// gate, which PyTorch applies inside `r * (W_hn h + b_hn)`. `h` goes from h_{t-1} to h_t in place; r, z, n are saved in `act`
 /// and `W_hn h + b_hn` in `ghn`.
 #[inline(always)]
-fn gru_forward_impl(
+fn gru_forward_impl<M: MulAdd>(
     hidden: usize,
     xw: &[f32],
     hw: &[f32],
@@ -186,17 +186,17 @@ fn gru_forward_impl(
         let [hr_, hz, hn] = gates_of::<3>(&hw[r * g3..(r + 1) * g3], hidden);
         let [ar, az, an] = gates_of_mut::<3>(&mut act[r * g3..(r + 1) * g3], hidden);
         for (((a, &x), &h), &b) in ar.iter_mut().zip(xr).zip(hr_).zip(br) {
-            *a = sigmoid(x + h + b);
+            *a = sigmoid::<M>(x + h + b);
         }
         for (((a, &x), &h), &b) in az.iter_mut().zip(xz).zip(hz).zip(bz) {
-            *a = sigmoid(x + h + b);
+            *a = sigmoid::<M>(x + h + b);
         }
         for ((g, &h), &b) in gr.iter_mut().zip(hn).zip(bn) {
             *g = h + b;
         }
         let n_in = an.iter_mut().zip(xn).zip(bn_in);
         for ((((n, &x), &b), &r), &g) in n_in.zip(ar.iter()).zip(gr.iter()) {
-            *n = tanh(x + b + r * g);
+            *n = tanh::<M>(x + b + r * g);
         }
         for ((h, &z), &n) in hr.iter_mut().zip(az.iter()).zip(an.iter()) {
             *h = (1.0 - z) * n + z * *h;
@@ -262,7 +262,7 @@ fn gru_backward_row(
 
 dispatch!(
     /// Elman step: `h = act(xw + hw + bias)`, `bias` one row of `hidden` values.
-    pub fn elman_forward(relu: bool, xw: &[f32], hw: &[f32], bias: &[f32], h: &mut [f32]) => elman_forward_impl
+    pub fn elman_forward(relu: bool, xw: &[f32], hw: &[f32], bias: &[f32], h: &mut [f32]) => elman_forward_impl::<MulAdd>
 );
 dispatch!(
     /// Elman backward: pre-activation gradient from `dh` and the step's output `h`.
@@ -270,15 +270,15 @@ dispatch!(
 );
 dispatch!(
     /// LSTM step (see `lstm_forward_impl`).
-    pub fn lstm_forward(hidden: usize, xw: &[f32], hw: &[f32], bias: &[f32], c: &mut [f32], act: &mut [f32], m: &mut [f32]) => lstm_forward_impl
+    pub fn lstm_forward(hidden: usize, xw: &[f32], hw: &[f32], bias: &[f32], c: &mut [f32], act: &mut [f32], m: &mut [f32]) => lstm_forward_impl::<MulAdd>
 );
 dispatch!(
     /// LSTM step backward (see `lstm_backward_impl`).
-    pub fn lstm_backward(hidden: usize, act: &[f32], c: &[f32], c_prev: &[f32], dm: &[f32], dc: &mut [f32], dgates: &mut [f32]) => lstm_backward_impl
+    pub fn lstm_backward(hidden: usize, act: &[f32], c: &[f32], c_prev: &[f32], dm: &[f32], dc: &mut [f32], dgates: &mut [f32]) => lstm_backward_impl::<MulAdd>
 );
 dispatch!(
     /// GRU step (see `gru_forward_impl`).
-    pub fn gru_forward(hidden: usize, xw: &[f32], hw: &[f32], bias: &[f32], h: &mut [f32], act: &mut [f32], ghn: &mut [f32]) => gru_forward_impl
+    pub fn gru_forward(hidden: usize, xw: &[f32], hw: &[f32], bias: &[f32], h: &mut [f32], act: &mut [f32], ghn: &mut [f32]) => gru_forward_impl::<MulAdd>
 );
 dispatch!(
     /// GRU step backward (see `gru_backward_impl`).

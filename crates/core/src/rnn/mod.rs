@@ -9,7 +9,8 @@ mod composite;
 mod config;
 mod direction;
 mod fused_cell;
-mod gates;
+#[doc(hidden)]
+pub mod gates;
 mod layout;
 mod packing;
 mod recurrent_product;

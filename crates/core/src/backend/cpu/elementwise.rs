@@ -200,8 +200,8 @@ pub fn unary(s: &CpuStorage, layout: &Layout, op: UnaryOp) -> Result<CpuStorage>
         UnaryOp::Neg => map_f32(&x, shape, |x| -x)?,
         UnaryOp::Exp => map_f32(&x, shape, f32::exp)?,
         UnaryOp::Log => map_f32(&x, shape, f32::ln)?,
-        UnaryOp::Sigmoid => map_f32(&x, shape, activation::sigmoid)?,
-        UnaryOp::Tanh => map_f32(&x, shape, activation::tanh)?,
+        UnaryOp::Sigmoid => map_f32(&x, shape, activation::sigmoid::<activation::Portable>)?,
+        UnaryOp::Tanh => map_f32(&x, shape, activation::tanh::<activation::Portable>)?,
         // `x < 0` rather than `max(x, 0)`: NaN passes through (and -0.0 stays), as in PyTorch.
         UnaryOp::Relu => map_f32(&x, shape, |x| if x < 0.0 { 0.0 } else { x })?,
         UnaryOp::Sin => map_f32(&x, shape, f32::sin)?,
