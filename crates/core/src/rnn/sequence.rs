@@ -307,7 +307,9 @@ fn forward_cuda(r: &Recurrence, d: Dims, ordinal: usize) -> Result<Forward> {
     let device = Device::Cuda(ordinal);
     let lstm = r.mode == RnnMode::Lstm;
     let (rows_h, rows_g, states) = ([d.rows, d.hidden], [d.rows, d.gates], [d.batch, d.hidden]);
-    let w_t = r.w_hh.t()?.contiguous()?;
+    // W_hh^T for coalesced reads, kept on the weight until an optimizer step changes it (a
+    // training loop transposes once per step, inference once): no launch per forward.
+    let w_t = r.w_hh.derived(|w| w.detach().t()?.contiguous())?;
     let steps = steps_tensor(r.batch_sizes, device)?;
     let params = [
         d.batch as u64,
@@ -325,7 +327,7 @@ fn forward_cuda(r: &Recurrence, d: Dims, ordinal: usize) -> Result<Forward> {
             &[
                 &rows_h, &states, &states, &rows_g, &rows_h, &rows_h, &rows_h,
             ],
-            &[r.gi, &w_t, r.h0, c0, &steps],
+            &[r.gi, &*w_t, r.h0, c0, &steps],
             &params,
             shape,
         )?
@@ -355,7 +357,7 @@ fn forward_cuda(r: &Recurrence, d: Dims, ordinal: usize) -> Result<Forward> {
             "rnn_sequence",
             "gru_seq_forward",
             &[&rows_h, &states, &rows_g, &rows_h, &rows_h],
-            &[r.gi, &w_t, b_hh, r.h0, &steps],
+            &[r.gi, &*w_t, b_hh, r.h0, &steps],
             &params,
             shape,
         )?
