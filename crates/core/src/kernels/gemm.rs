@@ -100,6 +100,16 @@ const TRANSPOSED_B_MIN_ROWS: usize = 512;
 /// 7 GFLOP/s for a matrix-vector product).
 const UNPACKED_MIN_COLS: usize = 8;
 
+/// `c *= beta`, where beta 0 overwrites (as in BLAS, C is then not read: a NaN or infinity
+/// left in it by an earlier use must not survive as `0 * NaN`).
+pub(crate) fn scale_by_beta(c: &mut [f32], beta: f32) {
+    if beta == 0.0 {
+        c.fill(0.0);
+    } else {
+        c.iter_mut().for_each(|v| *v *= beta);
+    }
+}
+
 /// `sgemm` always through the packed GEMM (parallel above `parallel_min_work()`).
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm_packed(
@@ -121,7 +131,7 @@ pub fn sgemm_packed(
         return;
     }
     if k == 0 {
-        c[..m * n].iter_mut().for_each(|v| *v *= beta);
+        scale_by_beta(&mut c[..m * n], beta);
         return;
     }
     let (a_rs, a_cs) = match ta {
@@ -259,6 +269,36 @@ mod tests {
                             "{m}x{k}x{n} {ta:?} {tb:?}: {x} vs {y}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn beta_zero_overwrites_c_without_reading_it() {
+        // Every path: unpacked small, packed (fewer columns than a vector; transposed B with
+        // few rows), blocked large with row-major and transposed B, and an empty depth. C starts
+        // as NaN and infinity (what a reused buffer may hold): none may survive as 0 * NaN.
+        for (m, k, n) in [
+            (4, 8, 32),
+            (4, 8, 3),
+            (2100, 64, 70),
+            (300, 600, 50),
+            (5, 0, 9),
+        ] {
+            let a: Vec<f32> = (0..m * k).map(|i| ((i % 13) as f32 - 6.0) * 0.1).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| ((i % 7) as f32 - 3.0) * 0.2).collect();
+            for tb in [Transpose::No, Transpose::Yes] {
+                let mut c: Vec<f32> = (0..m * n)
+                    .map(|i| if i % 2 == 0 { f32::NAN } else { f32::INFINITY })
+                    .collect();
+                sgemm(m, k, n, &a, Transpose::No, &b, tb, &mut c, 0.0);
+                let want = naive(m, k, n, &a, Transpose::No, &b, tb);
+                for (x, y) in c.iter().zip(&want) {
+                    assert!(
+                        (x - y).abs() < 1e-3 * y.abs().max(1.0),
+                        "{m}x{k}x{n} {tb:?}: {x} vs {y}"
+                    );
                 }
             }
         }

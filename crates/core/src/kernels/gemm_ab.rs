@@ -242,7 +242,7 @@ pub fn gemm_ab_blocked(
     let run_rows = |r0: usize, c_rows: &mut [f32]| {
         let rows = c_rows.len() / n;
         if k == 0 {
-            c_rows.iter_mut().for_each(|v| *v *= beta);
+            super::gemm::scale_by_beta(c_rows, beta);
             return;
         }
         for p0 in (0..k).step_by(block_depth) {
@@ -671,7 +671,12 @@ mod tests {
         for i in 0..m {
             for j in 0..n {
                 let dot: f32 = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
-                out[i * n + j] = dot + beta * c[i * n + j];
+                // Beta 0 ignores C (as in BLAS): the tests start it as NaN then.
+                out[i * n + j] = if beta == 0.0 {
+                    dot
+                } else {
+                    dot + beta * c[i * n + j]
+                };
             }
         }
         out
@@ -771,7 +776,15 @@ mod tests {
                 .into_iter()
                 .flat_map(|beta| [(beta, (&a, (k, 1))), (beta, (&a_t, (1, m)))])
             {
-                let init: Vec<f32> = (0..m * n).map(|i| i as f32 * 0.01).collect();
+                let init: Vec<f32> = (0..m * n)
+                    .map(|i| {
+                        if beta == 0.0 {
+                            f32::NAN
+                        } else {
+                            i as f32 * 0.01
+                        }
+                    })
+                    .collect();
                 let want = naive(m, n, k, &a, &b, &init, beta);
                 for (name, product) in implementations() {
                     // A guard element after C catches masked stores that write past the end.
