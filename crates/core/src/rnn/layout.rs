@@ -35,12 +35,13 @@ impl StepLayout {
 
 /// Swaps the first two axes of a [a, b, inner] buffer (batch-first <-> time-major).
 pub fn swap_leading(data: &[f32], a: usize, b: usize, inner: usize) -> Vec<f32> {
-    let mut out = vec![0.0f32; data.len()];
-    for i in 0..a {
-        for j in 0..b {
+    debug_assert_eq!(data.len(), a * b * inner);
+    // Built in output order, so nothing is zero-filled first.
+    let mut out = Vec::with_capacity(a * b * inner);
+    for j in 0..b {
+        for i in 0..a {
             let src = (i * b + j) * inner;
-            let dst = (j * a + i) * inner;
-            out[dst..dst + inner].copy_from_slice(&data[src..src + inner]);
+            out.extend_from_slice(&data[src..src + inner]);
         }
     }
     out
