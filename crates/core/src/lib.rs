@@ -11,6 +11,7 @@
 
 pub mod autograd;
 pub mod backend;
+pub(crate) mod buffer_pool;
 pub mod cpu_info;
 pub mod data;
 pub mod device;

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use super::config::{RnnConfig, RnnMode};
 use super::gates;
 use super::layout::StepLayout;
+use crate::buffer_pool::PooledBuffer;
 use crate::kernels::gemm::{sgemm, Transpose};
 use crate::kernels::gemm_ab::gemm_ab;
 use crate::kernels::gemm_bf16::{gemm_bf16, PackedB};
@@ -72,23 +73,24 @@ fn step_product(
 
 /// What backward needs, one row per (step, active batch row) like the layer input.
 #[derive(Default)]
+/// Each buffer is written at every row by forward (pooled: no zero fill).
 pub struct DirSaved {
     /// Gate activations: LSTM i,f,g,o; GRU r,z,n (empty for Elman, which uses the output).
-    act: Vec<f32>,
+    act: PooledBuffer,
     /// LSTM cell state after and before each step.
-    c: Vec<f32>,
-    c_prev: Vec<f32>,
+    c: PooledBuffer,
+    c_prev: PooledBuffer,
     /// Hidden state entering each step.
-    h_prev: Vec<f32>,
+    h_prev: PooledBuffer,
     /// LSTM with projection: the state before projection.
-    m: Vec<f32>,
+    m: PooledBuffer,
     /// GRU: W_hn h + b_hn.
-    ghn: Vec<f32>,
+    ghn: PooledBuffer,
 }
 
 pub struct DirForward {
     /// Hidden state after every step, [rows, out].
-    pub y: Vec<f32>,
+    pub y: PooledBuffer,
     pub h_n: Vec<f32>,
     pub c_n: Vec<f32>,
     saved: Option<DirSaved>,
@@ -216,7 +218,8 @@ pub fn forward(
             bias[g..].copy_from_slice(&b[2 * hid..]);
         }
     }
-    let mut xw = vec![0.0f32; n * g];
+    // Pooled buffers: every row of each is written below before it is read.
+    let mut xw = PooledBuffer::new(n * g);
     let (w_ih, w_ih_layout) = match w.w_ih_t {
         Some(t) => (t, Transpose::No),
         None => (w.w_ih, Transpose::Yes),
@@ -237,15 +240,22 @@ pub fn forward(
     let proj = w.w_hr.is_some();
     let mut h = h0.to_vec();
     let mut c = c0.to_vec();
-    let mut y = vec![0.0f32; n * out];
+    let mut y = PooledBuffer::new(n * out);
     let sized = |cond: bool, len: usize| if cond { vec![0.0f32; len] } else { Vec::new() };
+    let pooled = |cond: bool, len: usize| {
+        if cond {
+            PooledBuffer::new(len)
+        } else {
+            PooledBuffer::default()
+        }
+    };
     let mut saved = save.then(|| DirSaved {
-        act: sized(lstm || gru, n * g),
-        c: sized(lstm, n * hid),
-        c_prev: sized(lstm, n * hid),
-        h_prev: vec![0.0; n * out],
-        m: sized(proj, n * hid),
-        ghn: sized(gru, n * hid),
+        act: pooled(lstm || gru, n * g),
+        c: pooled(lstm, n * hid),
+        c_prev: pooled(lstm, n * hid),
+        h_prev: PooledBuffer::new(n * out),
+        m: pooled(proj, n * hid),
+        ghn: pooled(gru, n * hid),
     });
 
     let (hs, cs, ys) = (
@@ -396,9 +406,10 @@ pub fn backward(
 
     let mut dh = dh_n.to_vec();
     let mut dc = dc_n.to_vec();
-    let mut dgi = vec![0.0f32; n * g];
-    let mut dgh = vec![0.0f32; if gru { n * g } else { 0 }];
-    let mut dh_steps = vec![0.0f32; if proj { n * out } else { 0 }];
+    // Pooled: the step loop writes every row of each before anything reads it.
+    let mut dgi = PooledBuffer::new(n * g);
+    let mut dgh = PooledBuffer::new(if gru { n * g } else { 0 });
+    let mut dh_steps = PooledBuffer::new(if proj { n * out } else { 0 });
     let (dhs, dcs) = (Shared::new(&mut dh), Shared::new(&mut dc));
     let (dgis, dghs, dsteps) = (
         Shared::new(&mut dgi),

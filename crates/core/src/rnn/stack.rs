@@ -630,7 +630,7 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
                 c_n[i * b * hid..(i + 1) * b * hid].copy_from_slice(&dir.c_n);
             }
         }
-        let ys: Vec<&[f32]> = dirs.iter().map(|dir| dir.y.as_slice()).collect();
+        let ys: Vec<&[f32]> = dirs.iter().map(|dir| &dir.y[..]).collect();
         let mut y = concat_directions(&ys, lay.rows, out);
         let mask = if inp.training && cfg.dropout > 0.0 && l + 1 < cfg.num_layers {
             let m = crate::nn::dropout::mask(&[y.len()], cfg.dropout as f64)?;
