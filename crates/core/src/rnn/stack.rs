@@ -571,12 +571,16 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
     let needs_grad = is_grad_enabled() && inputs.iter().any(|t| t.requires_grad());
     check_workspace(cfg, lay.rows, needs_grad)?;
 
-    let raw = f32_data(inp.input, "input")?;
+    // Read in place (a CPU tensor's storage is borrowed): one copy whether or not it is
+    // reordered to step-major.
+    let host = inp.input.host()?;
+    let raw = host.f32("input")?;
     let x0 = if cfg.batch_first && !shape.unbatched && !shape.packed {
-        swap_leading(&raw, shape.batch, shape.steps, cfg.input_size)
+        swap_leading(raw, shape.batch, shape.steps, cfg.input_size)
     } else {
-        raw
+        raw.to_vec()
     };
+    drop(host);
     let views = WeightViews::new(cfg, inp.weights, lay.rows)?;
     let weights = views.borrow(cfg)?;
 
