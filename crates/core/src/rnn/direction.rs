@@ -71,9 +71,9 @@ fn step_product(
     }
 }
 
-/// What backward needs, one row per (step, active batch row) like the layer input.
+/// What backward needs, one row per (step, active batch row) like the layer input. Forward
+/// writes every row of each buffer, so they come from the pool without a zero fill.
 #[derive(Default)]
-/// Each buffer is written at every row by forward (pooled: no zero fill).
 pub struct DirSaved {
     /// Gate activations: LSTM i,f,g,o; GRU r,z,n (empty for Elman, which uses the output).
     act: PooledBuffer,
