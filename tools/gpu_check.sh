@@ -12,7 +12,8 @@
 #                              gpu-check/out)
 #
 # With the device tool: build here, then run `bash tools/gpu_check.sh run` with carry
-# ["gpu-check"]; commit what it printed under bench/results/.
+# ["gpu-check"] and timeout_s 600; commit what it printed under bench/results/.
+# GPU_CHECK_SECONDS (default 500) is the run's deadline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,21 +76,42 @@ PY
     export SEQTORCH_CUDA_PATH="$libs" SEQTORCH_REQUIRE_GPU=1 SEQTORCH_REQUIRE_NVRTC=1 SEQTORCH_EXPERIMENTAL_CUDA=1
     echo "SEQTORCH_CUDA_PATH=$SEQTORCH_CUDA_PATH"
     status=0
+    # One device call may run 10 minutes and the session has 15 in all: every stage gets a
+    # cap and the whole run a deadline, so that a hung kernel costs one stage, not the rest.
+    deadline=$(( SECONDS + ${GPU_CHECK_SECONDS:-500} ))
+    stage() {
+      local cap=$1 left
+      shift
+      left=$(( deadline - SECONDS ))
+      if [ "$left" -lt 10 ]; then
+        echo "skipped (deadline): $*" >&2
+        status=1
+        return 0
+      fi
+      [ "$cap" -gt "$left" ] && cap=$left
+      timeout -k 5 "$cap" "$@"
+      local rc=$?
+      [ "$rc" -eq 124 ] && echo "timed out after ${cap} s: $*" >&2
+      [ "$rc" -ne 0 ] && status=1
+      return 0
+    }
+    set +e
     for t in $tests; do
       echo "## $t"
-      "gpu-check/bin/$t" --nocapture --test-threads 1 || status=1
+      stage 60 "gpu-check/bin/$t" --nocapture --test-threads 1
     done
     echo "## seqtorch training steps on cuda:0 (TF32 off, then on) -> $out/seqtorch-cuda*.json"
-    gpu-check/bin/train_step --device cuda:0 --steps 10 > "$out/seqtorch-cuda.json" || status=1
-    gpu-check/bin/train_step --device cuda:0 --steps 10 --tf32 > "$out/seqtorch-cuda-tf32.json" || status=1
+    stage 60 gpu-check/bin/train_step --device cuda:0 --steps 10 > "$out/seqtorch-cuda.json"
+    stage 60 gpu-check/bin/train_step --device cuda:0 --steps 10 --tf32 > "$out/seqtorch-cuda-tf32.json"
     echo "## the same, the recurrence step by step (two launches a step) -> $out/seqtorch-cuda-per-step.json"
-    gpu-check/bin/train_step --device cuda:0 --steps 10 --per-step > "$out/seqtorch-cuda-per-step.json" || status=1
+    stage 60 gpu-check/bin/train_step --device cuda:0 --steps 10 --per-step > "$out/seqtorch-cuda-per-step.json"
     echo "## the seed models from Node, cpu then cuda -> $out/node-e2e.json"
     python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('gpu-check/node.xz'), open('gpu-check/node', 'wb'))"
     chmod +x gpu-check/node
-    OUT="$out" gpu-check/node gpu-check/app/bench/gpu/node_e2e.js || status=1
+    export OUT="$out"
+    stage 90 gpu-check/node gpu-check/app/bench/gpu/node_e2e.js
     echo "## PyTorch anchors (cuDNN, TF32 off and on) -> $out/pytorch-cuda.json"
-    python3 bench/gpu/torch_cuda.py > "$out/pytorch-cuda.json" || status=1
+    stage 120 python3 bench/gpu/torch_cuda.py > "$out/pytorch-cuda.json"
     echo "exit $status"
   } 2>&1 | tee "$out/gpu-check.txt"
   ;;
