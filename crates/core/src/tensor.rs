@@ -256,6 +256,17 @@ impl Tensor {
         Ok(data)
     }
 
+    /// Whether this handle is the only way to reach its buffer and shows all of it: no other
+    /// handle, view or graph shares it, so it can be kept (as a leaf's grad) without a copy.
+    pub(crate) fn is_sole_owner_of_its_buffer(&self) -> bool {
+        Arc::strong_count(&self.0) == 1
+            && Arc::weak_count(&self.0) == 0
+            && Arc::strong_count(&self.0.storage) == 1
+            && Arc::weak_count(&self.0.storage) == 0
+            && self.0.grad_fn.is_none()
+            && self.0.layout.contiguous_range() == Some(0..self.storage().len())
+    }
+
     /// Identifies the buffer (for caches keyed on a tensor's data together with `version`).
     pub fn storage_id(&self) -> usize {
         Arc::as_ptr(&self.0.storage) as *const () as usize

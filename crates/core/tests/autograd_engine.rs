@@ -147,3 +147,47 @@ fn split_with_sizes_gives_views_and_one_backward_for_all_pieces() {
     let err = x.split_with_sizes(&[2, 2], 0).unwrap_err();
     assert!(err.message.contains("sum exactly to 6"), "{}", err.message);
 }
+
+#[test]
+fn leaves_sharing_one_gradient_get_buffers_of_their_own() {
+    // Addition hands the same gradient tensor to both operands: at most one of them may keep
+    // it, the other needs a copy, or writing one grad would change the other.
+    let (a, b) = (leaf(&[1.0, 2.0]), leaf(&[3.0, 4.0]));
+    let y = a.add(&b).unwrap().sum(None, false).unwrap();
+    backward(&y, None, false).unwrap();
+    let (ga, gb) = (a.grad().unwrap(), b.grad().unwrap());
+    assert!(!ga.same_storage(&gb));
+    ga.add_(&ga.clone()).unwrap();
+    assert_eq!(ga.to_vec_f32(), vec![2.0, 2.0]);
+    assert_eq!(gb.to_vec_f32(), vec![1.0, 1.0]);
+}
+
+#[test]
+fn a_gradient_the_caller_still_holds_is_copied_into_the_leaf() {
+    let x = leaf(&[1.0, 2.0]);
+    let seed = Tensor::from_f32(vec![5.0, 6.0], vec![2]).unwrap();
+    backward(&x, Some(&seed), false).unwrap();
+    assert!(!x.grad().unwrap().same_storage(&seed));
+    seed.add_(&seed.clone()).unwrap();
+    assert_eq!(x.grad().unwrap().to_vec_f32(), vec![5.0, 6.0]);
+    // Through an op that passes its gradient on unchanged, likewise.
+    let z = leaf(&[1.0, 2.0]);
+    let y = z.reshape(&[2]).unwrap();
+    backward(&y, Some(&seed), false).unwrap();
+    seed.add_(&seed.clone()).unwrap();
+    assert_eq!(z.grad().unwrap().to_vec_f32(), vec![10.0, 12.0]);
+}
+
+#[test]
+fn a_gradient_that_is_a_view_becomes_a_contiguous_grad() {
+    let x = Tensor::from_f32(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], vec![2, 3])
+        .unwrap()
+        .requires_grad_(true)
+        .unwrap();
+    let w = Tensor::from_f32(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], vec![3, 2]).unwrap();
+    let y = x.t().unwrap().mul(&w).unwrap().sum(None, false).unwrap();
+    backward(&y, None, false).unwrap();
+    let g = x.grad().unwrap();
+    assert!(g.is_contiguous());
+    assert_eq!(g.to_vec_f32(), vec![1.0, 3.0, 5.0, 2.0, 4.0, 6.0]);
+}

@@ -70,7 +70,7 @@ pub fn backward(root: &Tensor, gradient: Option<&Tensor>, retain_graph: bool) ->
     let _no_grad = NoGradGuard::new();
     PASS.with(|p| p.set(p.get() + 1));
     let root_node = match root.grad_fn() {
-        None => return accumulate_leaf(root, &seed),
+        None => return accumulate_leaf(root, seed),
         Some(n) => n.clone(),
     };
 
@@ -89,6 +89,9 @@ pub fn backward(root: &Tensor, gradient: Option<&Tensor>, retain_graph: bool) ->
             node.check_saved_versions(op)?;
             (op.inputs(), input_gradients(op, &grads_out)?)
         };
+        // An input's gradient may be a view of an output's (reshape, transpose): let it be
+        // the only handle on its buffer, so a leaf can keep it without a copy.
+        drop(grads_out);
         for (input, g) in inputs.iter().zip(grads) {
             let Some(g) = g else { continue };
             if !input.requires_grad() {
@@ -96,7 +99,7 @@ pub fn backward(root: &Tensor, gradient: Option<&Tensor>, retain_graph: bool) ->
             }
             match input.grad_fn() {
                 Some(n) => add_pending(&mut pending, n, input.output_nr(), g)?,
-                None => accumulate_leaf(input, &g)?,
+                None => accumulate_leaf(input, g)?,
             }
         }
     }
@@ -161,15 +164,19 @@ fn add_pending(
     Ok(())
 }
 
-fn accumulate_leaf(leaf: &Tensor, g: &Tensor) -> Result<()> {
+fn accumulate_leaf(leaf: &Tensor, g: Tensor) -> Result<()> {
     let g = if g.shape() != leaf.shape() {
-        g.reshape_to(leaf.shape())?
+        let reshaped = g.reshape_to(leaf.shape())?;
+        drop(g);
+        reshaped
     } else {
-        g.clone()
+        g
     };
     let mut slot = leaf.0.grad.lock().unwrap_or_else(|e| e.into_inner());
     match slot.as_ref() {
-        // A fresh contiguous buffer: the leaf's grad never aliases another tensor's data.
+        // The leaf's grad never aliases another tensor's data: a gradient nothing else can
+        // reach is kept as it is (as PyTorch's AccumulateGrad steals one), any other is copied.
+        None if g.is_sole_owner_of_its_buffer() => *slot = Some(g),
         None => *slot = Some(g.deep_copy()?),
         Some(existing) => {
             if existing.dtype() != g.dtype() {
