@@ -35,14 +35,22 @@ impl StepLayout {
 
 /// Swaps the first two axes of a [a, b, inner] buffer (batch-first <-> time-major).
 pub fn swap_leading(data: &[f32], a: usize, b: usize, inner: usize) -> Vec<f32> {
-    debug_assert_eq!(data.len(), a * b * inner);
+    batch_first_output(&[data], a, b, inner)
+}
+
+/// The batch-first output [batch, steps, D * out] of D directions' step-major outputs (each
+/// [steps, batch, out]): the directions interleaved and the leading axes swapped in one pass.
+pub fn batch_first_output(dirs: &[&[f32]], steps: usize, batch: usize, out: usize) -> Vec<f32> {
+    debug_assert!(dirs.iter().all(|d| d.len() == steps * batch * out));
     // Built in output order, so nothing is zero-filled first.
-    let mut out = Vec::with_capacity(a * b * inner);
-    for j in 0..b {
-        for i in 0..a {
-            let src = (i * b + j) * inner;
-            out.extend_from_slice(&data[src..src + inner]);
+    let mut y = Vec::with_capacity(dirs.len() * steps * batch * out);
+    for j in 0..batch {
+        for i in 0..steps {
+            let src = (i * batch + j) * out;
+            for dir in dirs {
+                y.extend_from_slice(&dir[src..src + out]);
+            }
         }
     }
-    out
+    y
 }

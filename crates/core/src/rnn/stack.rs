@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::config::{RnnConfig, RnnMode};
 use super::direction::{self, DirForward, DirGrads, DirWeights, HhBf16};
-use super::layout::{swap_leading, StepLayout};
+use super::layout::{batch_first_output, swap_leading, StepLayout};
 use crate::autograd::{is_grad_enabled, CustomBackward, Node};
 use crate::backend::fused::{self, FusedOp};
 use crate::kernels::gemm_ab::transpose;
@@ -592,6 +592,8 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
     );
     let mut layers: Vec<LayerState> = Vec::with_capacity(cfg.num_layers);
     let mut x = x0;
+    let batch_first_out = cfg.batch_first && !shape.unbatched && !shape.packed;
+    let mut x_last = Vec::new();
     let mut h_n = vec![0.0f32; cfg.num_layers * d * b * out];
     let mut c_n = vec![
         0.0f32;
@@ -635,6 +637,21 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
             }
         }
         let ys: Vec<&[f32]> = dirs.iter().map(|dir| &dir.y[..]).collect();
+        if l + 1 == cfg.num_layers && batch_first_out {
+            // Straight into the output's order: one copy instead of an interleaved copy and
+            // then a reordered one.
+            x_last = batch_first_output(&ys, shape.steps, b, out);
+            layers.push(LayerState {
+                input: if needs_grad {
+                    std::mem::take(&mut x)
+                } else {
+                    Vec::new()
+                },
+                dirs: if needs_grad { dirs } else { Vec::new() },
+                mask: None,
+            });
+            continue;
+        }
         let mut y = concat_directions(&ys, lay.rows, out);
         let mask = if inp.training && cfg.dropout > 0.0 && l + 1 < cfg.num_layers {
             let m = crate::nn::dropout::mask(&[y.len()], cfg.dropout as f64)?;
@@ -651,17 +668,14 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
         });
     }
 
-    // `x` now holds the last layer's (undropped) outputs, step-major.
+    // `x` now holds the last layer's (undropped) outputs, step-major, or `x_last` batch-first.
     let feat = d * out;
     let (out_data, out_shape) = if shape.packed {
         (x, vec![lay.rows, feat])
     } else if shape.unbatched {
         (x, vec![shape.steps, feat])
-    } else if cfg.batch_first {
-        (
-            swap_leading(&x, shape.steps, b, feat),
-            vec![b, shape.steps, feat],
-        )
+    } else if batch_first_out {
+        (x_last, vec![b, shape.steps, feat])
     } else {
         (x, vec![shape.steps, b, feat])
     };
@@ -749,11 +763,13 @@ impl CustomBackward for RnnBackward {
 
         let mut dy = match &grads[0] {
             Some(g) => {
-                let v = g.to_vec_f32();
+                // Borrowed in place: one copy, reordered or not.
+                let host = g.host()?;
+                let v = host.f32("the output's gradient")?;
                 if cfg.batch_first && !shape.unbatched && !shape.packed {
-                    swap_leading(&v, b, shape.steps, feat)
+                    swap_leading(v, b, shape.steps, feat)
                 } else {
-                    v
+                    v.to_vec()
                 }
             }
             None => vec![0.0; lay.rows * feat],
