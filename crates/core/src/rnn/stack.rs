@@ -42,6 +42,14 @@ struct Shape {
     packed: bool,
 }
 
+impl Shape {
+    /// Whether the caller's tensors are batch-first while the kernels run step-major: the
+    /// input, the output and their gradients are then reordered.
+    fn reordered(&self, cfg: &RnnConfig) -> bool {
+        cfg.batch_first && !self.unbatched && !self.packed
+    }
+}
+
 fn f32_data(t: &Tensor, what: &str) -> Result<Vec<f32>> {
     Ok(t.host()?.f32(what)?.to_vec())
 }
@@ -410,20 +418,13 @@ impl<'t> WeightViews<'t> {
     }
 }
 
-/// Interleaves per-direction outputs [rows, out] into [rows, D * out].
+/// Interleaves per-direction outputs [rows, out] into [rows, D * out]: the batch-first output
+/// of a single sequence of `rows` steps.
 fn concat_directions(dirs: &[&[f32]], rows: usize, out: usize) -> Vec<f32> {
     if dirs.len() == 1 {
         return dirs[0].to_vec();
     }
-    let d = dirs.len();
-    let mut y = vec![0.0f32; rows * d * out];
-    for r in 0..rows {
-        for (k, dir) in dirs.iter().enumerate() {
-            y[(r * d + k) * out..(r * d + k + 1) * out]
-                .copy_from_slice(&dir[r * out..(r + 1) * out]);
-        }
-    }
-    y
+    batch_first_output(dirs, rows, 1, out)
 }
 
 /// Direction `k`'s columns of [rows, D * out] (borrowed when there is one direction).
@@ -575,7 +576,7 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
     // reordered to step-major.
     let host = inp.input.host()?;
     let raw = host.f32("input")?;
-    let x0 = if cfg.batch_first && !shape.unbatched && !shape.packed {
+    let x0 = if shape.reordered(cfg) {
         swap_leading(raw, shape.batch, shape.steps, cfg.input_size)
     } else {
         raw.to_vec()
@@ -592,7 +593,6 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
     );
     let mut layers: Vec<LayerState> = Vec::with_capacity(cfg.num_layers);
     let mut x = x0;
-    let batch_first_out = cfg.batch_first && !shape.unbatched && !shape.packed;
     let mut x_last = Vec::new();
     let mut h_n = vec![0.0f32; cfg.num_layers * d * b * out];
     let mut c_n = vec![
@@ -637,28 +637,22 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
             }
         }
         let ys: Vec<&[f32]> = dirs.iter().map(|dir| &dir.y[..]).collect();
-        if l + 1 == cfg.num_layers && batch_first_out {
+        let last = l + 1 == cfg.num_layers;
+        let (y, mask) = if last && shape.reordered(cfg) {
             // Straight into the output's order: one copy instead of an interleaved copy and
             // then a reordered one.
             x_last = batch_first_output(&ys, shape.steps, b, out);
-            layers.push(LayerState {
-                input: if needs_grad {
-                    std::mem::take(&mut x)
-                } else {
-                    Vec::new()
-                },
-                dirs: if needs_grad { dirs } else { Vec::new() },
-                mask: None,
-            });
-            continue;
-        }
-        let mut y = concat_directions(&ys, lay.rows, out);
-        let mask = if inp.training && cfg.dropout > 0.0 && l + 1 < cfg.num_layers {
-            let m = crate::nn::dropout::mask(&[y.len()], cfg.dropout as f64)?;
-            y.iter_mut().zip(&m).for_each(|(v, s)| *v *= s);
-            Some(m)
+            (Vec::new(), None)
         } else {
-            None
+            let mut y = concat_directions(&ys, lay.rows, out);
+            let mask = if inp.training && cfg.dropout > 0.0 && !last {
+                let m = crate::nn::dropout::mask(&[y.len()], cfg.dropout as f64)?;
+                y.iter_mut().zip(&m).for_each(|(v, s)| *v *= s);
+                Some(m)
+            } else {
+                None
+            };
+            (y, mask)
         };
         let layer_input = std::mem::replace(&mut x, y);
         layers.push(LayerState {
@@ -674,7 +668,7 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
         (x, vec![lay.rows, feat])
     } else if shape.unbatched {
         (x, vec![shape.steps, feat])
-    } else if batch_first_out {
+    } else if shape.reordered(cfg) {
         (x_last, vec![b, shape.steps, feat])
     } else {
         (x, vec![shape.steps, b, feat])
@@ -766,7 +760,7 @@ impl CustomBackward for RnnBackward {
                 // Borrowed in place: one copy, reordered or not.
                 let host = g.host()?;
                 let v = host.f32("the output's gradient")?;
-                if cfg.batch_first && !shape.unbatched && !shape.packed {
+                if shape.reordered(cfg) {
                     swap_leading(v, b, shape.steps, feat)
                 } else {
                     v.to_vec()
@@ -872,7 +866,7 @@ impl CustomBackward for RnnBackward {
 
         let dx = if !input_wants_grad {
             None
-        } else if cfg.batch_first && !shape.unbatched && !shape.packed {
+        } else if shape.reordered(cfg) {
             Some(swap_leading(&dx, shape.steps, b, cfg.input_size))
         } else {
             Some(dx)
