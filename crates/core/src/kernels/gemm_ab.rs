@@ -222,6 +222,7 @@ pub fn gemm_ab_blocked(
     beta: f32,
     parallel: bool,
 ) {
+    use super::row_split::{balanced_row_blocks, split_rows_mut};
     use rayon::prelude::*;
     let b_fits = match b {
         BlockedB::Rows(b) => b.len() >= k * n,
@@ -268,16 +269,13 @@ pub fn gemm_ab_blocked(
     };
     let c = &mut c[..m * n];
     if parallel {
-        // A multiple of the thread count of blocks of at most `block_rows` (in multiples of the
-        // tile height), so that every thread gets the same rows: 512 rows in blocks of 192
-        // were 3 blocks on 2 threads, one thread doing 320 rows while the other idled.
         let threads = crate::threads::get_num_threads();
-        let blocks = threads * m.div_ceil(threads * block_rows);
-        let rows = m.div_ceil(blocks).next_multiple_of(plan.tile_rows.rows());
+        let blocks = balanced_row_blocks(m, plan.tile_rows.rows(), block_rows, threads);
+        let pieces = split_rows_mut(c, n, &blocks);
         crate::threads::install(|| {
-            c.par_chunks_mut(rows * n)
-                .enumerate()
-                .for_each(|(i, c_rows)| run_rows(i * rows, c_rows))
+            pieces
+                .into_par_iter()
+                .for_each(|(r0, c_rows)| run_rows(r0, c_rows))
         });
     } else {
         for (i, c_rows) in c.chunks_mut(block_rows * n).enumerate() {

@@ -225,6 +225,7 @@ pub fn sgemm_bf16(
     beta: f32,
     parallel: bool,
 ) {
+    use super::row_split::{balanced_row_blocks, split_rows_mut};
     use rayon::prelude::*;
     let packed = PackedB::new(b, k, n, b_transposed);
     if !parallel || m < 16 {
@@ -232,20 +233,14 @@ pub fn sgemm_bf16(
         return;
     }
     let threads = crate::threads::get_num_threads();
-    // Blocks of whole register tiles, at most 256 rows, a multiple of the thread count of them
-    // so that the threads get equal rows.
-    let blocks = threads * m.div_ceil(threads * 256);
-    let rows = m.div_ceil(blocks).next_multiple_of(8);
+    let blocks = balanced_row_blocks(m, 8, 256, threads);
+    let pieces = split_rows_mut(&mut c[..m * n], n, &blocks);
     let (rs, _) = a_strides;
     crate::threads::install(|| {
-        c[..m * n]
-            .par_chunks_mut(rows * n)
-            .enumerate()
-            .for_each(|(i, block)| {
-                let r0 = i * rows;
-                let mi = block.len() / n;
-                gemm_bf16(mi, k, &a[r0 * rs..], a_strides, &packed, block, beta);
-            })
+        pieces.into_par_iter().for_each(|(r0, block)| {
+            let mi = block.len() / n;
+            gemm_bf16(mi, k, &a[r0 * rs..], a_strides, &packed, block, beta);
+        })
     });
 }
 

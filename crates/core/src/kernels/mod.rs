@@ -8,3 +8,4 @@ pub mod gemm_ab;
 pub mod gemm_bf16;
 pub mod panel_b;
 pub mod plan;
+pub mod row_split;
