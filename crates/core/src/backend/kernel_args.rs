@@ -49,3 +49,14 @@ pub enum KernelArgs {
     Adam(AdamArgs),
     RmsProp(RmsPropArgs),
 }
+
+impl KernelArgs {
+    /// The struct's name in optim.cu.
+    pub fn c_type(&self) -> &'static str {
+        match self {
+            KernelArgs::Sgd(_) => "SgdArgs",
+            KernelArgs::Adam(_) => "AdamArgs",
+            KernelArgs::RmsProp(_) => "RmsPropArgs",
+        }
+    }
+}

@@ -6,6 +6,7 @@
 use cudarc::driver::{DeviceRepr, PushKernelArg};
 
 use super::device::{driver, grid, CudaDevice};
+use super::kernel_signature::{self, IN, OUT, U64};
 use super::storage::{alloc, CudaData, CudaStorage};
 use crate::backend::kernel_args::{AdamArgs, KernelArgs, RmsPropArgs, SgdArgs};
 use crate::storage::Storage;
@@ -126,6 +127,9 @@ fn launch_f32_with(
     params: &[u64],
     config: Option<cudarc::driver::LaunchConfig>,
 ) -> Result<Vec<Tensor>> {
+    let launched =
+        kernel_signature::outputs_inputs_params(outputs.len(), inputs.len(), params.len());
+    kernel_signature::check(module, kernel, &launched)?;
     let device = CudaDevice::new(ordinal)?;
     let inputs = contiguous_inputs(kernel, ordinal, inputs)?;
     // One read guard per storage: an operand given twice (a stand-in for an absent optional
@@ -179,6 +183,10 @@ pub fn launch_in_place(
     args: &KernelArgs,
     n: usize,
 ) -> Result<()> {
+    let mut launched = vec![OUT; targets.len()];
+    launched.extend(std::iter::repeat_n(IN, inputs.len()));
+    launched.extend([args.c_type(), U64]);
+    kernel_signature::check(module, kernel, &launched)?;
     let device = CudaDevice::new(ordinal)?;
     for (i, t) in targets.iter().enumerate() {
         check_operand(kernel, ordinal, t)?;

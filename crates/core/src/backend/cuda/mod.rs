@@ -5,10 +5,12 @@
 //! with their NVRTC compile check (`kernels`; their arithmetic is also checked on the host by
 //! the `seqtorch-kernel-check` crate), devices (`device`: context, one stream, modules compiled
 //! on first use, cuBLAS), storage with every primitive op (`storage`) and the launcher the fused
-//! ops' kernels go through (`launch`). GPU tensors stay behind `SEQTORCH_EXPERIMENTAL_CUDA`
+//! ops' kernels go through (`launch`, which checks each launch against the kernel's declared
+//! parameters first: `kernel_signature`). GPU tensors stay behind `SEQTORCH_EXPERIMENTAL_CUDA`
 //! until the GPU check has passed on real hardware.
 
 pub mod device;
+pub mod kernel_signature;
 pub mod kernels;
 pub mod launch;
 pub mod libraries;
