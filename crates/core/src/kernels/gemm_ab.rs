@@ -308,6 +308,17 @@ macro_rules! tiled_product {
             mask: Mask,
             beta: f32,
         ) {
+            // C's lines of this tile are fetched while the products run: written once in a
+            // large product, they come from memory, and the tile's stores otherwise wait on
+            // them (the store queue fills at the end of each tile).
+            for ii in 0..MR {
+                for v in 0..NV {
+                    let p = c.add((i + ii) * n + j + v * LANES);
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                        p as *const i8,
+                    );
+                }
+            }
             let mut acc = [[zero(); NV]; MR];
             let mut b_row = b;
             let mut a_col = a.add(i * rs);
