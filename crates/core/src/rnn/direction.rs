@@ -280,6 +280,10 @@ pub fn forward(
     let (xw, bias) = (&xw, &bias);
     let (w_hh_t, w_hr_t) = (w.w_hh_t, w.w_hr_t);
     let blocks = row_blocks(batch, lay.steps(), out, g);
+    // Without packing, every step has the same rows, so an LSTM writes its hidden state
+    // straight into the output rows and the next step reads it there: no copy into a state
+    // buffer and back out per step (a GRU or Elman step updates its state in place).
+    let direct = lstm && lay.rows == lay.batch * lay.steps();
     for_blocks(&blocks, |r0, r1| {
         let rows = r1 - r0;
         let mut hw = vec![0.0f32; rows * g];
@@ -294,16 +298,21 @@ pub fn forward(
         } else {
             &mut [][..]
         };
+        let mut prev_off = None;
         for t in order(lay.steps(), reverse) {
             let Some((off, b)) = block_rows(lay, t, r0, r1) else {
                 continue;
             };
+            let h_in: &[f32] = match prev_off {
+                Some(p) if direct => unsafe { ys.slice(p * out, b * out) },
+                _ => &h[..b * out],
+            };
             if let Some((h_prev, _, _)) = ss2 {
-                unsafe { h_prev.slice(off * out, b * out) }.copy_from_slice(&h[..b * out]);
+                unsafe { h_prev.slice(off * out, b * out) }.copy_from_slice(h_in);
             }
             let hw_t = &mut hw[..b * g];
             let packed = w.w_hh_bf16.map(|p| &p.t);
-            step_product(b, g, out, &h[..b * out], w_hh_t, packed, hw_t, 0.0);
+            step_product(b, g, out, h_in, w_hh_t, packed, hw_t, 0.0);
             let xw_t = &xw[off * g..(off + b) * g];
             match cfg.mode {
                 RnnMode::Tanh | RnnMode::Relu => {
@@ -324,15 +333,13 @@ pub fn forward(
                         }
                         None => &mut act_scratch[..b * g],
                     };
-                    gates::lstm_forward(
-                        hid,
-                        xw_t,
-                        hw_t,
-                        bias,
-                        &mut c[..b * hid],
-                        act,
-                        &mut m_buf[..b * hid],
-                    );
+                    let y_t = unsafe { ys.slice(off * out, b * out) };
+                    let m_out = if direct && !proj {
+                        &mut y_t[..]
+                    } else {
+                        &mut m_buf[..b * hid]
+                    };
+                    gates::lstm_forward(hid, xw_t, hw_t, bias, &mut c[..b * hid], act, m_out);
                     if let Some((_, c_save, _)) = ss {
                         unsafe { c_save.slice(off * hid, b * hid) }.copy_from_slice(&c[..b * hid]);
                         if proj {
@@ -341,8 +348,11 @@ pub fn forward(
                                 .copy_from_slice(&m_buf[..b * hid]);
                         }
                     }
-                    match &w_hr_t {
-                        Some(w_hr_t) => gemm_ab(
+                    match (&w_hr_t, direct) {
+                        (Some(w_hr_t), true) => {
+                            gemm_ab(b, out, hid, &m_buf[..b * hid], w_hr_t, y_t, 0.0)
+                        }
+                        (Some(w_hr_t), false) => gemm_ab(
                             b,
                             out,
                             hid,
@@ -351,7 +361,8 @@ pub fn forward(
                             &mut h[..b * out],
                             0.0,
                         ),
-                        None => h[..b * hid].copy_from_slice(&m_buf[..b * hid]),
+                        (None, true) => {}
+                        (None, false) => h[..b * hid].copy_from_slice(&m_buf[..b * hid]),
                     }
                 }
                 RnnMode::Gru => {
@@ -366,7 +377,13 @@ pub fn forward(
                     gates::gru_forward(hid, xw_t, hw_t, bias, &mut h[..b * hid], act, ghn);
                 }
             }
-            unsafe { ys.slice(off * out, b * out) }.copy_from_slice(&h[..b * out]);
+            if !direct {
+                unsafe { ys.slice(off * out, b * out) }.copy_from_slice(&h[..b * out]);
+            }
+            prev_off = Some(off);
+        }
+        if let (true, Some(p)) = (direct, prev_off) {
+            h.copy_from_slice(unsafe { ys.slice(p * out, rows * out) });
         }
     });
     DirForward {
