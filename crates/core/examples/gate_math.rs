@@ -27,7 +27,7 @@ fn main() {
         let t = Instant::now();
         for _ in 0..iters {
             c.copy_from_slice(&cp);
-            gates::lstm_forward(hidden, &xw, &hw, &bias, &mut c, &mut act, &mut m);
+            gates::lstm_forward(hidden, &xw, &hw, &bias, None, &mut c, &mut act, &mut m);
         }
         let f = t.elapsed().as_secs_f64() / iters as f64 / (rows * g4) as f64 * 1e9;
         let t = Instant::now();

@@ -77,9 +77,12 @@ fn step_product(
 pub struct DirSaved {
     /// Gate activations: LSTM i,f,g,o; GRU r,z,n (empty for Elman, which uses the output).
     act: PooledBuffer,
-    /// LSTM cell state after and before each step.
+    /// LSTM cell state after and before each step. Without packing `c_prev` is not kept
+    /// (`chained`): a step's c_{t-1} is the previous step's row of `c`, or `c0` at the first.
     c: PooledBuffer,
     c_prev: PooledBuffer,
+    c0: Vec<f32>,
+    chained: bool,
     /// Hidden state entering each step.
     h_prev: PooledBuffer,
     /// LSTM with projection: the state before projection.
@@ -238,6 +241,11 @@ pub fn forward(
     let lstm = cfg.mode == RnnMode::Lstm;
     let gru = cfg.mode == RnnMode::Gru;
     let proj = w.w_hr.is_some();
+    // Without packing, every step has the same rows, so an LSTM writes its states straight
+    // into the rows that hold them (the output, the saved cell states) and the next step reads
+    // them there: no copies into state buffers and back out per step (a GRU or Elman step
+    // updates its state in place).
+    let direct = lstm && lay.rows == lay.batch * lay.steps();
     let mut h = h0.to_vec();
     let mut c = c0.to_vec();
     let mut y = PooledBuffer::new(n * out);
@@ -252,7 +260,9 @@ pub fn forward(
     let mut saved = save.then(|| DirSaved {
         act: pooled(lstm || gru, n * g),
         c: pooled(lstm, n * hid),
-        c_prev: pooled(lstm, n * hid),
+        c_prev: pooled(lstm && !direct, n * hid),
+        c0: if direct { c0.to_vec() } else { Vec::new() },
+        chained: direct,
         h_prev: PooledBuffer::new(n * out),
         m: pooled(proj, n * hid),
         ghn: pooled(gru, n * hid),
@@ -280,16 +290,13 @@ pub fn forward(
     let (xw, bias) = (&xw, &bias);
     let (w_hh_t, w_hr_t) = (w.w_hh_t, w.w_hr_t);
     let blocks = row_blocks(batch, lay.steps(), out, g);
-    // Without packing, every step has the same rows, so an LSTM writes its hidden state
-    // straight into the output rows and the next step reads it there: no copy into a state
-    // buffer and back out per step (a GRU or Elman step updates its state in place).
-    let direct = lstm && lay.rows == lay.batch * lay.steps();
     for_blocks(&blocks, |r0, r1| {
         let rows = r1 - r0;
         let mut hw = vec![0.0f32; rows * g];
         let mut act_scratch = sized(!save, rows * g);
         let mut aux_scratch = sized(!save, rows * hid);
-        let mut m_buf = sized(lstm, rows * hid);
+        // The state before projection; with neither projection nor packing it goes to `y`.
+        let mut m_buf = sized(lstm && (proj || !direct), rows * hid);
         // SAFETY (every `slice` below): this block alone touches state rows r0..r1 and, at
         // each step, its own rows of the step layout.
         let h = unsafe { hs.slice(r0 * out, rows * out) };
@@ -327,8 +334,10 @@ pub fn forward(
                 RnnMode::Lstm => {
                     let act = match ss {
                         Some((act, _, c_prev)) => {
-                            unsafe { c_prev.slice(off * hid, b * hid) }
-                                .copy_from_slice(&c[..b * hid]);
+                            if !direct {
+                                unsafe { c_prev.slice(off * hid, b * hid) }
+                                    .copy_from_slice(&c[..b * hid]);
+                            }
                             unsafe { act.slice(off * g, b * g) }
                         }
                         None => &mut act_scratch[..b * g],
@@ -339,14 +348,35 @@ pub fn forward(
                     } else {
                         &mut m_buf[..b * hid]
                     };
-                    gates::lstm_forward(hid, xw_t, hw_t, bias, &mut c[..b * hid], act, m_out);
-                    if let Some((_, c_save, _)) = ss {
-                        unsafe { c_save.slice(off * hid, b * hid) }.copy_from_slice(&c[..b * hid]);
-                        if proj {
-                            let (_, m, _) = ss2.expect("saved together");
-                            unsafe { m.slice(off * hid, b * hid) }
-                                .copy_from_slice(&m_buf[..b * hid]);
+                    match ss {
+                        // c_t straight into its saved row, from the previous step's.
+                        Some((_, c_save, _)) if direct => {
+                            let c_in: &[f32] = match prev_off {
+                                Some(p) => unsafe { c_save.slice(p * hid, b * hid) },
+                                None => &c[..b * hid],
+                            };
+                            let c_out = unsafe { c_save.slice(off * hid, b * hid) };
+                            gates::lstm_forward(
+                                hid,
+                                xw_t,
+                                hw_t,
+                                bias,
+                                Some(c_in),
+                                c_out,
+                                act,
+                                m_out,
+                            );
                         }
+                        _ => {
+                            let c_t = &mut c[..b * hid];
+                            gates::lstm_forward(hid, xw_t, hw_t, bias, None, c_t, act, m_out);
+                            if let Some((_, c_save, _)) = ss {
+                                unsafe { c_save.slice(off * hid, b * hid) }.copy_from_slice(c_t);
+                            }
+                        }
+                    }
+                    if let (true, Some((_, m, _))) = (proj, ss2) {
+                        unsafe { m.slice(off * hid, b * hid) }.copy_from_slice(&m_buf[..b * hid]);
                     }
                     match (&w_hr_t, direct) {
                         (Some(w_hr_t), true) => {
@@ -384,6 +414,9 @@ pub fn forward(
         }
         if let (true, Some(p)) = (direct, prev_off) {
             h.copy_from_slice(unsafe { ys.slice(p * out, rows * out) });
+            if let Some((_, c_save, _)) = ss {
+                c.copy_from_slice(unsafe { c_save.slice(p * hid, rows * hid) });
+            }
         }
     });
     DirForward {
@@ -438,7 +471,8 @@ pub fn backward(
     let blocks = row_blocks(batch, lay.steps(), out, g);
     for_blocks(&blocks, |r0, r1| {
         let rows = r1 - r0;
-        let mut dm = vec![0.0f32; rows * hid];
+        // The gradient of the state before projection (without one, `dh` is that gradient).
+        let mut dm = vec![0.0f32; if proj { rows * hid } else { 0 }];
         // SAFETY (every `slice` below): this block alone touches state rows r0..r1 and, at
         // each step, its own rows of the step layout.
         let dh = unsafe { dhs.slice(r0 * out, rows * out) };
@@ -447,7 +481,7 @@ pub fn backward(
         } else {
             &mut [][..]
         };
-        for &t in steps.iter().rev() {
+        for (i, &t) in steps.iter().enumerate().rev() {
             let Some((off, b)) = block_rows(lay, t, r0, r1) else {
                 continue;
             };
@@ -472,20 +506,30 @@ pub fn backward(
                     step_product(b, out, g, dgi_t, w.w_hh, packed, &mut dh[..b * out], 0.0);
                 }
                 RnnMode::Lstm => {
-                    match w.w_hr {
+                    let dm_t: &[f32] = match w.w_hr {
                         Some(w_hr) => {
                             unsafe { dsteps.slice(off * out, b * out) }
                                 .copy_from_slice(&dh[..b * out]);
                             gemm_ab(b, hid, out, &dh[..b * out], w_hr, &mut dm[..b * hid], 0.0);
+                            &dm[..b * hid]
                         }
-                        None => dm[..b * hid].copy_from_slice(&dh[..b * hid]),
-                    }
+                        None => &dh[..b * hid],
+                    };
+                    let c_prev: &[f32] = if s.chained {
+                        let prev = i.checked_sub(1).map(|p| block_rows(lay, steps[p], r0, r1));
+                        match prev.flatten() {
+                            Some((p, _)) => &s.c[p * hid..(p + b) * hid],
+                            None => &s.c0[r0 * hid..(r0 + b) * hid],
+                        }
+                    } else {
+                        &s.c_prev[rows_h.clone()]
+                    };
                     gates::lstm_backward(
                         hid,
                         &s.act[rows_g],
-                        &s.c[rows_h.clone()],
-                        &s.c_prev[rows_h],
-                        &dm[..b * hid],
+                        &s.c[rows_h],
+                        c_prev,
+                        dm_t,
                         &mut dc[..b * hid],
                         dgi_t,
                     );

@@ -169,7 +169,16 @@ impl FusedOp for Forward<'_> {
             Cell::Lstm => {
                 let mut c = state.unwrap_or_default();
                 let (mut act, mut m) = (vec![0.0; rows * k * hid], vec![0.0; rows * hid]);
-                gates::lstm_forward(hid, &gi, &gh, &vec![0.0; k * hid], &mut c, &mut act, &mut m);
+                gates::lstm_forward(
+                    hid,
+                    &gi,
+                    &gh,
+                    &vec![0.0; k * hid],
+                    None,
+                    &mut c,
+                    &mut act,
+                    &mut m,
+                );
                 vec![t(m, hid)?, t(c, hid)?, t(act, k * hid)?]
             }
             Cell::Gru => {

@@ -65,14 +65,17 @@ fn elman_backward_impl(relu: bool, h: &[f32], dh: &[f32], da: &mut [f32]) {
 
 /// LSTM step over `rows` rows. Pre-activations `xw + hw + bias` (gates i, f, g, o, each
 /// `hidden` wide; `bias` one row, added here rather than by a pass over the whole-sequence
-/// projection) give activations saved in `act`; `c` goes from c_{t-1} to c_t in place; `m` receives
-/// `o * tanh(c_t)` (the hidden state before any projection).
+/// projection) give activations saved in `act`; `c` receives c_t, from c_{t-1} in `c_in`, or in
+/// place when `c_in` is None; `m` receives `o * tanh(c_t)` (the hidden state before any
+/// projection).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn lstm_forward_impl<M: MulAdd>(
     hidden: usize,
     xw: &[f32],
     hw: &[f32],
     bias: &[f32],
+    c_in: Option<&[f32]>,
     c: &mut [f32],
     act: &mut [f32],
     m: &mut [f32],
@@ -102,10 +105,23 @@ fn lstm_forward_impl<M: MulAdd>(
             *a = sigmoid::<M>(x + h + b);
         }
         let gates = ai.iter().zip(af.iter()).zip(ag.iter().zip(ao.iter()));
-        for ((c, m), ((&i, &f), (&g, &o))) in cr.iter_mut().zip(mr.iter_mut()).zip(gates) {
-            let c_new = f * *c + i * g;
-            *c = c_new;
-            *m = o * tanh::<M>(c_new);
+        match c_in {
+            Some(c_in) => {
+                let c_in = &c_in[r * hidden..(r + 1) * hidden];
+                let cells = cr.iter_mut().zip(c_in).zip(mr.iter_mut());
+                for (((c, &c_prev), m), ((&i, &f), (&g, &o))) in cells.zip(gates) {
+                    let c_new = f * c_prev + i * g;
+                    *c = c_new;
+                    *m = o * tanh::<M>(c_new);
+                }
+            }
+            None => {
+                for ((c, m), ((&i, &f), (&g, &o))) in cr.iter_mut().zip(mr.iter_mut()).zip(gates) {
+                    let c_new = f * *c + i * g;
+                    *c = c_new;
+                    *m = o * tanh::<M>(c_new);
+                }
+            }
         }
     }
 }
@@ -270,7 +286,7 @@ dispatch!(
 );
 dispatch!(
     /// LSTM step (see `lstm_forward_impl`).
-    pub fn lstm_forward(hidden: usize, xw: &[f32], hw: &[f32], bias: &[f32], c: &mut [f32], act: &mut [f32], m: &mut [f32]) => lstm_forward_impl::<MulAdd>
+    pub fn lstm_forward(hidden: usize, xw: &[f32], hw: &[f32], bias: &[f32], c_in: Option<&[f32]>, c: &mut [f32], act: &mut [f32], m: &mut [f32]) => lstm_forward_impl::<MulAdd>
 );
 dispatch!(
     /// LSTM step backward (see `lstm_backward_impl`).

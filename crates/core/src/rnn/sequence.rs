@@ -255,6 +255,7 @@ fn forward_cpu(r: &Recurrence, d: Dims) -> Result<Forward> {
                 &gi[rg.clone()],
                 gh,
                 &bias,
+                None,
                 &mut c[..b * hid],
                 &mut act[rg],
                 &mut m[..b * hid],
