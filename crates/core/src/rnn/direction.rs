@@ -83,8 +83,10 @@ pub struct DirSaved {
     c_prev: PooledBuffer,
     c0: Vec<f32>,
     chained: bool,
-    /// Hidden state entering each step.
+    /// Hidden state entering each step; when `chained`, the previous step's output row or
+    /// `h0` instead.
     h_prev: PooledBuffer,
+    h0: Vec<f32>,
     /// LSTM with projection: the state before projection.
     m: PooledBuffer,
     /// GRU: W_hn h + b_hn.
@@ -263,7 +265,8 @@ pub fn forward(
         c_prev: pooled(lstm && !direct, n * hid),
         c0: if direct { c0.to_vec() } else { Vec::new() },
         chained: direct,
-        h_prev: PooledBuffer::new(n * out),
+        h_prev: PooledBuffer::new(if direct { 0 } else { n * out }),
+        h0: if direct { h0.to_vec() } else { Vec::new() },
         m: pooled(proj, n * hid),
         ghn: pooled(gru, n * hid),
     });
@@ -314,7 +317,7 @@ pub fn forward(
                 Some(p) if direct => unsafe { ys.slice(p * out, b * out) },
                 _ => &h[..b * out],
             };
-            if let Some((h_prev, _, _)) = ss2 {
+            if let (false, Some((h_prev, _, _))) = (direct, ss2) {
                 unsafe { h_prev.slice(off * out, b * out) }.copy_from_slice(h_in);
             }
             let hw_t = &mut hw[..b * g];
@@ -585,17 +588,39 @@ pub fn backward(
         0.0,
     );
     let mut dw_hh = vec![0.0f32; g * out];
-    sgemm(
-        g,
-        n,
-        out,
-        dgh_all,
-        Transpose::Yes,
-        &s.h_prev,
-        Transpose::No,
-        &mut dw_hh,
-        0.0,
-    );
+    if s.chained {
+        // The state entering a step is the previous step's output row (every step has the
+        // same rows), the first step's is h0: two products instead of a saved copy of y.
+        let (batch, later) = (lay.batch, n - lay.batch);
+        let (dg_later, y_prev, dg_first) = if reverse {
+            (
+                &dgh_all[..later * g],
+                &fwd.y[batch * out..],
+                &dgh_all[later * g..],
+            )
+        } else {
+            (
+                &dgh_all[batch * g..],
+                &fwd.y[..later * out],
+                &dgh_all[..batch * g],
+            )
+        };
+        let (t, no) = (Transpose::Yes, Transpose::No);
+        sgemm(g, later, out, dg_later, t, y_prev, no, &mut dw_hh, 0.0);
+        sgemm(g, batch, out, dg_first, t, &s.h0, no, &mut dw_hh, 1.0);
+    } else {
+        sgemm(
+            g,
+            n,
+            out,
+            dgh_all,
+            Transpose::Yes,
+            &s.h_prev,
+            Transpose::No,
+            &mut dw_hh,
+            0.0,
+        );
+    }
     let dw_hr = proj.then(|| {
         let mut d = vec![0.0f32; out * hid];
         sgemm(
