@@ -48,6 +48,7 @@ fn main() {
                 &xw[..rows * g3],
                 &hw[..rows * g3],
                 &gb,
+                None,
                 &mut h,
                 &mut act3,
                 &mut ghn,

@@ -243,11 +243,11 @@ pub fn forward(
     let lstm = cfg.mode == RnnMode::Lstm;
     let gru = cfg.mode == RnnMode::Gru;
     let proj = w.w_hr.is_some();
-    // Without packing, every step has the same rows, so an LSTM writes its states straight
-    // into the rows that hold them (the output, the saved cell states) and the next step reads
-    // them there: no copies into state buffers and back out per step (a GRU or Elman step
-    // updates its state in place).
-    let direct = lstm && lay.rows == lay.batch * lay.steps();
+    // Without packing, every step has the same rows, so an LSTM or GRU writes its states
+    // straight into the rows that hold them (the output, the saved cell states) and the next
+    // step reads them there: no copies into state buffers and back out per step (an Elman
+    // step updates its state in place).
+    let direct = (lstm || gru) && lay.rows == lay.batch * lay.steps();
     let mut h = h0.to_vec();
     let mut c = c0.to_vec();
     let mut y = PooledBuffer::new(n * out);
@@ -263,7 +263,11 @@ pub fn forward(
         act: pooled(lstm || gru, n * g),
         c: pooled(lstm, n * hid),
         c_prev: pooled(lstm && !direct, n * hid),
-        c0: if direct { c0.to_vec() } else { Vec::new() },
+        c0: if lstm && direct {
+            c0.to_vec()
+        } else {
+            Vec::new()
+        },
         chained: direct,
         h_prev: PooledBuffer::new(if direct { 0 } else { n * out }),
         h0: if direct { h0.to_vec() } else { Vec::new() },
@@ -407,7 +411,13 @@ pub fn forward(
                         }
                         _ => (&mut act_scratch[..b * g], &mut aux_scratch[..b * hid]),
                     };
-                    gates::gru_forward(hid, xw_t, hw_t, bias, &mut h[..b * hid], act, ghn);
+                    if direct {
+                        let y_t = unsafe { ys.slice(off * out, b * out) };
+                        gates::gru_forward(hid, xw_t, hw_t, bias, Some(h_in), y_t, act, ghn);
+                    } else {
+                        let h_t = &mut h[..b * hid];
+                        gates::gru_forward(hid, xw_t, hw_t, bias, None, h_t, act, ghn);
+                    }
                 }
             }
             if !direct {
@@ -417,7 +427,7 @@ pub fn forward(
         }
         if let (true, Some(p)) = (direct, prev_off) {
             h.copy_from_slice(unsafe { ys.slice(p * out, rows * out) });
-            if let Some((_, c_save, _)) = ss {
+            if let (true, Some((_, c_save, _))) = (lstm, ss) {
                 c.copy_from_slice(unsafe { c_save.slice(p * hid, rows * hid) });
             }
         }
@@ -496,6 +506,11 @@ pub fn backward(
             }
             let rows_g = off * g..(off + b) * g;
             let rows_h = off * hid..(off + b) * hid;
+            // Chained states: the rows of the step before this one (None at the first step).
+            let prev = i
+                .checked_sub(1)
+                .and_then(|p| block_rows(lay, steps[p], r0, r1));
+            let prev = prev.map(|(p, _)| p);
             let dgi_t = unsafe { dgis.slice(off * g, b * g) };
             match cfg.mode {
                 RnnMode::Tanh | RnnMode::Relu => {
@@ -519,9 +534,8 @@ pub fn backward(
                         None => &dh[..b * hid],
                     };
                     let c_prev: &[f32] = if s.chained {
-                        let prev = i.checked_sub(1).map(|p| block_rows(lay, steps[p], r0, r1));
-                        match prev.flatten() {
-                            Some((p, _)) => &s.c[p * hid..(p + b) * hid],
+                        match prev {
+                            Some(p) => &s.c[p * hid..(p + b) * hid],
                             None => &s.c0[r0 * hid..(r0 + b) * hid],
                         }
                     } else {
@@ -541,11 +555,16 @@ pub fn backward(
                 }
                 RnnMode::Gru => {
                     let dgh_t = unsafe { dghs.slice(off * g, b * g) };
+                    let h_prev: &[f32] = match (s.chained, prev) {
+                        (true, Some(p)) => &fwd.y[p * hid..(p + b) * hid],
+                        (true, None) => &s.h0[r0 * hid..(r0 + b) * hid],
+                        (false, _) => &s.h_prev[rows_h.clone()],
+                    };
                     gates::gru_backward(
                         hid,
                         &s.act[rows_g],
                         &s.ghn[rows_h.clone()],
-                        &s.h_prev[rows_h],
+                        h_prev,
                         &mut dh[..b * hid],
                         dgi_t,
                         dgh_t,

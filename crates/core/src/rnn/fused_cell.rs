@@ -189,6 +189,7 @@ impl FusedOp for Forward<'_> {
                     &gi,
                     &gh,
                     &vec![0.0; 4 * hid],
+                    None,
                     &mut h,
                     &mut act,
                     &mut ghn,

@@ -179,14 +179,17 @@ fn lstm_backward_row<M: MulAdd>(
 
 /// GRU step over `rows` rows. `xw` holds W_ih x and `hw` W_hh h, without biases; `bias` is
 /// one row of four parts: b_ir + b_hr, b_iz + b_hz, b_in, and b_hn, the hidden bias of the n
-/// gate, which PyTorch applies inside `r * (W_hn h + b_hn)`. `h` goes from h_{t-1} to h_t in place; r, z, n are saved in `act`
-/// and `W_hn h + b_hn` in `ghn`.
+/// gate, which PyTorch applies inside `r * (W_hn h + b_hn)`. `h` receives h_t, from h_{t-1}
+/// in `h_in`, or in place when `h_in` is None; r, z, n are saved in `act` and `W_hn h + b_hn`
+/// in `ghn`.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn gru_forward_impl<M: MulAdd>(
     hidden: usize,
     xw: &[f32],
     hw: &[f32],
     bias: &[f32],
+    h_in: Option<&[f32]>,
     h: &mut [f32],
     act: &mut [f32],
     ghn: &mut [f32],
@@ -214,8 +217,19 @@ fn gru_forward_impl<M: MulAdd>(
         for ((((n, &x), &b), &r), &g) in n_in.zip(ar.iter()).zip(gr.iter()) {
             *n = tanh::<M>(x + b + r * g);
         }
-        for ((h, &z), &n) in hr.iter_mut().zip(az.iter()).zip(an.iter()) {
-            *h = (1.0 - z) * n + z * *h;
+        match h_in {
+            Some(h_in) => {
+                let h_prev = &h_in[r * hidden..(r + 1) * hidden];
+                let states = hr.iter_mut().zip(h_prev);
+                for ((h, &h_prev), (&z, &n)) in states.zip(az.iter().zip(an.iter())) {
+                    *h = (1.0 - z) * n + z * h_prev;
+                }
+            }
+            None => {
+                for ((h, &z), &n) in hr.iter_mut().zip(az.iter()).zip(an.iter()) {
+                    *h = (1.0 - z) * n + z * *h;
+                }
+            }
         }
     }
 }
@@ -294,7 +308,7 @@ dispatch!(
 );
 dispatch!(
     /// GRU step (see `gru_forward_impl`).
-    pub fn gru_forward(hidden: usize, xw: &[f32], hw: &[f32], bias: &[f32], h: &mut [f32], act: &mut [f32], ghn: &mut [f32]) => gru_forward_impl::<MulAdd>
+    pub fn gru_forward(hidden: usize, xw: &[f32], hw: &[f32], bias: &[f32], h_in: Option<&[f32]>, h: &mut [f32], act: &mut [f32], ghn: &mut [f32]) => gru_forward_impl::<MulAdd>
 );
 dispatch!(
     /// GRU step backward (see `gru_backward_impl`).

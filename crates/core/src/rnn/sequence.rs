@@ -268,6 +268,7 @@ fn forward_cpu(r: &Recurrence, d: Dims) -> Result<Forward> {
                 &gi[rg.clone()],
                 gh,
                 &bias,
+                None,
                 &mut h[..b * hid],
                 &mut act[rg],
                 &mut ghn[rs.clone()],
