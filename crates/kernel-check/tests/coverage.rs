@@ -4,6 +4,8 @@
 use std::fs;
 use std::path::Path;
 
+use seqtorch_core::backend::kernel_source::parse;
+
 #[test]
 fn every_kernel_has_a_host_test() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -21,18 +23,7 @@ fn every_kernel_has_a_host_test() {
             continue;
         }
         let src = fs::read_to_string(&path).expect("kernel source");
-        for decl in src.split("__global__ void ").skip(1) {
-            // Past launch bounds, if any: `__launch_bounds__(1024) name(`.
-            let decl = match decl.strip_prefix("__launch_bounds__(") {
-                Some(rest) => rest.split_once(") ").map_or(rest, |(_, name)| name),
-                None => decl,
-            };
-            let name: String = decl
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            names.push(name);
-        }
+        names.extend(parse(&src).into_iter().map(|(name, _)| name));
     }
     assert!(names.len() >= 20, "found only {names:?}");
     let untested: Vec<&String> = names

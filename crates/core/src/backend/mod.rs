@@ -29,6 +29,7 @@
 pub mod cpu;
 pub mod fused;
 pub mod kernel_args;
+pub mod kernel_source;
 pub mod status;
 
 #[cfg(not(feature = "cuda"))]

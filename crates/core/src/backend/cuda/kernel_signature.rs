@@ -1,5 +1,5 @@
-//! The CUDA kernels' parameter lists, read from their sources, and the check that a launch
-//! passes what its kernel declares. The driver checks nothing: an argument missing, extra or
+//! The CUDA kernels' parameter lists, read from their sources (`kernel_source::parse`), and
+//! the check that a launch passes what its kernel declares. The driver checks nothing: an argument missing, extra or
 //! out of order shifts the ones after it, and the kernel reads garbage or faults, which poisons
 //! the context for the rest of the process. Checked before anything reaches the GPU instead,
 //! with an error that names both lists.
@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::kernels::MODULES;
+use crate::backend::kernel_source::parse;
 use crate::{bail, Result};
 
 /// The C type of a `float*` kernel parameter (an output or an in-place target).
@@ -16,74 +17,6 @@ pub const OUT: &str = "float*";
 pub const IN: &str = "const float*";
 /// The C type of a 64-bit integer kernel parameter.
 pub const U64: &str = "unsigned long long";
-
-/// Every `__global__` kernel of `src`, with its parameters' C types in order (names dropped,
-/// spacing normalised: `const float *x` is `const float*`).
-pub fn parse(src: &str) -> Vec<(String, Vec<String>)> {
-    let code = without_comments(src);
-    let mut kernels = Vec::new();
-    for decl in code.split("__global__").skip(1) {
-        let Some(rest) = decl.trim_start().strip_prefix("void") else {
-            continue;
-        };
-        let mut rest = rest.trim_start();
-        if let Some(bounds) = rest.strip_prefix("__launch_bounds__") {
-            let Some((_, after)) = bounds.split_once(')') else {
-                continue;
-            };
-            rest = after.trim_start();
-        }
-        let Some((name, after)) = rest.split_once('(') else {
-            continue;
-        };
-        let Some((params, _)) = after.split_once(')') else {
-            continue;
-        };
-        let types = params
-            .split(',')
-            .map(param_type)
-            .filter(|t| !t.is_empty() && t != "void")
-            .collect();
-        kernels.push((name.trim().to_string(), types));
-    }
-    kernels
-}
-
-/// `src` with `//` and `/* */` comments blanked out.
-fn without_comments(src: &str) -> String {
-    let mut out = String::with_capacity(src.len());
-    let mut rest = src;
-    loop {
-        let line = rest.find("//");
-        let block = rest.find("/*");
-        let (start, end_marker) = match (line, block) {
-            (Some(l), Some(b)) if b < l => (b, "*/"),
-            (Some(l), _) => (l, "\n"),
-            (None, Some(b)) => (b, "*/"),
-            (None, None) => {
-                out.push_str(rest);
-                return out;
-            }
-        };
-        out.push_str(&rest[..start]);
-        out.push(' ');
-        match rest[start + 2..].find(end_marker) {
-            Some(e) => rest = &rest[start + 2 + e + end_marker.len()..],
-            None => return out,
-        }
-    }
-}
-
-/// One parameter's type: the declaration without its name and `__restrict__`.
-fn param_type(param: &str) -> String {
-    let spaced = param.replace("__restrict__", " ").replace('*', " * ");
-    let mut words: Vec<&str> = spaced.split_whitespace().collect();
-    // The last word is the parameter's name, unless the declaration is a bare type.
-    if words.len() > 1 && words.last().is_some_and(|w| *w != "*") {
-        words.pop();
-    }
-    words.join(" ").replace(" *", "*")
-}
 
 /// The declared parameter types of `module::kernel`, or None where there is no such kernel.
 pub fn declared(module: &str, kernel: &str) -> Option<&'static [String]> {
@@ -100,10 +33,36 @@ pub fn declared(module: &str, kernel: &str) -> Option<&'static [String]> {
 
 /// Fails unless `module::kernel` exists and declares exactly the parameter types `launched`.
 pub fn check(module: &str, kernel: &str, launched: &[&str]) -> Result<()> {
+    check_each(module, kernel, launched.len(), |i| launched[i])
+}
+
+/// `check` for the launch `launch::launch_f32` makes: one `float*` per output, one
+/// `const float*` per input, one 64-bit integer per parameter (no list built per launch).
+pub fn check_outputs_inputs_params(
+    module: &str,
+    kernel: &str,
+    (outputs, inputs, params): (usize, usize, usize),
+) -> Result<()> {
+    let type_at = |i: usize| match i {
+        i if i < outputs => OUT,
+        i if i < outputs + inputs => IN,
+        _ => U64,
+    };
+    check_each(module, kernel, outputs + inputs + params, type_at)
+}
+
+/// `check` with the launched types given by position.
+fn check_each<'a>(
+    module: &str,
+    kernel: &str,
+    len: usize,
+    type_at: impl Fn(usize) -> &'a str,
+) -> Result<()> {
     let Some(declared) = declared(module, kernel) else {
         bail!(internal, "no CUDA kernel '{kernel}' in module '{module}'");
     };
-    if declared.len() != launched.len() || declared.iter().zip(launched).any(|(d, l)| d != l) {
+    if declared.len() != len || declared.iter().enumerate().any(|(i, d)| d != type_at(i)) {
+        let launched: Vec<&str> = (0..len).map(type_at).collect();
         bail!(
             internal,
             "{module}.cu declares {kernel}({}) but it is launched with ({})",
@@ -126,23 +85,6 @@ pub fn outputs_inputs_params(outputs: usize, inputs: usize, params: usize) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_parameter_types_past_bounds_comments_and_spacing() {
-        let src = r#"
-            // __global__ void commented_out(int x)
-            /* __global__ void also_commented(int y) */
-            extern "C" __global__ void __launch_bounds__(1024) k1(float* out, const float *a,
-                const float* __restrict__ b, unsigned long long n) {}
-            extern "C" __global__ void k2(float* p, AdamArgs args, unsigned long long n) {}
-            __device__ float helper(float x) { return x; }
-        "#;
-        let kernels = parse(src);
-        let names: Vec<&str> = kernels.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["k1", "k2"]);
-        assert_eq!(kernels[0].1, [OUT, IN, IN, U64]);
-        assert_eq!(kernels[1].1, [OUT, "AdamArgs", U64]);
-    }
 
     #[test]
     fn a_launch_that_differs_from_the_declaration_is_refused() {

@@ -127,9 +127,8 @@ fn launch_f32_with(
     params: &[u64],
     config: Option<cudarc::driver::LaunchConfig>,
 ) -> Result<Vec<Tensor>> {
-    let launched =
-        kernel_signature::outputs_inputs_params(outputs.len(), inputs.len(), params.len());
-    kernel_signature::check(module, kernel, &launched)?;
+    let counts = (outputs.len(), inputs.len(), params.len());
+    kernel_signature::check_outputs_inputs_params(module, kernel, counts)?;
     let device = CudaDevice::new(ordinal)?;
     let inputs = contiguous_inputs(kernel, ordinal, inputs)?;
     // One read guard per storage: an operand given twice (a stand-in for an absent optional
