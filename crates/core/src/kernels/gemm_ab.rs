@@ -284,6 +284,13 @@ pub fn gemm_ab_blocked(
     }
 }
 
+/// Steps of depth ahead that a tile fetches a transposed A: about 500 cycles of FMAs, a memory
+/// latency, on either family's tile. Chosen on Zen 4 (16-32 best of 8-48 in isolation); the
+/// weight gradients of a training step on 2 threads went 4.4-4.6 -> 4.3 ms at small-lstm128 and
+/// 144-146 -> 136-138 ms at m-lstm512 (bench/NOTES.md).
+#[cfg(target_arch = "x86_64")]
+const A_AHEAD: usize = 32;
+
 #[cfg(target_arch = "x86_64")]
 /// The instruction-set-independent part: register tiles of MR rows x NV vectors, and the loops
 /// that cover C with them. Expects `LANES`, `Vector`, `Mask` and the inline helpers `zero`,
@@ -322,7 +329,18 @@ macro_rules! tiled_product {
             let mut acc = [[zero(); NV]; MR];
             let mut b_row = b;
             let mut a_col = a.add(i * rs);
+            // A read transposed (a weight gradient's dG^T: depth a whole row of dG, 2-8 KB,
+            // apart) touches a new line, often a new page, at every step, where the hardware
+            // prefetchers do not follow: fetch the line A_AHEAD steps ahead. Row-major A is a
+            // few sequential streams the hardware already fetches.
+            let fetch_a = cs >= LANES;
             for _ in 0..k {
+                if fetch_a {
+                    // `wrapping_add`: the last steps point past A, where a prefetch is harmless.
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                        a_col.wrapping_add(super::A_AHEAD * cs) as *const i8,
+                    );
+                }
                 let mut bv = [zero(); NV];
                 for (v, slot) in bv.iter_mut().enumerate() {
                     let p = b_row.add(v * LANES);
