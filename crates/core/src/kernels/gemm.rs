@@ -69,7 +69,11 @@ pub fn sgemm(
         // B in panels (each read as one stream) once the copy is small beside the products;
         // a transposed B is copied either way, and packing it costs less than transposing
         // (0.3 against 1.1 ms for m-lstm512's W_ih).
-        let panels = (tb == Transpose::Yes || m >= PANELS_MIN_ROWS)
+        let panels_from = match ta {
+            Transpose::No => PANELS_MIN_ROWS,
+            Transpose::Yes => TRANSPOSED_A_PANELS_MIN_ROWS,
+        };
+        let panels = (tb == Transpose::Yes || m >= panels_from)
             .then(|| PanelB::pack(b, k, n, tb == Transpose::Yes, parallel));
         let b = match &panels {
             Some(p) => BlockedB::Panels(p),
@@ -79,11 +83,18 @@ pub fn sgemm(
     }
 }
 
-/// Rows of A from which a large product packs a row-major B in panels. Measured on Zen 4 with
-/// 2 threads, panels against row-major B: 2048 x 6400 x 512 with A transposed (m-lstm512's
-/// weight gradient) 182 -> 197 GFLOP/s, 6400 x 2048 x 512 215 -> 225; at 512 and 1024 rows
-/// the copy cost more than it saved (219 -> 193, 196 -> 180).
+/// Rows of A (stored row-major) from which a large product packs a row-major B in panels.
+/// Measured on Zen 4 with 2 threads, panels against row-major B: 6400 x 2048 x 512 (m-lstm512's
+/// input gradient) 215 -> 225 GFLOP/s; with fewer rows the copy of B weighs more.
 const PANELS_MIN_ROWS: usize = 2048;
+
+/// The same for A read transposed (weight gradients). Before their tiles fetched A ahead the
+/// panels paid from 2048 rows (m-lstm512's weight gradient 182 -> 197 GFLOP/s; at 512 and 1024
+/// rows 219 -> 193 and 196 -> 180); since then from 1024 (the weight gradients of a training
+/// step on 2 Zen 4 threads: m-gru512 109-114 -> 99-100 ms, mid-lstm256x2's two layers
+/// 34.6-36.2 -> 32.9-34.4 and 22.3-23.3 -> 21.1-21.9 ms), at 512 rows still not
+/// (small-lstm128 4.1 -> 4.2 ms).
+const TRANSPOSED_A_PANELS_MIN_ROWS: usize = 1024;
 
 /// Rows of A from which a large product runs on bf16 operands when the matmul precision is
 /// `Medium`: packing B once per call costs about what 200 rows of products save.
@@ -252,8 +263,9 @@ mod tests {
     fn large_products_match_naive_for_all_transposes() {
         // Above parallel_min_work(): the blocked path, with remainders in every blocking (rows
         // past 128, depth past 256, a masked column tail) and beta accumulating; 2100 rows also
-        // take it with a transposed B (copied), 300 rows leave that case to the packed GEMM.
-        for (m, k, n) in [(300, 600, 50), (2100, 64, 70)] {
+        // take it with a transposed B (copied), 300 rows leave that case to the packed GEMM;
+        // 1100 rows pack B in panels only under a transposed A.
+        for (m, k, n) in [(300, 600, 50), (2100, 64, 70), (1100, 80, 100)] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i % 13) as f32 - 6.0) * 0.1).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i % 7) as f32 - 3.0) * 0.2).collect();
             let init: Vec<f32> = (0..m * n).map(|i| (i % 5) as f32).collect();
