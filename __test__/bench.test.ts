@@ -4,7 +4,7 @@
 import { expect, test } from 'vitest'
 
 import { loadCases, neededRecurrentFlops, recurrentFlops } from '../bench/cases.js'
-import { failureReason, parseArgs, runBench, table } from '../bench/run.js'
+import { failureReason, parseArgs, resultFileName, runBench, table } from '../bench/run.js'
 
 test('the harness runs a case through seqtorch and TensorFlow.js and reports every column', () => {
   const args = parseArgs(['--case', 'seed-sine-lstm', '--peers', 'seqtorch,tfjs-wasm', '--seconds', '0.2', '--rounds', '1', '--threads', '1', '--no-write'])
@@ -51,6 +51,15 @@ test('bad options are refused', () => {
   expect(() => parseArgs(['--peers', 'jax'])).toThrow('unknown peer jax')
   expect(() => parseArgs(['--threads', '0'])).toThrow('--threads must be a positive integer')
   expect(() => parseArgs(['--frobnicate'])).toThrow('unknown option --frobnicate')
+  expect(() => parseArgs(['--tag', '../x'])).toThrow('--tag takes letters, digits and dashes')
+  expect(() => parseArgs(['--tag'])).toThrow('--tag needs a value')
+})
+
+test("a tagged run is written beside the day's result, not over it", () => {
+  const date = '2026-11-28T17:56:29.000Z'
+  expect(resultFileName(date, 'AMD-EPYC-2c', parseArgs([]))).toBe('2026-11-28-AMD-EPYC-2c.json')
+  expect(resultFileName(date, 'AMD-EPYC-2c', parseArgs(['--tag', 'plan-zen4']))).toBe('2026-11-28-AMD-EPYC-2c-plan-zen4.json')
+  expect(resultFileName(date, 'AMD-EPYC-2c', parseArgs(['--precision', 'medium', '--tag', 'x1']))).toBe('2026-11-28-AMD-EPYC-2c-medium-x1.json')
 })
 
 test("a failed peer is reported by its error's own line", () => {

@@ -11,10 +11,11 @@
 //   npm run bench -- --peers seqtorch,pytorch --rounds 3 --seconds 3 --python /path/to/python
 //   (--peer-timeout S stops a peer that needs longer than S seconds for a case; default 240)
 //   npm run bench -- --precision medium   (seqtorch's bf16 products; PyTorch under bf16 autocast)
+//   npm run bench -- --tag state-in-place   (written beside the day's result, not over it)
 //
 // PyTorch comes from a virtual environment under bench/.venv, created (pip install torch) on
 // first use unless --python names an interpreter that has torch. Results are written to
-// bench/results/<date>-<machine>.json.
+// bench/results/<date>-<machine>[-<precision>][-<tag>].json.
 
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -46,6 +47,8 @@ export interface Args {
   /** Seconds one peer process may run for one case before it is stopped. */
   peerTimeout: number
   write: boolean
+  /** Names this run's result file apart from the day's others (letters, digits, dashes). */
+  tag?: string
 }
 
 export function parseArgs(argv: string[]): Args {
@@ -71,6 +74,11 @@ export function parseArgs(argv: string[]): Args {
     else if (a === '--peer-timeout') args.peerTimeout = Number(next())
     else if (a === '--json') args.json = true
     else if (a === '--no-write') args.write = false
+    else if (a === '--tag') {
+      const t = next()
+      if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(t)) throw new Error(`--tag takes letters, digits and dashes, got ${JSON.stringify(t)}`)
+      args.tag = t
+    }
     else if (a === '--peers') {
       const list = next().split(',') as Peer[]
       for (const p of list) if (!ALL_PEERS.includes(p)) throw new Error(`unknown peer ${p}; peers are ${ALL_PEERS.join(', ')}`)
@@ -256,13 +264,20 @@ export function runBench(args: Args) {
   return { date: new Date().toISOString(), machine: machine(), cpu, threads: args.threads, precision: args.precision, node: process.version, fmaPeak, gemmPeakGflops: peakGflops, cases: reports }
 }
 
+/** The result file's name: the day and machine, then the precision unless 'highest', then the tag. */
+export function resultFileName(date: string, machine: string, args: Pick<Args, 'precision' | 'tag'>): string {
+  const parts = [date.slice(0, 10), machine]
+  if (args.precision !== 'highest') parts.push(args.precision)
+  if (args.tag) parts.push(args.tag)
+  return `${parts.join('-')}.json`
+}
+
 function main(): void {
   const args = parseArgs(process.argv.slice(2))
   const report = runBench(args)
   if (args.write) {
     mkdirSync(join(here, 'results'), { recursive: true })
-    const suffix = args.precision === 'highest' ? '' : `-${args.precision}`
-    const file = join(here, 'results', `${report.date.slice(0, 10)}-${report.machine}${suffix}.json`)
+    const file = join(here, 'results', resultFileName(report.date, report.machine, args))
     writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
     if (!args.json) process.stderr.write(`written to ${file}\n`)
   }
