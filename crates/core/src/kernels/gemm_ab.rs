@@ -337,9 +337,17 @@ macro_rules! tiled_product {
             for _ in 0..k {
                 if fetch_a {
                     // `wrapping_add`: the last steps point past A, where a prefetch is harmless.
+                    let ahead = a_col.wrapping_add(super::A_AHEAD * cs);
                     std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                        a_col.wrapping_add(super::A_AHEAD * cs) as *const i8,
+                        ahead as *const i8,
                     );
+                    // An 8-row tile's rows fill half a line; 6 or 12 rows (at multiples of 6 or
+                    // 12) may end in the next line.
+                    if MR > 1 && MR != 8 {
+                        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                            ahead.wrapping_add(MR - 1) as *const i8,
+                        );
+                    }
                 }
                 let mut bv = [zero(); NV];
                 for (v, slot) in bv.iter_mut().enumerate() {
