@@ -345,7 +345,7 @@ macro_rules! tiled_product {
                     // 12) may end in the next line.
                     if MR > 1 && MR != 8 {
                         std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                            ahead.wrapping_add(MR - 1) as *const i8,
+                            ahead.wrapping_add((MR - 1) * rs) as *const i8,
                         );
                     }
                 }
