@@ -9,8 +9,9 @@ use std::time::Instant;
 use seqtorch_core::cpu_info::{describe, CpuClass};
 use seqtorch_core::kernels::fma_peak::peak_gflops;
 use seqtorch_core::kernels::gemm::{sgemm, Transpose};
-use seqtorch_core::kernels::gemm_ab::gemm_ab;
-use seqtorch_core::kernels::plan::{set_plan, KernelPlan, TileRows};
+use seqtorch_core::kernels::gemm_ab::{gemm_ab, gemm_panels};
+use seqtorch_core::kernels::panel_b::PanelB;
+use seqtorch_core::kernels::plan::{plan, set_plan, KernelPlan, TileRows};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -50,10 +51,21 @@ fn main() {
         peak1.isa.name(),
         peak.gflops
     );
-    let mut plans: Vec<KernelPlan> = [CpuClass::Zen4, CpuClass::IntelAmx]
+    let mut plans: Vec<KernelPlan> = [CpuClass::Zen4, CpuClass::IntelAmx, CpuClass::X86Avx2]
         .into_iter()
         .map(KernelPlan::for_family)
         .collect();
+    // The Intel plan with each AVX2-plan layout choice (W_hh in panels; weight gradients
+    // through the packed GEMM), unmeasured on Intel so far.
+    let intel = KernelPlan::for_family(CpuClass::IntelAmx);
+    plans.push(KernelPlan {
+        step_panels: true,
+        ..intel
+    });
+    plans.push(KernelPlan {
+        transposed_a_packed: true,
+        ..intel
+    });
     for (tile_rows, block_rows, block_depth) in [
         (TileRows::Twelve, 192, 128),
         (TileRows::Twelve, 192, 512),
@@ -100,9 +112,17 @@ fn main() {
     };
     for &(m, k, n, _) in &step_shapes {
         let (a, b) = (values(m * k, 0.37), values(k * n, 0.11));
+        // W_hh as the plan's step products read it (packed once per weight version).
+        let panels = PanelB::pack(&b, k, n, false, false);
         let mut c = vec![0.0f32; m * n];
         let flop = 2.0 * (m * n * k) as f64;
-        time(1, flop, &mut || gemm_ab(m, n, k, &a, &b, &mut c, 0.0));
+        time(1, flop, &mut || {
+            if plan().step_panels {
+                gemm_panels(m, k, &a, (k, 1), &panels, 0, &mut c, 0.0)
+            } else {
+                gemm_ab(m, n, k, &a, &b, &mut c, 0.0)
+            }
+        });
     }
     for &(m, k, n, ta, _) in &large_shapes {
         let (a, b) = (values(m * k, 0.37), values(k * n, 0.11));

@@ -29,9 +29,10 @@ fn parallel_min_work() -> usize {
 /// Most products go to the unpacked broadcast kernel (`gemm_ab`): as is below
 /// `parallel_min_work()` multiply-adds, where packing costs as much as the arithmetic; above it in
 /// cache blocks of C, in parallel outside pool threads, with B packed in column panels once
-/// when enough rows of A share the copy (always for a transposed B, which needs a copy anyway). The packed GEMM takes what remains: products with
-/// fewer columns than a vector, those with a transposed B and too few rows, and everything on
-/// processors without AVX2 (its kernels cover NEON and SSE).
+/// when enough rows of A share the copy (always for a transposed B, which needs a copy anyway).
+/// The packed GEMM takes what remains: products with fewer columns than a vector, those with a
+/// transposed B and too few rows, large ones with a transposed A where the kernel plan says so,
+/// and everything on processors without AVX2 (its kernels cover NEON and SSE).
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm(
     m: usize,
@@ -60,7 +61,9 @@ pub fn sgemm(
         return;
     }
     let copy_pays = tb == Transpose::No || (large && m >= TRANSPOSED_B_MIN_ROWS);
-    if n < UNPACKED_MIN_COLS || !copy_pays || !has_simd_kernel() {
+    let packed_by_plan =
+        large && ta == Transpose::Yes && crate::kernels::plan::plan().transposed_a_packed;
+    if n < UNPACKED_MIN_COLS || !copy_pays || !has_simd_kernel() || packed_by_plan {
         sgemm_packed(m, k, n, a, ta, b, tb, c, beta);
     } else if !large {
         gemm_ab_strided(m, n, k, a, a_strides, b, c, beta);
@@ -69,9 +72,10 @@ pub fn sgemm(
         // B in panels (each read as one stream) once the copy is small beside the products;
         // a transposed B is copied either way, and packing it costs less than transposing
         // (0.3 against 1.1 ms for m-lstm512's W_ih).
+        let plan = crate::kernels::plan::plan();
         let panels_from = match ta {
-            Transpose::No => PANELS_MIN_ROWS,
-            Transpose::Yes => TRANSPOSED_A_PANELS_MIN_ROWS,
+            Transpose::No => plan.panels_min_rows,
+            Transpose::Yes => plan.transposed_a_panels_min_rows,
         };
         let panels = (tb == Transpose::Yes || m >= panels_from)
             .then(|| PanelB::pack(b, k, n, tb == Transpose::Yes, parallel));
@@ -82,19 +86,6 @@ pub fn sgemm(
         gemm_ab_blocked(m, n, k, a, a_strides, b, c, beta, parallel);
     }
 }
-
-/// Rows of A (stored row-major) from which a large product packs a row-major B in panels.
-/// Measured on Zen 4 with 2 threads, panels against row-major B: 6400 x 2048 x 512 (m-lstm512's
-/// input gradient) 215 -> 225 GFLOP/s; with fewer rows the copy of B weighs more.
-const PANELS_MIN_ROWS: usize = 2048;
-
-/// The same for A read transposed (weight gradients). Before their tiles fetched A ahead the
-/// panels paid from 2048 rows (m-lstm512's weight gradient 182 -> 197 GFLOP/s; at 512 and 1024
-/// rows 219 -> 193 and 196 -> 180); since then from 1024 (the weight gradients of a training
-/// step on 2 Zen 4 threads: m-gru512 109-114 -> 99-100 ms, mid-lstm256x2's two layers
-/// 34.6-36.2 -> 32.9-34.4 and 22.3-23.3 -> 21.1-21.9 ms), at 512 rows still not
-/// (small-lstm128 4.1 -> 4.2 ms).
-const TRANSPOSED_A_PANELS_MIN_ROWS: usize = 1024;
 
 /// Rows of A from which a large product runs on bf16 operands when the matmul precision is
 /// `Medium`: packing B once per call costs about what 200 rows of products save.

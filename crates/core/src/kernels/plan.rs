@@ -45,6 +45,30 @@ pub struct KernelPlan {
     pub block_depth: usize,
     /// Multiply-adds from which a product is split between threads.
     pub parallel_min_work: usize,
+    /// Rows of A (row-major) from which a large product packs a row-major B in panels. Zen 4,
+    /// 2 threads, panels against row-major B: 6400 x 2048 x 512 (m-lstm512's input gradient)
+    /// 215 -> 225 GFLOP/s; with fewer rows the copy of B weighs more. On Zen 3 (AVX2) panels
+    /// paid at every size: 1024^3 on one thread 45-51 -> 76-82 GFLOP/s, 256 x 1024 x 1024
+    /// 45-51 -> 52-70.
+    pub panels_min_rows: usize,
+    /// The same for A read transposed (weight gradients). On Zen 4, before their tiles fetched A
+    /// ahead the panels paid from 2048 rows (m-lstm512's weight gradient 182 -> 197 GFLOP/s; at
+    /// 512 and 1024 rows 219 -> 193 and 196 -> 180); since then from 1024 (the weight gradients
+    /// of a training step on 2 threads: m-gru512 109-114 -> 99-100 ms, mid-lstm256x2's two
+    /// layers 34.6-36.2 -> 32.9-34.4 and 22.3-23.3 -> 21.1-21.9 ms), at 512 rows still not
+    /// (small-lstm128 4.1 -> 4.2 ms).
+    pub transposed_a_panels_min_rows: usize,
+    /// Whether the recurrent step products read W_hh packed in panels (`PanelB`, prepared once
+    /// per weight version) instead of row-major. Rows of a row-major W_hh^T lie a whole row
+    /// apart and share a few L1 sets, so every register tile reads its column panel from L2
+    /// again: Zen 4's 16-column AVX-512 tiles hide that (96-99% of a thread's peak), Zen 3's
+    /// 6 x 16 AVX2 tiles did not (45-60%; 80-95% from panels, bench/NOTES.md).
+    pub step_panels: bool,
+    /// Whether large products that read A transposed (the weight gradients, dG^T x) go to the
+    /// packed GEMM instead of the broadcast kernel. On Zen 3 the 6 x 16 AVX2 tiles reached
+    /// 40-58 GFLOP/s a thread there (A gathered row-major per block: no better), the packed
+    /// GEMM 70-78 (bench/NOTES.md, "AVX2 processors").
+    pub transposed_a_packed: bool,
 }
 
 impl KernelPlan {
@@ -58,6 +82,10 @@ impl KernelPlan {
             block_rows: 128,
             block_depth: 256,
             parallel_min_work: 1 << 23,
+            panels_min_rows: 2048,
+            transposed_a_panels_min_rows: 1024,
+            step_panels: false,
+            transposed_a_packed: false,
         };
         match family {
             CpuClass::IntelAmx | CpuClass::IntelAvx512 => KernelPlan {
@@ -66,21 +94,51 @@ impl KernelPlan {
                 block_depth: 256,
                 ..zen4
             },
+            // Zen 1-3 and client Intel: the AVX2 kernel's 6-row tiles (tile_rows does not
+            // apply), measured on Zen 3.
+            CpuClass::X86Avx2 => KernelPlan {
+                panels_min_rows: 0,
+                step_panels: true,
+                transposed_a_packed: true,
+                ..zen4
+            },
             _ => zen4,
         }
     }
 
-    /// One line for benchmark records, e.g. `zen4: tile 8x32, blocks 128x256, threads from 2^23`.
+    /// One line for benchmark records, e.g. `zen4: tile 8x32, blocks 128x256, threads from
+    /// 2^23`: the tile that runs on this processor (6x16 without AVX-512), then `, W_hh in
+    /// panels` when the step products read panels and `, packed A^T` when the weight gradients
+    /// go to the packed GEMM.
     pub fn summary(&self) -> String {
         format!(
-            "{}: tile {}x32, blocks {}x{}, threads from 2^{}",
+            "{}: tile {}, blocks {}x{}, threads from 2^{}{}{}",
             self.family.name(),
-            self.tile_rows.rows(),
+            tile_shape(self.tile_rows),
             self.block_rows,
             self.block_depth,
-            self.parallel_min_work.trailing_zeros()
+            self.parallel_min_work.trailing_zeros(),
+            if self.step_panels {
+                ", W_hh in panels"
+            } else {
+                ""
+            },
+            if self.transposed_a_packed {
+                ", packed A^T"
+            } else {
+                ""
+            }
         )
     }
+}
+
+/// The register tile that runs here: the plan's AVX-512 tile, or AVX2's fixed 6 x 16.
+fn tile_shape(rows: TileRows) -> String {
+    #[cfg(target_arch = "x86_64")]
+    if !std::arch::is_x86_feature_detected!("avx512f") {
+        return "6x16".to_string();
+    }
+    format!("{}x32", rows.rows())
 }
 
 static PLAN: RwLock<Option<KernelPlan>> = RwLock::new(None);

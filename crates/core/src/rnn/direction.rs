@@ -10,65 +10,26 @@ use rayon::prelude::*;
 use super::config::{RnnConfig, RnnMode};
 use super::gates;
 use super::layout::StepLayout;
+use super::step_weights::StepWeights;
 use crate::buffer_pool::PooledBuffer;
 use crate::kernels::gemm::{sgemm, Transpose};
 use crate::kernels::gemm_ab::gemm_ab;
-use crate::kernels::gemm_bf16::{gemm_bf16, PackedB};
 use crate::threads;
 
 /// Borrowed weights of one layer and direction (PyTorch's shapes, row-major), with W_hh and
-/// W_hr also transposed, the layout the step products read (prepared once per weight version,
-/// see `stack::prepared_transpose`).
+/// W_hr in the layouts the step products read (prepared once per weight version, see
+/// `stack::WeightViews`).
 pub struct DirWeights<'a> {
     pub w_ih: &'a [f32],
-    pub w_hh: &'a [f32],
     pub b_ih: Option<&'a [f32]>,
     pub b_hh: Option<&'a [f32]>,
     pub w_hr: Option<&'a [f32]>,
-    pub w_hh_t: &'a [f32],
-    /// W_hh packed for bf16 products (both layouts), when the matmul precision asks for them;
-    /// `w_hh_t` is then empty.
-    pub w_hh_bf16: Option<&'a HhBf16>,
+    /// W_hh as the step products read it (prepared once per weight version).
+    pub step: StepWeights<'a>,
     pub w_hr_t: Option<&'a [f32]>,
     /// W_ih transposed, prepared only for short inputs (streaming steps): there the packed
     /// GEMM would repack all of W_ih for a handful of rows on every call.
     pub w_ih_t: Option<&'a [f32]>,
-}
-
-/// W_hh in bf16 for the step products: transposed (forward: h W_hh^T) and as is (backward:
-/// dgates W_hh).
-pub struct HhBf16 {
-    pub t: PackedB,
-    pub rows: PackedB,
-}
-
-impl HhBf16 {
-    /// From W_hh, `g` x `out` row-major.
-    pub fn new(w_hh: &[f32], g: usize, out: usize) -> HhBf16 {
-        HhBf16 {
-            t: PackedB::new(w_hh, out, g, true),
-            rows: PackedB::new(w_hh, g, out, false),
-        }
-    }
-}
-
-/// `c = a b + beta c` for a step product with W_hh (a: m x k row-major), on bf16 operands
-/// when `packed` is given, else with the float32 `b` (k x n row-major).
-#[allow(clippy::too_many_arguments)]
-fn step_product(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    b: &[f32],
-    packed: Option<&PackedB>,
-    c: &mut [f32],
-    beta: f32,
-) {
-    match packed {
-        Some(p) => gemm_bf16(m, k, a, (k, 1), p, c, beta),
-        None => gemm_ab(m, n, k, a, b, c, beta),
-    }
 }
 
 /// What backward needs, one row per (step, active batch row) like the layer input. Forward
@@ -295,7 +256,7 @@ pub fn forward(
         )
     });
     let (xw, bias) = (&xw, &bias);
-    let (w_hh_t, w_hr_t) = (w.w_hh_t, w.w_hr_t);
+    let w_hr_t = w.w_hr_t;
     let blocks = row_blocks(batch, lay.steps(), out, g);
     for_blocks(&blocks, |r0, r1| {
         let rows = r1 - r0;
@@ -325,8 +286,7 @@ pub fn forward(
                 unsafe { h_prev.slice(off * out, b * out) }.copy_from_slice(h_in);
             }
             let hw_t = &mut hw[..b * g];
-            let packed = w.w_hh_bf16.map(|p| &p.t);
-            step_product(b, g, out, h_in, w_hh_t, packed, hw_t, 0.0);
+            w.step.forward(b, g, out, h_in, hw_t, 0.0);
             let xw_t = &xw[off * g..(off + b) * g];
             match cfg.mode {
                 RnnMode::Tanh | RnnMode::Relu => {
@@ -520,8 +480,7 @@ pub fn backward(
                         &dh[..b * hid],
                         dgi_t,
                     );
-                    let packed = w.w_hh_bf16.map(|p| &p.rows);
-                    step_product(b, out, g, dgi_t, w.w_hh, packed, &mut dh[..b * out], 0.0);
+                    w.step.backward(b, out, g, dgi_t, &mut dh[..b * out], 0.0);
                 }
                 RnnMode::Lstm => {
                     let dm_t: &[f32] = match w.w_hr {
@@ -550,8 +509,7 @@ pub fn backward(
                         &mut dc[..b * hid],
                         dgi_t,
                     );
-                    let packed = w.w_hh_bf16.map(|p| &p.rows);
-                    step_product(b, out, g, dgi_t, w.w_hh, packed, &mut dh[..b * out], 0.0);
+                    w.step.backward(b, out, g, dgi_t, &mut dh[..b * out], 0.0);
                 }
                 RnnMode::Gru => {
                     let dgh_t = unsafe { dghs.slice(off * g, b * g) };
@@ -569,8 +527,7 @@ pub fn backward(
                         dgi_t,
                         dgh_t,
                     );
-                    let packed = w.w_hh_bf16.map(|p| &p.rows);
-                    step_product(b, hid, g, dgh_t, w.w_hh, packed, &mut dh[..b * hid], 1.0);
+                    w.step.backward(b, hid, g, dgh_t, &mut dh[..b * hid], 1.0);
                 }
             }
         }

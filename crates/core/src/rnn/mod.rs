@@ -16,6 +16,7 @@ mod packing;
 mod recurrent_product;
 mod sequence;
 mod stack;
+mod step_weights;
 
 pub use config::{RnnConfig, RnnMode};
 pub use packing::{pack_padded, pad_packed};

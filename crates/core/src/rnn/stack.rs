@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::config::{RnnConfig, RnnMode};
-use super::direction::{self, DirForward, DirGrads, DirWeights, HhBf16};
+use super::direction::{self, DirForward, DirGrads, DirWeights};
 use super::layout::{batch_first_output, swap_leading, StepLayout};
+use super::step_weights::{HhBf16, HhPanels, StepWeights};
 use crate::autograd::{is_grad_enabled, CustomBackward, Node};
 use crate::backend::fused::{self, FusedOp};
 use crate::kernels::gemm_ab::transpose;
@@ -327,10 +328,21 @@ fn prepared_bf16(w: &Tensor) -> Result<Arc<HhBf16>> {
     })
 }
 
+/// `w` (W_hh, [g, out]) packed in float32 panels both ways, cached like `prepared_transpose`.
+fn prepared_panels(w: &Tensor) -> Result<Arc<HhPanels>> {
+    w.derived(|w| {
+        PREPARED_BUILDS.fetch_add(1, Ordering::Relaxed);
+        let (g, out) = (w.shape()[0], w.shape()[1]);
+        w.with_f32("rnn weight", |v| HhPanels::new(v, g, out))
+    })
+}
+
 /// One direction's W_hh, (with a projection) W_hr and (for short inputs) W_ih, transposed; W_hh
-/// packed for bf16 instead when the matmul precision asks for it.
+/// packed instead for bf16 when the matmul precision asks for it, or in float32 panels when the
+/// processor's kernel plan does.
 enum PreparedHh {
     F32(Arc<Vec<f32>>),
+    Panels(Arc<HhPanels>),
     Bf16(Arc<HhBf16>),
 }
 
@@ -357,6 +369,8 @@ impl<'t> WeightViews<'t> {
                 let w_ih = (rows <= PREPARED_INPUT_MAX_ROWS).then(|| prepared_transpose(&w[0]));
                 let w_hh = if crate::precision::cpu_bf16() {
                     PreparedHh::Bf16(prepared_bf16(&w[1])?)
+                } else if crate::kernels::plan::plan().step_panels {
+                    PreparedHh::Panels(prepared_panels(&w[1])?)
                 } else {
                     PreparedHh::F32(prepared_transpose(&w[1])?)
                 };
@@ -397,17 +411,16 @@ impl<'t> WeightViews<'t> {
                 let w_hr = (cfg.proj_size > 0).then(|| w[i]);
                 DirWeights {
                     w_ih: w[0],
-                    w_hh: w[1],
                     b_ih,
                     b_hh,
                     w_hr,
-                    w_hh_t: match &p.w_hh {
-                        PreparedHh::F32(t) => t.as_slice(),
-                        PreparedHh::Bf16(_) => &[],
-                    },
-                    w_hh_bf16: match &p.w_hh {
-                        PreparedHh::F32(_) => None,
-                        PreparedHh::Bf16(b) => Some(b.as_ref()),
+                    step: match &p.w_hh {
+                        PreparedHh::F32(t) => StepWeights::Rows {
+                            t: t.as_slice(),
+                            rows: w[1],
+                        },
+                        PreparedHh::Panels(p) => StepWeights::Panels(p),
+                        PreparedHh::Bf16(b) => StepWeights::Bf16(b),
                     },
                     w_hr_t: p.w_hr_t.as_deref().map(|v| v.as_slice()),
                     w_ih_t: p.w_ih_t.as_deref().map(|v| v.as_slice()),

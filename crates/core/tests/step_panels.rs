@@ -1,0 +1,141 @@
+//! The kernel plan's layouts for the recurrent products: W_hh in panels for the step products
+//! gives the very same outputs and gradients as row-major W_hh (the same sums in the same
+//! order), and the AVX2 plan (panels, weight gradients through the packed GEMM) the same within
+//! float32 rounding, for every cell kind, projections, both directions and packed batches.
+//! Its own process: the plan is process-wide.
+
+mod common;
+
+use common::{rnn_weights, values};
+use seqtorch_core::autograd::backward;
+use seqtorch_core::cpu_info::CpuClass;
+use seqtorch_core::kernels::plan::{set_plan, KernelPlan};
+use seqtorch_core::rnn::{prepared_weight_builds, rnn_forward, RnnConfig, RnnInput, RnnMode};
+use seqtorch_core::Tensor;
+
+fn run(cfg: &RnnConfig, x_shape: &[usize], batch_sizes: Option<&[usize]>) -> Vec<Vec<f32>> {
+    let n: usize = x_shape.iter().product();
+    let x = Tensor::from_f32(values(n, 3), x_shape.to_vec())
+        .unwrap()
+        .requires_grad_(true)
+        .unwrap();
+    let weights = rnn_weights(cfg);
+    let out = rnn_forward(
+        cfg,
+        RnnInput {
+            input: &x,
+            batch_sizes,
+            hx: None,
+            cx: None,
+            weights: &weights,
+            training: true,
+        },
+    )
+    .unwrap();
+    let loss = out
+        .output
+        .mul(&out.output)
+        .unwrap()
+        .sum(None, false)
+        .unwrap()
+        .add(&out.h_n.sum(None, false).unwrap())
+        .unwrap();
+    backward(&loss, None, false).unwrap();
+    let mut all = vec![
+        out.output.to_vec_f32(),
+        out.h_n.to_vec_f32(),
+        x.grad().unwrap().to_vec_f32(),
+    ];
+    if let Some(c_n) = &out.c_n {
+        all.push(c_n.to_vec_f32());
+    }
+    all.extend(weights.iter().map(|w| w.grad().unwrap().to_vec_f32()));
+    all
+}
+
+fn configs() -> Vec<RnnConfig> {
+    let base = RnnConfig {
+        mode: RnnMode::Lstm,
+        input_size: 9,
+        hidden_size: 40,
+        num_layers: 2,
+        bias: true,
+        batch_first: false,
+        dropout: 0.0,
+        bidirectional: true,
+        proj_size: 0,
+    };
+    vec![
+        base.clone(),
+        RnnConfig {
+            proj_size: 17,
+            ..base.clone()
+        },
+        RnnConfig {
+            mode: RnnMode::Gru,
+            ..base.clone()
+        },
+        RnnConfig {
+            mode: RnnMode::Tanh,
+            bidirectional: false,
+            ..base
+        },
+    ]
+}
+
+/// Every output and gradient of every configuration, padded and packed.
+fn all_results() -> Vec<Vec<Vec<f32>>> {
+    // 13 sequences (not a multiple of any tile height) of lengths 7 down to 3 when packed.
+    let bs: Vec<usize> = (0..7)
+        .map(|t| if t < 3 { 13 } else { 13 - 2 * (t - 2) })
+        .collect();
+    let rows: usize = bs.iter().sum();
+    configs()
+        .iter()
+        .flat_map(|cfg| [run(cfg, &[7, 13, 9], None), run(cfg, &[rows, 9], Some(&bs))])
+        .collect()
+}
+
+#[test]
+fn step_panels_and_the_avx2_plan_match_row_major_weights() {
+    // Small products count as large here, so the blocked and packed routes run too.
+    let rows_plan = KernelPlan {
+        parallel_min_work: 1 << 12,
+        step_panels: false,
+        transposed_a_packed: false,
+        ..KernelPlan::for_family(CpuClass::Zen4)
+    };
+    set_plan(rows_plan);
+    let want = all_results();
+
+    let builds = prepared_weight_builds();
+    set_plan(KernelPlan {
+        step_panels: true,
+        ..rows_plan
+    });
+    let panels = all_results();
+    assert!(prepared_weight_builds() > builds, "no W_hh was packed");
+    for (c, (got, want)) in panels.iter().zip(&want).enumerate() {
+        for (t, (x, y)) in got.iter().zip(want).enumerate() {
+            assert_eq!(x, y, "panels, case {c}, tensor {t}");
+        }
+    }
+
+    let avx2 = KernelPlan::for_family(CpuClass::X86Avx2);
+    assert!(avx2.step_panels && avx2.transposed_a_packed);
+    set_plan(KernelPlan {
+        parallel_min_work: 1 << 12,
+        ..avx2
+    });
+    for (c, (got, want)) in all_results().iter().zip(&want).enumerate() {
+        for (t, (x, y)) in got.iter().zip(want).enumerate() {
+            assert_eq!(x.len(), y.len());
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                assert!(
+                    (p - q).abs() <= 1e-5 + 1e-5 * q.abs(),
+                    "avx2 plan, case {c}, tensor {t}[{i}]: {p} vs {q}"
+                );
+            }
+        }
+    }
+}
