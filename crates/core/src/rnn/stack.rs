@@ -369,7 +369,12 @@ impl<'t> WeightViews<'t> {
                 let w_ih = (rows <= PREPARED_INPUT_MAX_ROWS).then(|| prepared_transpose(&w[0]));
                 let w_hh = if crate::precision::cpu_bf16() {
                     PreparedHh::Bf16(prepared_bf16(&w[1])?)
-                } else if crate::kernels::plan::plan().step_panels {
+                } else if crate::kernels::plan::plan().step_panels && rows > PREPARED_INPUT_MAX_ROWS
+                {
+                    // Streaming steps (a row or a few per step) keep W_hh^T row-major, where a
+                    // single row streams it (`gemm_ab`'s row kernel; a one-row panel tile has
+                    // two accumulator chains): 47-57 against 54-58 µs per step of the streaming
+                    // bench's GRU on Zen 3, at this machine's noise.
                     PreparedHh::Panels(prepared_panels(&w[1])?)
                 } else {
                     PreparedHh::F32(prepared_transpose(&w[1])?)
