@@ -330,6 +330,7 @@ macro_rules! tiled_product {
             k: usize,
             n: usize,
             (rs, cs): (usize, usize),
+            fetch_a: bool,
             a: *const f32,
             (b, ldb): (*const f32, usize),
             c: *mut f32,
@@ -354,9 +355,8 @@ macro_rules! tiled_product {
             let mut a_col = a.add(i * rs);
             // A read transposed (a weight gradient's dG^T: depth a whole row of dG, 2-8 KB,
             // apart) touches a new line, often a new page, at every step, where the hardware
-            // prefetchers do not follow: fetch the line A_AHEAD steps ahead. Row-major A is a
-            // few sequential streams the hardware already fetches.
-            let fetch_a = cs >= LANES;
+            // prefetchers do not follow: with `fetch_a` (`tiles` decides) fetch the line A_AHEAD
+            // steps ahead. Row-major A is a few sequential streams the hardware already fetches.
             for _ in 0..k {
                 if fetch_a {
                     // `wrapping_add`: the last steps point past A, where a prefetch is harmless.
@@ -419,6 +419,7 @@ macro_rules! tiled_product {
             n: usize,
             k: usize,
             strides: (usize, usize),
+            fetch_a: bool,
             a: *const f32,
             b: (*const f32, usize),
             c: *mut f32,
@@ -428,26 +429,26 @@ macro_rules! tiled_product {
         ) {
             let mut i = 0;
             while i + MR_MAX <= m {
-                tile::<MR_MAX, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta);
+                tile::<MR_MAX, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta);
                 i += MR_MAX;
             }
             // The remainder is below MR_MAX (12, 8 or 6): one tile of 8 if it fits, then one
             // instantiation per height below 8.
             let mut rest = m - i;
             if MR_MAX > 8 && rest >= 8 {
-                tile::<8, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta);
+                tile::<8, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta);
                 i += 8;
                 rest -= 8;
             }
             match rest {
                 0 => {}
-                1 => tile::<1, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
-                2 => tile::<2, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
-                3 => tile::<3, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
-                4 => tile::<4, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
-                5 => tile::<5, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
-                6 => tile::<6, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
-                _ => tile::<7, NV, MASKED>(k, n, strides, a, b, c, i, j, mask, beta),
+                1 => tile::<1, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
+                2 => tile::<2, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
+                3 => tile::<3, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
+                4 => tile::<4, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
+                5 => tile::<5, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
+                6 => tile::<6, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
+                _ => tile::<7, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
             }
         }
 
@@ -469,10 +470,11 @@ macro_rules! tiled_product {
         ) {
             const WIDTH: usize = 2 * LANES;
             let full = mask_for(LANES);
+            let fetch_a = strides.1 >= LANES && crate::kernels::plan::plan().prefetch_transposed_a;
             let mut j = 0;
             while j + WIDTH <= n {
                 let b = (b_at(j), ldb);
-                panel::<MR_MAX, 2, false>(m, n, k, strides, a, b, cp, j, full, beta);
+                panel::<MR_MAX, 2, false>(m, n, k, strides, fetch_a, a, b, cp, j, full, beta);
                 j += WIDTH;
             }
             let rest = n - j;
@@ -480,9 +482,13 @@ macro_rules! tiled_product {
             let b = (b_at(j), ldb);
             match (rest / LANES, rest % LANES) {
                 (0, 0) => {}
-                (1, 0) => panel::<MR_MAX, 1, false>(m, n, k, strides, a, b, cp, j, full, beta),
-                (0, _) => panel::<MR_MAX, 1, true>(m, n, k, strides, a, b, cp, j, tail, beta),
-                _ => panel::<MR_MAX, 2, true>(m, n, k, strides, a, b, cp, j, tail, beta),
+                (1, 0) => {
+                    panel::<MR_MAX, 1, false>(m, n, k, strides, fetch_a, a, b, cp, j, full, beta)
+                }
+                (0, _) => {
+                    panel::<MR_MAX, 1, true>(m, n, k, strides, fetch_a, a, b, cp, j, tail, beta)
+                }
+                _ => panel::<MR_MAX, 2, true>(m, n, k, strides, fetch_a, a, b, cp, j, tail, beta),
             }
         }
 

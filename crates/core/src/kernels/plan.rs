@@ -69,6 +69,12 @@ pub struct KernelPlan {
     /// 40-58 GFLOP/s a thread there (A gathered row-major per block: no better), the packed
     /// GEMM 70-78 (bench/NOTES.md, "AVX2 processors").
     pub transposed_a_packed: bool,
+    /// Whether the broadcast kernel's tiles fetch a transposed A ahead (`gemm_ab.rs`,
+    /// `A_AHEAD`). On Zen 4 the weight gradients of a training step went 4.4 -> 4.3 ms at
+    /// small-lstm128 and 144 -> 137 ms at m-lstm512; on Zen 3 the same fetches slowed
+    /// 2048 x 6400 x 512 on one thread from 60-67 to 45-48 GFLOP/s (and the seed models'
+    /// transposed products by up to 15%), so the AVX2 plan leaves them to the hardware.
+    pub prefetch_transposed_a: bool,
 }
 
 impl KernelPlan {
@@ -86,6 +92,7 @@ impl KernelPlan {
             transposed_a_panels_min_rows: 1024,
             step_panels: false,
             transposed_a_packed: false,
+            prefetch_transposed_a: true,
         };
         match family {
             CpuClass::IntelAmx | CpuClass::IntelAvx512 => KernelPlan {
@@ -100,6 +107,7 @@ impl KernelPlan {
                 panels_min_rows: 0,
                 step_panels: true,
                 transposed_a_packed: true,
+                prefetch_transposed_a: false,
                 ..zen4
             },
             _ => zen4,
