@@ -3,46 +3,9 @@
 
 mod common;
 
-use common::{rnn_weights, values};
-use seqtorch_core::autograd::backward;
-use seqtorch_core::rnn::{rnn_forward, RnnConfig, RnnInput, RnnMode};
+use common::rnn_outputs_and_grads as run;
+use seqtorch_core::rnn::{RnnConfig, RnnMode};
 use seqtorch_core::threads::set_num_threads;
-use seqtorch_core::Tensor;
-
-fn run(cfg: &RnnConfig, x_shape: &[usize], batch_sizes: Option<&[usize]>) -> Vec<Vec<f32>> {
-    let n: usize = x_shape.iter().product();
-    let x = Tensor::from_f32(values(n, 1), x_shape.to_vec())
-        .unwrap()
-        .requires_grad_(true)
-        .unwrap();
-    let weights = rnn_weights(cfg);
-    let out = rnn_forward(
-        cfg,
-        RnnInput {
-            input: &x,
-            batch_sizes,
-            hx: None,
-            cx: None,
-            weights: &weights,
-            training: true,
-        },
-    )
-    .unwrap();
-    let loss = out
-        .output
-        .sum(None, false)
-        .unwrap()
-        .add(&out.h_n.mul(&out.h_n).unwrap().sum(None, false).unwrap())
-        .unwrap();
-    backward(&loss, None, false).unwrap();
-    let mut all = vec![
-        out.output.to_vec_f32(),
-        out.h_n.to_vec_f32(),
-        x.grad().unwrap().to_vec_f32(),
-    ];
-    all.extend(weights.iter().map(|w| w.grad().unwrap().to_vec_f32()));
-    all
-}
 
 fn close(a: &[Vec<f32>], b: &[Vec<f32>]) {
     for (x, y) in a.iter().zip(b) {

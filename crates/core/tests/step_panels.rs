@@ -6,52 +6,10 @@
 
 mod common;
 
-use common::{rnn_weights, values};
-use seqtorch_core::autograd::backward;
+use common::rnn_outputs_and_grads as run;
 use seqtorch_core::cpu_info::CpuClass;
 use seqtorch_core::kernels::plan::{set_plan, KernelPlan};
-use seqtorch_core::rnn::{prepared_weight_builds, rnn_forward, RnnConfig, RnnInput, RnnMode};
-use seqtorch_core::Tensor;
-
-fn run(cfg: &RnnConfig, x_shape: &[usize], batch_sizes: Option<&[usize]>) -> Vec<Vec<f32>> {
-    let n: usize = x_shape.iter().product();
-    let x = Tensor::from_f32(values(n, 3), x_shape.to_vec())
-        .unwrap()
-        .requires_grad_(true)
-        .unwrap();
-    let weights = rnn_weights(cfg);
-    let out = rnn_forward(
-        cfg,
-        RnnInput {
-            input: &x,
-            batch_sizes,
-            hx: None,
-            cx: None,
-            weights: &weights,
-            training: true,
-        },
-    )
-    .unwrap();
-    let loss = out
-        .output
-        .mul(&out.output)
-        .unwrap()
-        .sum(None, false)
-        .unwrap()
-        .add(&out.h_n.sum(None, false).unwrap())
-        .unwrap();
-    backward(&loss, None, false).unwrap();
-    let mut all = vec![
-        out.output.to_vec_f32(),
-        out.h_n.to_vec_f32(),
-        x.grad().unwrap().to_vec_f32(),
-    ];
-    if let Some(c_n) = &out.c_n {
-        all.push(c_n.to_vec_f32());
-    }
-    all.extend(weights.iter().map(|w| w.grad().unwrap().to_vec_f32()));
-    all
-}
+use seqtorch_core::rnn::{prepared_weight_builds, RnnConfig, RnnMode};
 
 fn configs() -> Vec<RnnConfig> {
     let base = RnnConfig {

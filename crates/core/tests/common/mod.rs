@@ -157,6 +157,46 @@ pub fn rnn_weights(cfg: &RnnConfig) -> Vec<Tensor> {
         .collect()
 }
 
+/// A training pass of `cfg`'s stack on deterministic input (time-major `x_shape`, or packed rows
+/// with `batch_sizes`): loss sum(output) + sum(h_n^2). Returns the output, h_n, c_n (LSTM),
+/// the input's gradient and every weight's gradient, for comparing two ways of computing them.
+pub fn rnn_outputs_and_grads(
+    cfg: &RnnConfig,
+    x_shape: &[usize],
+    batch_sizes: Option<&[usize]>,
+) -> Vec<Vec<f32>> {
+    use seqtorch_core::rnn::{rnn_forward, RnnInput};
+    let n: usize = x_shape.iter().product();
+    let x = leaf(values(n, 1), x_shape);
+    let weights = rnn_weights(cfg);
+    let out = rnn_forward(
+        cfg,
+        RnnInput {
+            input: &x,
+            batch_sizes,
+            hx: None,
+            cx: None,
+            weights: &weights,
+            training: true,
+        },
+    )
+    .unwrap();
+    let loss = out
+        .output
+        .sum(None, false)
+        .unwrap()
+        .add(&out.h_n.mul(&out.h_n).unwrap().sum(None, false).unwrap())
+        .unwrap();
+    backward(&loss, None, false).unwrap();
+    let mut all = vec![out.output.to_vec_f32(), out.h_n.to_vec_f32()];
+    if let Some(c_n) = &out.c_n {
+        all.push(c_n.to_vec_f32());
+    }
+    all.push(x.grad().unwrap().to_vec_f32());
+    all.extend(weights.iter().map(|w| w.grad().unwrap().to_vec_f32()));
+    all
+}
+
 /// Whether a GPU and every CUDA library are usable; otherwise prints why and returns false, or
 /// fails when `SEQTORCH_REQUIRE_GPU` is set (the GPU check sets it).
 #[cfg(feature = "cuda")]
