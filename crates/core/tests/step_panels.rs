@@ -6,22 +6,15 @@
 
 mod common;
 
-use common::rnn_outputs_and_grads as run;
+use common::{rnn_config, rnn_outputs_and_grads as run};
 use seqtorch_core::cpu_info::CpuClass;
 use seqtorch_core::kernels::plan::{set_plan, KernelPlan};
 use seqtorch_core::rnn::{prepared_weight_builds, RnnConfig, RnnMode};
 
 fn configs() -> Vec<RnnConfig> {
     let base = RnnConfig {
-        mode: RnnMode::Lstm,
-        input_size: 9,
-        hidden_size: 40,
-        num_layers: 2,
-        bias: true,
-        batch_first: false,
-        dropout: 0.0,
         bidirectional: true,
-        proj_size: 0,
+        ..rnn_config(RnnMode::Lstm, 9, 40, 2)
     };
     vec![
         base.clone(),

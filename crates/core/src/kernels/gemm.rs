@@ -53,7 +53,8 @@ pub fn sgemm(
         Transpose::No => (k, 1),
         Transpose::Yes => (1, m),
     };
-    let large = m.saturating_mul(n).saturating_mul(k) >= parallel_min_work();
+    let plan = crate::kernels::plan::plan();
+    let large = m.saturating_mul(n).saturating_mul(k) >= plan.parallel_min_work;
     if large && m >= BF16_MIN_ROWS && n >= 16 && crate::precision::cpu_bf16() {
         let parallel = threads::get_num_threads() > 1 && rayon::current_thread_index().is_none();
         let tb = tb == Transpose::Yes;
@@ -61,8 +62,7 @@ pub fn sgemm(
         return;
     }
     let copy_pays = tb == Transpose::No || (large && m >= TRANSPOSED_B_MIN_ROWS);
-    let packed_by_plan =
-        large && ta == Transpose::Yes && crate::kernels::plan::plan().transposed_a_packed;
+    let packed_by_plan = large && ta == Transpose::Yes && plan.transposed_a_packed;
     if n < UNPACKED_MIN_COLS || !copy_pays || !has_simd_kernel() || packed_by_plan {
         sgemm_packed(m, k, n, a, ta, b, tb, c, beta);
     } else if !large {
@@ -72,7 +72,6 @@ pub fn sgemm(
         // B in panels (each read as one stream) once the copy is small beside the products;
         // a transposed B is copied either way, and packing it costs less than transposing
         // (0.3 against 1.1 ms for m-lstm512's W_ih).
-        let plan = crate::kernels::plan::plan();
         let panels_from = match ta {
             Transpose::No => plan.panels_min_rows,
             Transpose::Yes => plan.transposed_a_panels_min_rows,

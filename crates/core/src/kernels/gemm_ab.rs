@@ -8,6 +8,7 @@
 //! parallel; `sgemm` (kernels/gemm.rs) decides which products come here.
 //! AVX-512 or AVX2+FMA when available, the packed GEMM otherwise.
 
+use super::dispatch::dispatch;
 use super::panel_b::PanelB;
 
 /// `c[i, j] = sum_p a[i, p] * b[p, j] + beta * c[i, j]` with a (m x k), b (k x n), c (m x n),
@@ -42,13 +43,14 @@ pub fn gemm_ab_strided(
     if m == 0 || n == 0 {
         return;
     }
+    // One row streams B (`row_vector`), except on x86 without AVX2, where the packed GEMM's
+    // kernels are faster than plain loops.
+    if m == 1 && k >= 4 && (cfg!(not(target_arch = "x86_64")) || has_simd_kernel()) {
+        row_vector_widest(n, k, a, a_strides.1, b, c, beta);
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     {
-        if m == 1 && k >= 4 && std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the processor supports AVX-512F; sizes were checked above.
-            unsafe { row_vector_avx512(n, k, a, a_strides.1, b, c, beta) };
-            return;
-        }
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the processor supports AVX-512F; sizes were checked above.
             unsafe { avx512::gemm_ab(m, n, k, a, a_strides, b, c, beta) };
@@ -56,20 +58,10 @@ pub fn gemm_ab_strided(
         }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
-            if m == 1 && k >= 4 {
-                // SAFETY: the processor supports AVX2 and FMA; sizes were checked above.
-                unsafe { row_vector_avx2(n, k, a, a_strides.1, b, c, beta) };
-                return;
-            }
             // SAFETY: the processor supports AVX2 and FMA; sizes were checked above.
             unsafe { avx2::gemm_ab(m, n, k, a, a_strides, b, c, beta) };
             return;
         }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    if m == 1 && k >= 4 {
-        row_vector(n, k, a, a_strides.1, b, c, beta);
-        return;
     }
     packed_fallback(m, n, k, a, a_strides, b, c, beta);
 }
@@ -106,36 +98,13 @@ fn row_vector(n: usize, k: usize, a: &[f32], cs: usize, b: &[f32], c: &mut [f32]
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn row_vector_avx512(
-    n: usize,
-    k: usize,
-    a: &[f32],
-    cs: usize,
-    b: &[f32],
-    c: &mut [f32],
-    beta: f32,
-) {
-    row_vector(n, k, a, cs, b, c, beta)
-}
-
-/// `row_vector` compiled for AVX2 with FMA: a one-row tile of the broadcast kernel has two
-/// accumulator chains, too few to cover the FMA latency (GRU 128 -> 256 streaming step's four
-/// products on Zen 3: 77 -> 45-48 µs).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn row_vector_avx2(
-    n: usize,
-    k: usize,
-    a: &[f32],
-    cs: usize,
-    b: &[f32],
-    c: &mut [f32],
-    beta: f32,
-) {
-    row_vector(n, k, a, cs, b, c, beta)
-}
+dispatch!(
+    /// `row_vector` compiled for the widest instruction set here. On AVX2 the alternative, a
+    /// one-row tile of the broadcast kernel, has two accumulator chains, too few to cover the
+    /// FMA latency (the streaming bench's GRU 128 -> 256 step's four products on Zen 3: 77 ->
+    /// 45-48 µs).
+    fn row_vector_widest(n: usize, k: usize, a: &[f32], cs: usize, b: &[f32], c: &mut [f32], beta: f32) => row_vector
+);
 
 /// Whether this processor has one of the kernels above (AVX-512 or AVX2+FMA). Without one,
 /// `gemm_ab` hands its products to the packed GEMM, whose kernels cover other processors.

@@ -140,13 +140,13 @@ impl KernelPlan {
     }
 }
 
-/// The register tile that runs here: the plan's AVX-512 tile, or AVX2's fixed 6 x 16.
+/// The register tile that runs here: the plan's AVX-512 tile, or AVX2's fixed 6 x 16 (tiles
+/// are as wide as the panels packed for them).
 fn tile_shape(rows: TileRows) -> String {
-    #[cfg(target_arch = "x86_64")]
-    if !std::arch::is_x86_feature_detected!("avx512f") {
-        return "6x16".to_string();
+    match crate::kernels::panel_b::panel_width() {
+        16 => "6x16".to_string(),
+        width => format!("{}x{width}", rows.rows()),
     }
-    format!("{}x32", rows.rows())
 }
 
 static PLAN: RwLock<Option<KernelPlan>> = RwLock::new(None);

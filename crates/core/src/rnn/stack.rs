@@ -315,8 +315,9 @@ fn prepared_transpose(w: &Tensor) -> Result<Arc<Vec<f32>>> {
     })
 }
 
-/// Input rows up to which the input projection reads a prepared W_ih^T instead of packing W_ih
-/// (a streaming step has one row per sequence). Above it the packed GEMM's copy is amortised.
+/// Input rows up to which a layer counts as a streaming step (one row per sequence): its input
+/// projection reads a prepared W_ih^T instead of packing W_ih (above it the packed GEMM's copy
+/// is amortised), and its step products keep W_hh^T row-major for the one-row kernel.
 const PREPARED_INPUT_MAX_ROWS: usize = 64;
 
 /// `w` (W_hh, [g, out]) packed for bf16 step products, cached like `prepared_transpose`.
