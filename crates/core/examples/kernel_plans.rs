@@ -11,7 +11,7 @@ use seqtorch_core::kernels::fma_peak::peak_gflops;
 use seqtorch_core::kernels::gemm::{sgemm, Transpose};
 use seqtorch_core::kernels::gemm_ab::{gemm_ab, gemm_panels};
 use seqtorch_core::kernels::panel_b::PanelB;
-use seqtorch_core::kernels::plan::{plan, set_plan, KernelPlan, TileRows};
+use seqtorch_core::kernels::plan::{plan, set_plan, KernelPlan, TileRows, TransposedA};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -55,17 +55,22 @@ fn main() {
         .into_iter()
         .map(KernelPlan::for_family)
         .collect();
-    // The Intel plan with each AVX2-plan layout choice (W_hh in panels; weight gradients
-    // through the packed GEMM), unmeasured on Intel so far.
+    // The Intel plan with each AVX2-plan layout choice (W_hh in panels; a transposed A in
+    // panels), unmeasured on Intel so far, and each family's AVX-512 plan with the other ways
+    // of reading a transposed A.
     let intel = KernelPlan::for_family(CpuClass::IntelAmx);
     plans.push(KernelPlan {
         step_panels: true,
         ..intel
     });
-    plans.push(KernelPlan {
-        transposed_a_packed: true,
-        ..intel
-    });
+    for base in [intel, KernelPlan::for_family(CpuClass::Zen4)] {
+        for transposed_a in [TransposedA::Panels, TransposedA::PackedGemm] {
+            plans.push(KernelPlan {
+                transposed_a,
+                ..base
+            });
+        }
+    }
     for (tile_rows, block_rows, block_depth) in [
         (TileRows::Twelve, 192, 128),
         (TileRows::Twelve, 192, 512),

@@ -1,14 +1,15 @@
-//! The kernel plan's layouts for the recurrent products: W_hh in panels for the step products
-//! gives the very same outputs and gradients as row-major W_hh (the same sums in the same
-//! order), and the AVX2 plan (panels, weight gradients through the packed GEMM) the same within
-//! float32 rounding, for every cell kind, projections, both directions and packed batches.
+//! The kernel plan's layouts for the recurrent products: W_hh in panels for the step products,
+//! a transposed A (the weight gradients' dG^T) in panels or in place, and the whole AVX2 plan
+//! give the very same outputs and gradients as row-major W_hh and A fetched in place (the same
+//! sums in the same order); the weight gradients through the packed GEMM the same within
+//! float32 rounding; for every cell kind, projections, both directions and packed batches.
 //! Its own process: the plan is process-wide.
 
 mod common;
 
 use common::{rnn_config, rnn_outputs_and_grads as run};
 use seqtorch_core::cpu_info::CpuClass;
-use seqtorch_core::kernels::plan::{set_plan, KernelPlan};
+use seqtorch_core::kernels::plan::{set_plan, KernelPlan, TransposedA};
 use seqtorch_core::rnn::{prepared_weight_builds, RnnConfig, RnnMode};
 
 fn configs() -> Vec<RnnConfig> {
@@ -53,30 +54,66 @@ fn step_panels_and_the_avx2_plan_match_row_major_weights() {
     let rows_plan = KernelPlan {
         parallel_min_work: 1 << 12,
         step_panels: false,
-        transposed_a_packed: false,
+        transposed_a: TransposedA::Fetched,
         ..KernelPlan::for_family(CpuClass::Zen4)
     };
     set_plan(rows_plan);
     let want = all_results();
 
-    let builds = prepared_weight_builds();
-    set_plan(KernelPlan {
-        step_panels: true,
-        ..rows_plan
-    });
-    let panels = all_results();
-    assert!(prepared_weight_builds() > builds, "no W_hh was packed");
-    for (c, (got, want)) in panels.iter().zip(&want).enumerate() {
-        for (t, (x, y)) in got.iter().zip(want).enumerate() {
-            assert_eq!(x, y, "panels, case {c}, tensor {t}");
+    // Layouts that keep every sum's terms and order: the very same numbers.
+    let avx2 = KernelPlan::for_family(CpuClass::X86Avx2);
+    assert!(avx2.step_panels && avx2.transposed_a == TransposedA::Panels);
+    let same_sums = [
+        (
+            "W_hh in panels",
+            KernelPlan {
+                step_panels: true,
+                ..rows_plan
+            },
+        ),
+        (
+            "A^T in panels",
+            KernelPlan {
+                transposed_a: TransposedA::Panels,
+                ..rows_plan
+            },
+        ),
+        (
+            "A^T in place",
+            KernelPlan {
+                transposed_a: TransposedA::InPlace,
+                ..rows_plan
+            },
+        ),
+        (
+            "the AVX2 plan",
+            KernelPlan {
+                parallel_min_work: 1 << 12,
+                ..avx2
+            },
+        ),
+    ];
+    for (name, plan) in same_sums {
+        let builds = prepared_weight_builds();
+        set_plan(plan);
+        let got = all_results();
+        if plan.step_panels {
+            assert!(
+                prepared_weight_builds() > builds,
+                "{name}: no W_hh was packed"
+            );
+        }
+        for (c, (got, want)) in got.iter().zip(&want).enumerate() {
+            for (t, (x, y)) in got.iter().zip(want).enumerate() {
+                assert_eq!(x, y, "{name}, case {c}, tensor {t}");
+            }
         }
     }
 
-    let avx2 = KernelPlan::for_family(CpuClass::X86Avx2);
-    assert!(avx2.step_panels && avx2.transposed_a_packed);
+    // The packed GEMM sums in its own order: equal within float32 rounding.
     set_plan(KernelPlan {
-        parallel_min_work: 1 << 12,
-        ..avx2
+        transposed_a: TransposedA::PackedGemm,
+        ..rows_plan
     });
     for (c, (got, want)) in all_results().iter().zip(&want).enumerate() {
         for (t, (x, y)) in got.iter().zip(want).enumerate() {
@@ -84,7 +121,7 @@ fn step_panels_and_the_avx2_plan_match_row_major_weights() {
             for (i, (p, q)) in x.iter().zip(y).enumerate() {
                 assert!(
                     (p - q).abs() <= 1e-5 + 1e-5 * q.abs(),
-                    "avx2 plan, case {c}, tensor {t}[{i}]: {p} vs {q}"
+                    "A^T packed, case {c}, tensor {t}[{i}]: {p} vs {q}"
                 );
             }
         }

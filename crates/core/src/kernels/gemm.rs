@@ -6,6 +6,7 @@
 use super::gemm_ab::{gemm_ab_blocked, gemm_ab_strided, has_simd_kernel, BlockedB};
 use super::gemm_bf16::sgemm_bf16;
 use super::panel_b::PanelB;
+use super::plan::TransposedA;
 use crate::threads;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +63,8 @@ pub fn sgemm(
         return;
     }
     let copy_pays = tb == Transpose::No || (large && m >= TRANSPOSED_B_MIN_ROWS);
-    let packed_by_plan = large && ta == Transpose::Yes && plan.transposed_a_packed;
+    let packed_by_plan =
+        large && ta == Transpose::Yes && plan.transposed_a == TransposedA::PackedGemm;
     if n < UNPACKED_MIN_COLS || !copy_pays || !has_simd_kernel() || packed_by_plan {
         sgemm_packed(m, k, n, a, ta, b, tb, c, beta);
     } else if !large {

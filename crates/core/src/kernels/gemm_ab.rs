@@ -9,6 +9,7 @@
 //! AVX-512 or AVX2+FMA when available, the packed GEMM otherwise.
 
 use super::dispatch::dispatch;
+use super::panel_a::{packed_a_rows, APanels};
 use super::panel_b::PanelB;
 
 /// `c[i, j] = sum_p a[i, p] * b[p, j] + beta * c[i, j]` with a (m x k), b (k x n), c (m x n),
@@ -146,6 +147,117 @@ fn packed_fallback(
     }
 }
 
+/// Where the register tiles read A.
+#[derive(Clone, Copy)]
+pub(crate) struct TileA {
+    ptr: *const f32,
+    layout: ALayout,
+}
+
+#[derive(Clone, Copy)]
+enum ALayout {
+    /// Element (i, p) at `ptr[i * rs + p * cs]`.
+    Strided { rs: usize, cs: usize },
+    /// Packed by `APanels`: panels of `rows` rows, each `depth` steps of `rows` values.
+    Panels { rows: usize, depth: usize },
+}
+
+impl TileA {
+    fn strided(a: &[f32], (rs, cs): (usize, usize)) -> TileA {
+        TileA {
+            ptr: a.as_ptr(),
+            layout: ALayout::Strided { rs, cs },
+        }
+    }
+
+    fn panels(a: &APanels) -> TileA {
+        TileA {
+            ptr: a.data.as_ptr(),
+            layout: ALayout::Panels {
+                rows: a.rows,
+                depth: a.depth,
+            },
+        }
+    }
+
+    /// A's element (i, 0), the first a tile of rows i.. reads. Packed, a tile lies within one
+    /// panel: tiles start at multiples of the panel height, and the last, shorter ones inside
+    /// the last panel.
+    ///
+    /// # Safety
+    /// `i` must be a row of A.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    unsafe fn row(self, i: usize) -> *const f32 {
+        match self.layout {
+            ALayout::Strided { rs, .. } => self.ptr.add(i * rs),
+            ALayout::Panels { rows, depth } => self.ptr.add((i / rows) * rows * depth + i % rows),
+        }
+    }
+
+    /// How far apart a tile's rows lie, and its steps of depth.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    fn steps(self) -> (usize, usize) {
+        match self.layout {
+            ALayout::Strided { rs, cs } => (rs, cs),
+            ALayout::Panels { rows, .. } => (1, rows),
+        }
+    }
+}
+
+/// One pass of a blocked product with A packed: `rows` x `depth` of A against B's rows
+/// p0..p0 + depth, through the kernel whose tile height A was packed for (6 rows: AVX2; 8 or
+/// 12: AVX-512).
+#[allow(clippy::too_many_arguments)]
+fn packed_a_pass(
+    rows: usize,
+    n: usize,
+    depth: usize,
+    a: &APanels,
+    b: BlockedB,
+    p0: usize,
+    c: &mut [f32],
+    beta: f32,
+) {
+    let b_fits = match b {
+        BlockedB::Rows(b) => b.len() >= (p0 + depth) * n,
+        BlockedB::Panels(b) => b.n == n && p0 + depth <= b.k,
+    };
+    assert!(
+        a.depth == depth && a.data.len() >= rows.div_ceil(a.rows) * a.rows * depth,
+        "gemm_ab: A packed for another block"
+    );
+    assert!(b_fits && c.len() >= rows * n, "gemm_ab: buffer too small");
+    let tile_a = TileA::panels(a);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if a.rows == 6 && has_simd_kernel() {
+            // SAFETY: the processor supports AVX2 and FMA (every AVX-512 processor does); A
+            // covers the rows and depth, B and C were checked above.
+            unsafe {
+                match b {
+                    BlockedB::Rows(b) => {
+                        avx2::rows_b_tiles::<6>(rows, n, depth, tile_a, &b[p0 * n..], c, beta)
+                    }
+                    BlockedB::Panels(b) => {
+                        avx2::panels_b_tiles::<6>(rows, depth, tile_a, b, p0, c, beta)
+                    }
+                }
+            };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the processor supports AVX-512F; as above.
+            unsafe { avx512::packed_a_pass(rows, n, depth, tile_a, a.rows, b, p0, c, beta) };
+            return;
+        }
+    }
+    let _ = (n, tile_a, b, p0, beta);
+    panic!(
+        "gemm_ab: A packed for tiles of {} rows, which this processor does not run",
+        a.rows
+    );
+}
+
 /// B of a blocked product: row-major (k x n), or packed in panels.
 #[derive(Clone, Copy)]
 pub enum BlockedB<'a> {
@@ -201,7 +313,9 @@ pub fn gemm_panels(
 }
 
 /// `gemm_ab_strided` for large products: C in blocks of rows (in parallel on the pool when
-/// `parallel`), each block over k in slices, accumulating.
+/// `parallel`), each block over k in slices, accumulating. A transposed A is packed block by
+/// block in tile panels where the kernel plan says so (`TransposedA::Panels`): the same sums in
+/// the same order, so the same results.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm_ab_blocked(
     m: usize,
@@ -213,6 +327,28 @@ pub fn gemm_ab_blocked(
     c: &mut [f32],
     beta: f32,
     parallel: bool,
+) {
+    // A transposed (a weight gradient's dG^T) packed where the plan says so.
+    let transposed = a_strides.0 == 1 && a_strides.1 > 1;
+    let panels = super::plan::plan().transposed_a == super::plan::TransposedA::Panels;
+    let pack_a = (transposed && panels).then(packed_a_rows).flatten();
+    gemm_ab_blocked_with(m, n, k, a, a_strides, b, c, beta, parallel, pack_a);
+}
+
+/// `gemm_ab_blocked`, with each block of A packed in panels of `pack_a` rows when some (a tile
+/// height this processor runs).
+#[allow(clippy::too_many_arguments)]
+fn gemm_ab_blocked_with(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    a_strides: (usize, usize),
+    b: BlockedB,
+    c: &mut [f32],
+    beta: f32,
+    parallel: bool,
+    pack_a: Option<usize>,
 ) {
     use super::row_split::{balanced_row_blocks, split_rows_mut};
     use rayon::prelude::*;
@@ -238,9 +374,15 @@ pub fn gemm_ab_blocked(
             super::gemm::scale_by_beta(c_rows, beta);
             return;
         }
+        let mut packed = pack_a.map(APanels::new);
         for p0 in (0..k).step_by(block_depth) {
             let depth = (k - p0).min(block_depth);
             let block_beta = if p0 == 0 { beta } else { 1.0 };
+            if let Some(packed) = packed.as_mut() {
+                packed.pack(a, a_strides, r0, rows, p0, depth);
+                packed_a_pass(rows, n, depth, packed, b, p0, c_rows, block_beta);
+                continue;
+            }
             let a_block = &a[r0 * rs + p0 * cs..];
             match b {
                 BlockedB::Rows(b) => gemm_ab_strided(
@@ -289,9 +431,10 @@ const A_AHEAD: usize = 32;
 /// `splat`, `load`, `load_masked`, `store`, `store_masked`, `fma`, `mask_for` in scope.
 macro_rules! tiled_product {
     ($feat:literal) => {
-        /// One tile of C at (i, j). `b` points at row 0 of B's columns j.., whose rows are `ldb`
-        /// apart (B row-major, or one panel of packed B). With `MASKED`, the last vector covers
-        /// only the columns `mask` selects.
+        /// One tile of C at (i, j). `a` points at A's element (i, 0), the tile's rows `rs`
+        /// apart and its steps of depth `cs`; `b` at row 0 of B's columns j.., whose rows are
+        /// `ldb` apart (B row-major, or one panel of packed B). With `MASKED`, the last vector
+        /// covers only the columns `mask` selects.
         #[target_feature(enable = $feat)]
         #[allow(clippy::too_many_arguments)]
         #[inline]
@@ -321,7 +464,7 @@ macro_rules! tiled_product {
             }
             let mut acc = [[zero(); NV]; MR];
             let mut b_row = b;
-            let mut a_col = a.add(i * rs);
+            let mut a_col = a;
             // A read transposed (a weight gradient's dG^T: depth a whole row of dG, 2-8 KB,
             // apart) touches a new line, often a new page, at every step, where the hardware
             // prefetchers do not follow: with `fetch_a` (`tiles` decides) fetch the line A_AHEAD
@@ -387,37 +530,38 @@ macro_rules! tiled_product {
             m: usize,
             n: usize,
             k: usize,
-            strides: (usize, usize),
             fetch_a: bool,
-            a: *const f32,
+            a: super::TileA,
             b: (*const f32, usize),
             c: *mut f32,
             j: usize,
             mask: Mask,
             beta: f32,
         ) {
+            let strides = a.steps();
+            let a = |i: usize| a.row(i);
             let mut i = 0;
             while i + MR_MAX <= m {
-                tile::<MR_MAX, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta);
+                tile::<MR_MAX, NV, MASKED>(k, n, strides, fetch_a, a(i), b, c, i, j, mask, beta);
                 i += MR_MAX;
             }
             // The remainder is below MR_MAX (12, 8 or 6): one tile of 8 if it fits, then one
             // instantiation per height below 8.
             let mut rest = m - i;
             if MR_MAX > 8 && rest >= 8 {
-                tile::<8, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta);
+                tile::<8, NV, MASKED>(k, n, strides, fetch_a, a(i), b, c, i, j, mask, beta);
                 i += 8;
                 rest -= 8;
             }
             match rest {
                 0 => {}
-                1 => tile::<1, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
-                2 => tile::<2, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
-                3 => tile::<3, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
-                4 => tile::<4, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
-                5 => tile::<5, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
-                6 => tile::<6, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
-                _ => tile::<7, NV, MASKED>(k, n, strides, fetch_a, a, b, c, i, j, mask, beta),
+                1 => tile::<1, NV, MASKED>(k, n, strides, fetch_a, a(i), b, c, i, j, mask, beta),
+                2 => tile::<2, NV, MASKED>(k, n, strides, fetch_a, a(i), b, c, i, j, mask, beta),
+                3 => tile::<3, NV, MASKED>(k, n, strides, fetch_a, a(i), b, c, i, j, mask, beta),
+                4 => tile::<4, NV, MASKED>(k, n, strides, fetch_a, a(i), b, c, i, j, mask, beta),
+                5 => tile::<5, NV, MASKED>(k, n, strides, fetch_a, a(i), b, c, i, j, mask, beta),
+                6 => tile::<6, NV, MASKED>(k, n, strides, fetch_a, a(i), b, c, i, j, mask, beta),
+                _ => tile::<7, NV, MASKED>(k, n, strides, fetch_a, a(i), b, c, i, j, mask, beta),
             }
         }
 
@@ -430,8 +574,7 @@ macro_rules! tiled_product {
             m: usize,
             n: usize,
             k: usize,
-            a: *const f32,
-            strides: (usize, usize),
+            a: super::TileA,
             b_at: impl Fn(usize) -> *const f32,
             ldb: usize,
             cp: *mut f32,
@@ -439,11 +582,13 @@ macro_rules! tiled_product {
         ) {
             const WIDTH: usize = 2 * LANES;
             let full = mask_for(LANES);
-            let fetch_a = strides.1 >= LANES && crate::kernels::plan::plan().prefetch_transposed_a;
+            let fetch_a = a.steps().1 >= LANES
+                && crate::kernels::plan::plan().transposed_a
+                    == crate::kernels::plan::TransposedA::Fetched;
             let mut j = 0;
             while j + WIDTH <= n {
                 let b = (b_at(j), ldb);
-                panel::<MR_MAX, 2, false>(m, n, k, strides, fetch_a, a, b, cp, j, full, beta);
+                panel::<MR_MAX, 2, false>(m, n, k, fetch_a, a, b, cp, j, full, beta);
                 j += WIDTH;
             }
             let rest = n - j;
@@ -451,13 +596,9 @@ macro_rules! tiled_product {
             let b = (b_at(j), ldb);
             match (rest / LANES, rest % LANES) {
                 (0, 0) => {}
-                (1, 0) => {
-                    panel::<MR_MAX, 1, false>(m, n, k, strides, fetch_a, a, b, cp, j, full, beta)
-                }
-                (0, _) => {
-                    panel::<MR_MAX, 1, true>(m, n, k, strides, fetch_a, a, b, cp, j, tail, beta)
-                }
-                _ => panel::<MR_MAX, 2, true>(m, n, k, strides, fetch_a, a, b, cp, j, tail, beta),
+                (1, 0) => panel::<MR_MAX, 1, false>(m, n, k, fetch_a, a, b, cp, j, full, beta),
+                (0, _) => panel::<MR_MAX, 1, true>(m, n, k, fetch_a, a, b, cp, j, tail, beta),
+                _ => panel::<MR_MAX, 2, true>(m, n, k, fetch_a, a, b, cp, j, tail, beta),
             }
         }
 
@@ -478,9 +619,27 @@ macro_rules! tiled_product {
             c: &mut [f32],
             beta: f32,
         ) {
+            rows_b_tiles::<MR_MAX>(m, n, k, super::TileA::strided(a, strides), b, c, beta)
+        }
+
+        /// `gemm_ab_tiles` with A as `TileA` describes it.
+        ///
+        /// # Safety
+        /// As `gemm_ab_tiles`, with `a` covering rows 0..m and depth 0..k.
+        #[target_feature(enable = $feat)]
+        #[allow(clippy::too_many_arguments)]
+        pub(super) unsafe fn rows_b_tiles<const MR_MAX: usize>(
+            m: usize,
+            n: usize,
+            k: usize,
+            a: super::TileA,
+            b: &[f32],
+            c: &mut [f32],
+            beta: f32,
+        ) {
             let bp = b.as_ptr();
             let at = |j: usize| bp.add(j);
-            tiles::<MR_MAX>(m, n, k, a.as_ptr(), strides, at, n, c.as_mut_ptr(), beta)
+            tiles::<MR_MAX>(m, n, k, a, at, n, c.as_mut_ptr(), beta)
         }
 
         /// The product with B in panels (`PanelB`), from depth `p0` for `k` rows.
@@ -499,6 +658,25 @@ macro_rules! tiled_product {
             c: &mut [f32],
             beta: f32,
         ) {
+            let a = super::TileA::strided(a, strides);
+            panels_b_tiles::<MR_MAX>(m, k, a, b, p0, c, beta)
+        }
+
+        /// `gemm_panels_tiles` with A as `TileA` describes it.
+        ///
+        /// # Safety
+        /// As `gemm_panels_tiles`, with `a` covering rows 0..m and depth 0..k.
+        #[target_feature(enable = $feat)]
+        #[allow(clippy::too_many_arguments)]
+        pub(super) unsafe fn panels_b_tiles<const MR_MAX: usize>(
+            m: usize,
+            k: usize,
+            a: super::TileA,
+            b: &super::PanelB,
+            p0: usize,
+            c: &mut [f32],
+            beta: f32,
+        ) {
             // Tiles read `2 * LANES` columns of one panel.
             assert!(
                 b.width.is_multiple_of(2 * LANES),
@@ -508,17 +686,7 @@ macro_rules! tiled_product {
             let stride = b.k * width;
             let base = b.panels().as_ptr().add(p0 * width);
             let at = |j: usize| base.add((j / width) * stride + j % width);
-            tiles::<MR_MAX>(
-                m,
-                b.n,
-                k,
-                a.as_ptr(),
-                strides,
-                at,
-                width,
-                c.as_mut_ptr(),
-                beta,
-            )
+            tiles::<MR_MAX>(m, b.n, k, a, at, width, c.as_mut_ptr(), beta)
         }
     };
 }
@@ -588,6 +756,33 @@ mod avx512 {
         match crate::kernels::plan::plan().tile_rows {
             TileRows::Eight => gemm_ab_tiles::<8>(m, n, k, a, strides, b, c, beta),
             TileRows::Twelve => gemm_ab_tiles::<12>(m, n, k, a, strides, b, c, beta),
+        }
+    }
+
+    /// `packed_a_pass` with A packed in panels of `panel_rows` (the plan's tile height).
+    ///
+    /// # Safety
+    /// Requires AVX-512F, and A, B and C covering the pass.
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn packed_a_pass(
+        rows: usize,
+        n: usize,
+        depth: usize,
+        a: super::TileA,
+        panel_rows: usize,
+        b: super::BlockedB,
+        p0: usize,
+        c: &mut [f32],
+        beta: f32,
+    ) {
+        use super::BlockedB;
+        match (panel_rows, b) {
+            (8, BlockedB::Rows(b)) => rows_b_tiles::<8>(rows, n, depth, a, &b[p0 * n..], c, beta),
+            (12, BlockedB::Rows(b)) => rows_b_tiles::<12>(rows, n, depth, a, &b[p0 * n..], c, beta),
+            (8, BlockedB::Panels(b)) => panels_b_tiles::<8>(rows, depth, a, b, p0, c, beta),
+            (12, BlockedB::Panels(b)) => panels_b_tiles::<12>(rows, depth, a, b, p0, c, beta),
+            _ => panic!("gemm_ab: A packed in panels of {panel_rows} rows"),
         }
     }
 
@@ -869,15 +1064,29 @@ mod tests {
         }
     }
 
+    /// Panel heights of A that this processor's kernels run: 6 (AVX2), 8 and 12 (AVX-512).
+    fn packed_a_heights() -> Vec<usize> {
+        let mut heights = Vec::new();
+        if has_simd_kernel() {
+            heights.push(6);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            heights.extend([8, 12]);
+        }
+        heights
+    }
+
     #[test]
     fn blocked_product_matches_the_single_call_serial_and_parallel() {
-        // Rows and depth past one block each, with remainders; and fewer rows than a block,
-        // split between threads. A plain and transposed; B row-major and in panels (a full
+        // Rows and depth past one block each, with remainders; fewer rows than a block, split
+        // between threads (48: a multiple of every tile height, no partial panel of packed
+        // A). A plain and transposed; B row-major and in panels (a full
         // panel and a masked tail, or a tail alone).
         let plan = crate::kernels::plan::plan();
         let k = plan.block_depth + 37;
         for n in [40, 19] {
-            for (m, strides) in [plan.block_rows * 2 + 9, 40]
+            for (m, strides) in [plan.block_rows * 2 + 9, 40, 48]
                 .into_iter()
                 .flat_map(|m| [(m, (k, 1)), (m, (1, m))])
             {
@@ -893,11 +1102,33 @@ mod tests {
                         ("panels", BlockedB::Panels(&packed)),
                     ] {
                         let mut c = init.clone();
-                        gemm_ab_blocked(m, n, k, &a, strides, b, &mut c, 0.5, parallel);
+                        gemm_ab_blocked_with(m, n, k, &a, strides, b, &mut c, 0.5, parallel, None);
                         for (x, y) in c.iter().zip(&want) {
                             assert!(
                                 (x - y).abs() <= 1e-4 * y.abs().max(1.0),
                                 "{m}x{n}, strides {strides:?}, B {name}, parallel {parallel}: {x} vs {y}"
+                            );
+                        }
+                        // A packed in panels of each tile height this processor runs: the
+                        // same sums in the same order.
+                        for rows in packed_a_heights() {
+                            let mut packed_a = init.clone();
+                            let pack = Some(rows);
+                            gemm_ab_blocked_with(
+                                m,
+                                n,
+                                k,
+                                &a,
+                                strides,
+                                b,
+                                &mut packed_a,
+                                0.5,
+                                parallel,
+                                pack,
+                            );
+                            assert_eq!(
+                                packed_a, c,
+                                "{m}x{n}, strides {strides:?}, B {name}, parallel {parallel}, A in panels of {rows}"
                             );
                         }
                     }

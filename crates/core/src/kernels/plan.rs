@@ -34,6 +34,32 @@ impl TileRows {
     }
 }
 
+/// How the products that read A transposed (a weight gradient's dG^T, whose steps of depth
+/// are a whole row of dG, 2-8 KB, apart) read it. Each step touches a new line, often a new
+/// page, where the hardware prefetchers do not follow, and at these strides a tile's steps
+/// share a few L1 sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransposedA {
+    /// In place, each tile fetching A's lines ahead (`gemm_ab.rs`, `A_AHEAD`). On Zen 4 the
+    /// weight gradients of a training step went 4.4 -> 4.3 ms at small-lstm128 and 144 -> 137
+    /// ms at m-lstm512 against `InPlace`; on Zen 3 the same fetches slowed 2048 x 6400 x 512 on
+    /// one thread from 60-67 to 45-48 GFLOP/s (and the seed models' products by up to 15%).
+    Fetched,
+    /// In place, left to the hardware.
+    InPlace,
+    /// Large products copy each block of A into panels of tile rows first (`APanels`), so that
+    /// a tile reads its rows of A as one stream; smaller ones read in place. On Zen 3, 2
+    /// threads, alternating with `PackedGemm` in one process: ahead in 11 of 14 comparisons of
+    /// the suite's weight gradients (m-lstm512's 135-139 -> 142-161 GFLOP/s, mid-lstm256's first
+    /// layer's W_ih 78-90 -> 97-111), level on one thread; in place without fetches 60-65 a
+    /// thread against 74-79 in panels. Packing a row-major A (the input projections) gained
+    /// nothing there.
+    Panels,
+    /// Large products go to the `gemm` crate's packed GEMM (on Zen 3 70-78 GFLOP/s a thread
+    /// where the broadcast kernel reached 40-58 in place; bench/NOTES.md, "AVX2 processors").
+    PackedGemm,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KernelPlan {
     /// The family the plan was made for.
@@ -64,17 +90,8 @@ pub struct KernelPlan {
     /// again: Zen 4's 16-column AVX-512 tiles hide that (96-99% of a thread's peak), Zen 3's
     /// 6 x 16 AVX2 tiles did not (45-60%; 80-95% from panels, bench/NOTES.md).
     pub step_panels: bool,
-    /// Whether large products that read A transposed (the weight gradients, dG^T x) go to the
-    /// packed GEMM instead of the broadcast kernel. On Zen 3 the 6 x 16 AVX2 tiles reached
-    /// 40-58 GFLOP/s a thread there (A gathered row-major per block: no better), the packed
-    /// GEMM 70-78 (bench/NOTES.md, "AVX2 processors").
-    pub transposed_a_packed: bool,
-    /// Whether the broadcast kernel's tiles fetch a transposed A ahead (`gemm_ab.rs`,
-    /// `A_AHEAD`). On Zen 4 the weight gradients of a training step went 4.4 -> 4.3 ms at
-    /// small-lstm128 and 144 -> 137 ms at m-lstm512; on Zen 3 the same fetches slowed
-    /// 2048 x 6400 x 512 on one thread from 60-67 to 45-48 GFLOP/s (and the seed models'
-    /// transposed products by up to 15%), so the AVX2 plan leaves them to the hardware.
-    pub prefetch_transposed_a: bool,
+    /// How products that read A transposed (the weight gradients, dG^T x) read it.
+    pub transposed_a: TransposedA,
 }
 
 impl KernelPlan {
@@ -91,8 +108,7 @@ impl KernelPlan {
             panels_min_rows: 2048,
             transposed_a_panels_min_rows: 1024,
             step_panels: false,
-            transposed_a_packed: false,
-            prefetch_transposed_a: true,
+            transposed_a: TransposedA::Fetched,
         };
         match family {
             CpuClass::IntelAmx | CpuClass::IntelAvx512 => KernelPlan {
@@ -106,8 +122,7 @@ impl KernelPlan {
             CpuClass::X86Avx2 => KernelPlan {
                 panels_min_rows: 0,
                 step_panels: true,
-                transposed_a_packed: true,
-                prefetch_transposed_a: false,
+                transposed_a: TransposedA::Panels,
                 ..zen4
             },
             _ => zen4,
@@ -116,8 +131,8 @@ impl KernelPlan {
 
     /// One line for benchmark records, e.g. `zen4: tile 8x32, blocks 128x256, threads from
     /// 2^23`: the tile that runs on this processor (6x16 without AVX-512), then `, W_hh in
-    /// panels` when the step products read panels and `, packed A^T` when the weight gradients
-    /// go to the packed GEMM.
+    /// panels` when the step products read panels, and how large products read a transposed
+    /// A unless fetched ahead in place: `, A^T in place`, `, A^T in panels`, `, A^T packed`.
     pub fn summary(&self) -> String {
         format!(
             "{}: tile {}, blocks {}x{}, threads from 2^{}{}{}",
@@ -131,10 +146,11 @@ impl KernelPlan {
             } else {
                 ""
             },
-            if self.transposed_a_packed {
-                ", packed A^T"
-            } else {
-                ""
+            match self.transposed_a {
+                TransposedA::Fetched => "",
+                TransposedA::InPlace => ", A^T in place",
+                TransposedA::Panels => ", A^T in panels",
+                TransposedA::PackedGemm => ", A^T packed",
             }
         )
     }
