@@ -112,14 +112,18 @@ dispatch!(
 pub fn has_simd_kernel() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx512f")
-            || (std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma"))
+        std::arch::is_x86_feature_detected!("avx512f") || has_avx2_kernel()
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
         false
     }
+}
+
+/// Whether the AVX2 kernel can run here (AVX2 and FMA), also on AVX-512 processors.
+#[cfg(target_arch = "x86_64")]
+fn has_avx2_kernel() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
 /// The product through the packed GEMM, for processors without the kernels above.
@@ -148,12 +152,14 @@ fn packed_fallback(
 }
 
 /// Where the register tiles read A.
+#[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 pub(crate) struct TileA {
     ptr: *const f32,
     layout: ALayout,
 }
 
+#[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 enum ALayout {
     /// Element (i, p) at `ptr[i * rs + p * cs]`.
@@ -162,6 +168,7 @@ enum ALayout {
     Panels { rows: usize, depth: usize },
 }
 
+#[cfg(target_arch = "x86_64")]
 impl TileA {
     fn strided(a: &[f32], (rs, cs): (usize, usize)) -> TileA {
         TileA {
@@ -186,7 +193,6 @@ impl TileA {
     ///
     /// # Safety
     /// `i` must be a row of A.
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     unsafe fn row(self, i: usize) -> *const f32 {
         match self.layout {
             ALayout::Strided { rs, .. } => self.ptr.add(i * rs),
@@ -195,7 +201,6 @@ impl TileA {
     }
 
     /// How far apart a tile's rows lie, and its steps of depth.
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     fn steps(self) -> (usize, usize) {
         match self.layout {
             ALayout::Strided { rs, cs } => (rs, cs),
@@ -227,11 +232,11 @@ fn packed_a_pass(
         "gemm_ab: A packed for another block"
     );
     assert!(b_fits && c.len() >= rows * n, "gemm_ab: buffer too small");
-    let tile_a = TileA::panels(a);
     #[cfg(target_arch = "x86_64")]
     {
-        if a.rows == 6 && has_simd_kernel() {
-            // SAFETY: the processor supports AVX2 and FMA (every AVX-512 processor does); A
+        let tile_a = TileA::panels(a);
+        if a.rows == 6 && has_avx2_kernel() {
+            // SAFETY: the processor supports AVX2 and FMA; A
             // covers the rows and depth, B and C were checked above.
             unsafe {
                 match b {
@@ -251,7 +256,7 @@ fn packed_a_pass(
             return;
         }
     }
-    let _ = (n, tile_a, b, p0, beta);
+    let _ = (n, b, p0, beta);
     panic!(
         "gemm_ab: A packed for tiles of {} rows, which this processor does not run",
         a.rows
@@ -1067,12 +1072,14 @@ mod tests {
     /// Panel heights of A that this processor's kernels run: 6 (AVX2), 8 and 12 (AVX-512).
     fn packed_a_heights() -> Vec<usize> {
         let mut heights = Vec::new();
-        if has_simd_kernel() {
-            heights.push(6);
-        }
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            heights.extend([8, 12]);
+        {
+            if has_avx2_kernel() {
+                heights.push(6);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                heights.extend([8, 12]);
+            }
         }
         heights
     }

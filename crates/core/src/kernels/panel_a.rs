@@ -56,6 +56,7 @@ impl APanels {
 /// Steps ahead that packing a transposed A fetches its source rows: each step's rows lie on
 /// another page, where the hardware prefetchers stop. Without it packing took 40% of a weight
 /// gradient's time at 64 columns on Zen 3; 4-32 steps ahead were within the noise there.
+#[cfg(target_arch = "x86_64")]
 const PACK_AHEAD: usize = 8;
 
 /// `APanels::pack` for panels of MR rows (a constant, so that each step's rows are one fixed
