@@ -236,8 +236,8 @@ fn packed_a_pass(
     {
         let tile_a = TileA::panels(a);
         if a.rows == 6 && has_avx2_kernel() {
-            // SAFETY: the processor supports AVX2 and FMA; A
-            // covers the rows and depth, B and C were checked above.
+            // SAFETY: the processor supports AVX2 and FMA; A covers the rows and depth, B and
+            // C were checked above.
             unsafe {
                 match b {
                     BlockedB::Rows(b) => {
