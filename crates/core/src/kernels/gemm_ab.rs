@@ -334,14 +334,16 @@ pub fn gemm_ab_blocked(
     parallel: bool,
 ) {
     // A transposed (a weight gradient's dG^T) packed where the plan says so.
+    let plan = super::plan::plan();
     let transposed = a_strides.0 == 1 && a_strides.1 > 1;
-    let panels = super::plan::plan().transposed_a == super::plan::TransposedA::Panels;
-    let pack_a = (transposed && panels).then(packed_a_rows).flatten();
-    gemm_ab_blocked_with(m, n, k, a, a_strides, b, c, beta, parallel, pack_a);
+    let pack_a = (transposed && plan.transposed_a == super::plan::TransposedA::Panels)
+        .then(|| packed_a_rows(plan.tile_rows))
+        .flatten();
+    gemm_ab_blocked_with(m, n, k, a, a_strides, b, c, beta, parallel, &plan, pack_a);
 }
 
-/// `gemm_ab_blocked`, with each block of A packed in panels of `pack_a` rows when some (a tile
-/// height this processor runs).
+/// `gemm_ab_blocked` under `plan`, with each block of A packed in panels of `pack_a` rows when
+/// some (a tile height this processor runs).
 #[allow(clippy::too_many_arguments)]
 fn gemm_ab_blocked_with(
     m: usize,
@@ -353,6 +355,7 @@ fn gemm_ab_blocked_with(
     c: &mut [f32],
     beta: f32,
     parallel: bool,
+    plan: &super::plan::KernelPlan,
     pack_a: Option<usize>,
 ) {
     use super::row_split::{balanced_row_blocks, split_rows_mut};
@@ -371,7 +374,6 @@ fn gemm_ab_blocked_with(
     // every step of every sequence. Per family (kernels/plan.rs); on Zen 4 128 x 256 (a 128 KB
     // block of A, 32 KB panels of B), chosen by timing 64-512 rows x 256-2048 deep on the
     // suite's large products (bench/NOTES.md).
-    let plan = super::plan::plan();
     let (block_rows, block_depth) = (plan.block_rows, plan.block_depth);
     let run_rows = |r0: usize, c_rows: &mut [f32]| {
         let rows = c_rows.len() / n;
@@ -1109,7 +1111,9 @@ mod tests {
                         ("panels", BlockedB::Panels(&packed)),
                     ] {
                         let mut c = init.clone();
-                        gemm_ab_blocked_with(m, n, k, &a, strides, b, &mut c, 0.5, parallel, None);
+                        gemm_ab_blocked_with(
+                            m, n, k, &a, strides, b, &mut c, 0.5, parallel, &plan, None,
+                        );
                         for (x, y) in c.iter().zip(&want) {
                             assert!(
                                 (x - y).abs() <= 1e-4 * y.abs().max(1.0),
@@ -1131,6 +1135,7 @@ mod tests {
                                 &mut packed_a,
                                 0.5,
                                 parallel,
+                                &plan,
                                 pack,
                             );
                             assert_eq!(

@@ -113,15 +113,16 @@ fn pack_panels<const MR: usize>(
 }
 
 /// Rows of A per packed panel: the register tile's height where a SIMD kernel runs.
-pub(crate) fn packed_a_rows() -> Option<usize> {
+pub(crate) fn packed_a_rows(tile_rows: super::plan::TileRows) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
-            return Some(super::plan::plan().tile_rows.rows());
+            return Some(tile_rows.rows());
         }
         if super::gemm_ab::has_simd_kernel() {
             return Some(6);
         }
     }
+    let _ = tile_rows;
     None
 }
