@@ -99,7 +99,7 @@ const TANH_LIMIT: f32 = 9.0;
 /// tanh as x P(x^2) / Q(x^2), a rational minimax fit on [0, 9] (`tools/fit_tanh.py`: largest
 /// relative error 2e-8 in float64; the float32 arithmetic brings it to 3.1e-7 with fused
 /// multiply-adds, 3.5e-7 without). No exp and no branch: about 15 vector instructions where
-/// `tanh` takes 45, which made the LSTM's gate math 35% faster on Zen 3 (bench/NOTES.md).
+/// `tanh` takes 45, which made the LSTM's gate math 27-35% faster on Zen 3 (bench/NOTES.md).
 /// Odd by construction, exact at 0 and +-1 beyond the fit, accurate relative to the result
 /// near 0 (x P / Q -> x), and NaN stays NaN (the clamps keep it).
 #[inline(always)]
@@ -116,7 +116,8 @@ pub fn tanh_rational<M: MulAdd>(x: f32) -> f32 {
     q = M::mul_add(q, u, 2.587_698e-2);
     q = M::mul_add(q, u, 0.467_143_42);
     q = M::mul_add(q, u, 1.0);
-    // At the clamp the quotient rounds to 1 + 1 ulp: +-1 exactly, as PyTorch saturates.
+    // At the clamp the quotient rounds to about 1 + 1 ulp: clamped to +-1 exactly, as PyTorch
+    // saturates.
     (x * p / q).clamp(-1.0, 1.0)
 }
 
