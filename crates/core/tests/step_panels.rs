@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{rnn_config, rnn_outputs_and_grads as run};
+use common::{rnn_config, rnn_results as run};
 use seqtorch_core::cpu_info::CpuClass;
 use seqtorch_core::kernels::plan::{set_plan, KernelPlan, TransposedA};
 use seqtorch_core::rnn::{prepared_weight_builds, RnnConfig, RnnMode};
@@ -35,17 +35,24 @@ fn configs() -> Vec<RnnConfig> {
     ]
 }
 
-/// Every output and gradient of every configuration, padded and packed.
+/// Every output and gradient of every configuration, padded and packed; with the input's
+/// gradient and zero initial states, and without it and with given states (then no layer
+/// keeps dG row-major for the first layer's input gradient, and the first step's weight
+/// gradient terms are not zero).
 fn all_results() -> Vec<Vec<Vec<f32>>> {
     // 13 sequences (not a multiple of any tile height) of lengths 7 down to 3 when packed.
     let bs: Vec<usize> = (0..7)
         .map(|t| if t < 3 { 13 } else { 13 - 2 * (t - 2) })
         .collect();
     let rows: usize = bs.iter().sum();
-    configs()
-        .iter()
-        .flat_map(|cfg| [run(cfg, &[7, 13, 9], None), run(cfg, &[rows, 9], Some(&bs))])
-        .collect()
+    let mut all = Vec::new();
+    for cfg in configs() {
+        for (input_grad, states) in [(true, false), (false, true)] {
+            all.push(run(&cfg, &[7, 13, 9], None, input_grad, states));
+            all.push(run(&cfg, &[rows, 9], Some(&bs), input_grad, states));
+        }
+    }
+    all
 }
 
 #[test]

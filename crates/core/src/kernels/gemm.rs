@@ -3,8 +3,9 @@
 //! It beat `matrixmultiply` on this project's machines for the small shapes that dominate
 //! recurrent steps and matched it on large ones (numbers in bench/NOTES.md).
 
-use super::gemm_ab::{gemm_ab_blocked, gemm_ab_strided, has_simd_kernel, BlockedB};
+use super::gemm_ab::{gemm_ab_blocked, gemm_ab_strided, gemm_panel_a, has_simd_kernel, BlockedB};
 use super::gemm_bf16::sgemm_bf16;
+use super::panel_a::PanelA;
 use super::panel_b::PanelB;
 use super::plan::TransposedA;
 use crate::threads;
@@ -86,6 +87,47 @@ pub fn sgemm(
         };
         gemm_ab_blocked(m, n, k, a, a_strides, b, c, beta, parallel);
     }
+}
+
+/// A transposed A (m x k) worth packing whole as it is written (`PanelA`) for products against
+/// it of `cols` columns or more: where the kernel plan packs a transposed
+/// A in panels and those products are large (`sgemm` would pack each block of A for each of
+/// them). None otherwise: the products then go through `sgemm`.
+pub fn panel_a_for(m: usize, k: usize, cols: usize) -> Option<PanelA> {
+    let plan = crate::kernels::plan::plan();
+    let large = m.saturating_mul(k).saturating_mul(cols) >= plan.parallel_min_work;
+    let worth = large
+        && cols >= UNPACKED_MIN_COLS
+        && plan.transposed_a == TransposedA::Panels
+        && !crate::precision::cpu_bf16();
+    worth.then(|| PanelA::pooled(m, k)).flatten()
+}
+
+/// `c = A[:, p0..p0 + k] b + beta c` with A (m x K) packed whole and b (k x n) row-major: what
+/// `sgemm` computes for A stored transposed, with B's layout and the threads chosen as it
+/// chooses them, and the same sums (identical results).
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm_panel_a(
+    k: usize,
+    n: usize,
+    a: &PanelA,
+    p0: usize,
+    b: &[f32],
+    c: &mut [f32],
+    beta: f32,
+) {
+    let plan = crate::kernels::plan::plan();
+    let m = a.m();
+    let large = m.saturating_mul(n).saturating_mul(k) >= plan.parallel_min_work;
+    let parallel =
+        large && threads::get_num_threads() > 1 && rayon::current_thread_index().is_none();
+    let panels = (large && m >= plan.transposed_a_panels_min_rows)
+        .then(|| PanelB::pack(b, k, n, false, parallel));
+    let b = match &panels {
+        Some(p) => BlockedB::Panels(p),
+        None => BlockedB::Rows(&b[..k * n]),
+    };
+    gemm_panel_a(m, n, k, a, p0, b, c, beta, parallel);
 }
 
 /// Rows of A from which a large product runs on bf16 operands when the matmul precision is

@@ -9,7 +9,7 @@
 //! AVX-512 or AVX2+FMA when available, the packed GEMM otherwise.
 
 use super::dispatch::dispatch;
-use super::panel_a::{packed_a_rows, APanels};
+use super::panel_a::{packed_a_rows, APanels, PanelA};
 use super::panel_b::PanelB;
 
 /// `c[i, j] = sum_p a[i, p] * b[p, j] + beta * c[i, j]` with a (m x k), b (k x n), c (m x n),
@@ -239,33 +239,139 @@ fn packed_a_pass(
     assert!(b_fits && c.len() >= rows * n, "gemm_ab: buffer too small");
     #[cfg(target_arch = "x86_64")]
     {
-        let tile_a = TileA::panels(a);
-        if a.rows == 6 && has_avx2_kernel() {
-            // SAFETY: the processor supports AVX2 and FMA; A covers the rows and depth, B and
-            // C were checked above.
-            unsafe {
-                match b {
-                    BlockedB::Rows(b) => {
-                        avx2::rows_b_tiles::<6>(rows, n, depth, tile_a, &b[p0 * n..], c, beta)
-                    }
-                    BlockedB::Panels(b) => {
-                        avx2::panels_b_tiles::<6>(rows, depth, tile_a, b, p0, c, beta)
-                    }
+        // SAFETY: A covers the rows and depth (asserted), B and C were checked above.
+        unsafe { packed_a_tiles(rows, n, depth, TileA::panels(a), a.rows, b, p0, c, beta) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (n, b, p0, beta);
+        panic!(
+            "gemm_ab: A packed for tiles of {} rows, which this processor does not run",
+            a.rows
+        );
+    }
+}
+
+/// The register tiles over `rows` x `depth` of A in panels of `panel_rows` rows, against B's
+/// rows `p0..p0 + depth`.
+///
+/// # Safety
+/// `a` must cover rows 0..rows and depth 0..depth, B those rows of depth and `n` columns, and
+/// `c` `rows` x `n`.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn packed_a_tiles(
+    rows: usize,
+    n: usize,
+    depth: usize,
+    a: TileA,
+    panel_rows: usize,
+    b: BlockedB,
+    p0: usize,
+    c: &mut [f32],
+    beta: f32,
+) {
+    if panel_rows == 6 && has_avx2_kernel() {
+        // SAFETY: the processor supports AVX2 and FMA; the rest is the caller's.
+        unsafe {
+            match b {
+                BlockedB::Rows(b) => {
+                    avx2::rows_b_tiles::<6>(rows, n, depth, a, &b[p0 * n..], c, beta)
                 }
-            };
+                BlockedB::Panels(b) => avx2::panels_b_tiles::<6>(rows, depth, a, b, p0, c, beta),
+            }
+        };
+        return;
+    }
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the processor supports AVX-512F; as above.
+        unsafe { avx512::packed_a_pass(rows, n, depth, a, panel_rows, b, p0, c, beta) };
+        return;
+    }
+    panic!("gemm_ab: A packed for tiles of {panel_rows} rows, which this processor does not run");
+}
+
+/// `c = A[:, p0..p0 + k] b + beta c`, with A (m x K) packed whole (`PanelA`) and B (k x n)
+/// row-major or in panels, its row j against A's column p0 + j. Blocks, tiles and sums as
+/// `gemm_ab_blocked` makes them when it packs a transposed A block by block (identical
+/// results), without the packing.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_panel_a(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &PanelA,
+    p0: usize,
+    b: BlockedB,
+    c: &mut [f32],
+    beta: f32,
+    parallel: bool,
+) {
+    use super::row_split::{balanced_row_blocks, split_rows_mut};
+    use rayon::prelude::*;
+    let b_fits = match b {
+        BlockedB::Rows(b) => b.len() >= k * n,
+        BlockedB::Panels(p) => p.k == k && p.n == n,
+    };
+    assert!(
+        a.m == m && p0 + k <= a.k && b_fits && c.len() >= m * n,
+        "gemm_panel_a: operands do not fit"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    let plan = super::plan::plan();
+    let mr = a.rows;
+    let run_rows = |r0: usize, c_rows: &mut [f32]| {
+        let rows = c_rows.len() / n;
+        if k == 0 {
+            super::gemm::scale_by_beta(c_rows, beta);
             return;
         }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the processor supports AVX-512F; as above.
-            unsafe { avx512::packed_a_pass(rows, n, depth, tile_a, a.rows, b, p0, c, beta) };
-            return;
+        for d0 in (0..k).step_by(plan.block_depth) {
+            let depth = (k - d0).min(plan.block_depth);
+            let block_beta = if d0 == 0 { beta } else { 1.0 };
+            #[cfg(target_arch = "x86_64")]
+            {
+                // Blocks start on a panel (whole tiles of `mr` rows), so this block's panels
+                // are whole panels of A, read from column p0 + d0 on.
+                let start = (r0 / mr) * mr * a.k + (p0 + d0) * mr;
+                let tile_a = TileA {
+                    ptr: a.data[start..].as_ptr(),
+                    layout: ALayout::Panels {
+                        rows: mr,
+                        depth: a.k,
+                    },
+                };
+                // SAFETY: the block's panels hold its rows over the depth (the last panel is
+                // padded), B and C were checked above.
+                unsafe { packed_a_tiles(rows, n, depth, tile_a, mr, b, d0, c_rows, block_beta) };
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                let _ = (r0, rows, depth, block_beta);
+                panic!("gemm_panel_a: no tiles read packed panels on this processor");
+            }
+        }
+    };
+    let threads = if parallel {
+        crate::threads::get_num_threads()
+    } else {
+        1
+    };
+    let blocks = balanced_row_blocks(m, mr, plan.block_rows, threads);
+    let pieces = split_rows_mut(&mut c[..m * n], n, &blocks);
+    if parallel {
+        crate::threads::install(|| {
+            pieces
+                .into_par_iter()
+                .for_each(|(r0, c_rows)| run_rows(r0, c_rows))
+        });
+    } else {
+        for (r0, c_rows) in pieces {
+            run_rows(r0, c_rows);
         }
     }
-    let _ = (n, b, p0, beta);
-    panic!(
-        "gemm_ab: A packed for tiles of {} rows, which this processor does not run",
-        a.rows
-    );
 }
 
 /// B of a blocked product: row-major (k x n), or packed in panels.
@@ -1187,6 +1293,69 @@ mod tests {
                             assert_eq!(
                                 packed_a, c,
                                 "{m}x{n}, strides {strides:?}, B {name}, parallel {parallel}, A in panels of {rows}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_packed_whole_matches_packing_each_block() {
+        // A transposed (a weight gradient's dG^T) written into `PanelA` a few columns at a
+        // time, then read from column p0 on: the same numbers as packing each block of the
+        // same columns, for rows with and without a partial last panel, several depth blocks,
+        // B row-major and in panels, serial and parallel; its row sums as a pass over dG's rows.
+        let plan = crate::kernels::plan::plan();
+        let total = plan.block_depth * 2 + 37;
+        for m in [plan.block_rows * 2 + 9, 40, 45] {
+            let Some(mut whole) = PanelA::pooled(m, total) else {
+                return; // no SIMD tile here: the products go through sgemm
+            };
+            let dg: Vec<f32> = (0..total * m)
+                .map(|i| ((i % 13) as f32 - 6.0) * 0.1)
+                .collect();
+            for p in (0..total).step_by(7) {
+                let count = 7.min(total - p);
+                whole.write_columns(p, count, &dg[p * m..]);
+            }
+            let mut sums = vec![0.0f32; m];
+            for row in dg.chunks_exact(m) {
+                sums.iter_mut().zip(row).for_each(|(s, &v)| *s += v);
+            }
+            assert_eq!(whole.row_sums(), sums, "{m} rows: row sums");
+            for n in [40, 19] {
+                for (p0, k) in [(0, total), (5, total - 8), (13, 20)] {
+                    let b: Vec<f32> = (0..k * n).map(|i| ((i % 9) as f32 - 4.0) * 0.1).collect();
+                    let packed_b = PanelB::pack(&b, k, n, false, false);
+                    let init: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
+                    for parallel in [false, true] {
+                        for (name, b) in [
+                            ("rows", BlockedB::Rows(&b)),
+                            ("panels", BlockedB::Panels(&packed_b)),
+                        ] {
+                            let mut want = init.clone();
+                            let a = &dg[p0 * m..];
+                            let pack = Some(whole.panel_rows());
+                            gemm_ab_blocked_with(
+                                m,
+                                n,
+                                k,
+                                a,
+                                (1, m),
+                                b,
+                                &mut want,
+                                0.5,
+                                parallel,
+                                &plan,
+                                pack,
+                            );
+                            let mut got = init.clone();
+                            gemm_panel_a(m, n, k, &whole, p0, b, &mut got, 0.5, parallel);
+                            assert_eq!(
+                                got, want,
+                                "{m}x{n}, columns {p0}.., depth {k}, B {name}, parallel {parallel}"
                             );
                         }
                     }

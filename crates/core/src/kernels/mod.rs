@@ -6,7 +6,7 @@ pub mod fma_peak;
 pub mod gemm;
 pub mod gemm_ab;
 pub mod gemm_bf16;
-pub(crate) mod panel_a;
+pub mod panel_a;
 pub mod panel_b;
 pub mod plan;
 pub mod row_split;

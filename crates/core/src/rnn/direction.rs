@@ -12,8 +12,9 @@ use super::gates;
 use super::layout::StepLayout;
 use super::step_weights::StepWeights;
 use crate::buffer_pool::PooledBuffer;
-use crate::kernels::gemm::{sgemm, Transpose};
+use crate::kernels::gemm::{panel_a_for, sgemm, sgemm_panel_a, Transpose};
 use crate::kernels::gemm_ab::gemm_ab;
+use crate::kernels::panel_a::PanelA;
 use crate::threads;
 
 /// Borrowed weights of one layer and direction (PyTorch's shapes, row-major), with W_hh and
@@ -92,6 +93,13 @@ fn column_sums(m: &[f32], cols: usize) -> Vec<f32> {
     }
     out
 }
+
+/// Panels of dG^T (`PanelA`) that a step's rows may be written into. Each step writes a short
+/// run into every panel, each run on its own page: at small-lstm128's 86 panels and
+/// mid-lstm256's 171 the backward pass ran 2-5% faster than packing each product's blocks,
+/// at m-gru512's 2 x 256 and m-lstm512's 341 level to 3% slower (Zen 3, 2 threads;
+/// presumably the page walks), so those keep packing per product.
+const MAX_PANELS_PER_STEP: usize = 192;
 
 /// Total multiply-adds of the recurrent products below which the time loop stays on one
 /// thread: one fork per sequence costs tens of microseconds.
@@ -429,9 +437,25 @@ pub fn backward(
 
     let mut dh = dh_n.to_vec();
     let mut dc = dc_n.to_vec();
+    // dG^T in panels for the weight gradients, written while each step's rows are in cache
+    // (kernels/panel_a.rs), where the kernel plan would pack it for each product.
+    let cols = in_size.min(out);
+    let buffers = if gru { 2 } else { 1 };
+    let mut dgi_panels = panel_a_for(g, n, cols)
+        .filter(|a| buffers * a.m().div_ceil(a.panel_rows()) <= MAX_PANELS_PER_STEP);
+    let mut dgh_panels = if gru && dgi_panels.is_some() {
+        panel_a_for(g, n, cols)
+    } else {
+        None
+    };
+    let dgi_columns = dgi_panels.as_mut().map(PanelA::columns);
+    let dgh_columns = dgh_panels.as_mut().map(PanelA::columns);
+    // dG row-major for the whole sequence, unless the panels serve every later use (all but
+    // the input gradient): then each step's rows are made in a scratch of the block's.
+    let whole = want_dx || dgi_panels.is_none() || (gru && dgh_panels.is_none());
     // Pooled: the step loop writes every row of each before anything reads it.
-    let mut dgi = PooledBuffer::new(n * g);
-    let mut dgh = PooledBuffer::new(if gru { n * g } else { 0 });
+    let mut dgi = PooledBuffer::new(if whole { n * g } else { 0 });
+    let mut dgh = PooledBuffer::new(if gru && whole { n * g } else { 0 });
     let mut dh_steps = PooledBuffer::new(if proj { n * out } else { 0 });
     let (dhs, dcs) = (Shared::new(&mut dh), Shared::new(&mut dc));
     let (dgis, dghs, dsteps) = (
@@ -446,6 +470,9 @@ pub fn backward(
         let rows = r1 - r0;
         // The gradient of the state before projection (without one, `dh` is that gradient).
         let mut dm = vec![0.0f32; if proj { rows * hid } else { 0 }];
+        let scratch = |len: usize| vec![0.0f32; if whole { 0 } else { len }];
+        let (mut dgi_own, mut dgh_own) =
+            (scratch(rows * g), scratch(if gru { rows * g } else { 0 }));
         // SAFETY (every `slice` below): this block alone touches state rows r0..r1 and, at
         // each step, its own rows of the step layout.
         let dh = unsafe { dhs.slice(r0 * out, rows * out) };
@@ -471,7 +498,11 @@ pub fn backward(
                 .checked_sub(1)
                 .and_then(|p| block_rows(lay, steps[p], r0, r1));
             let prev = prev.map(|(p, _)| p);
-            let dgi_t = unsafe { dgis.slice(off * g, b * g) };
+            let dgi_t = if whole {
+                unsafe { dgis.slice(off * g, b * g) }
+            } else {
+                &mut dgi_own[..b * g]
+            };
             match cfg.mode {
                 RnnMode::Tanh | RnnMode::Relu => {
                     gates::elman_backward(
@@ -481,6 +512,10 @@ pub fn backward(
                         dgi_t,
                     );
                     w.step.backward(b, out, g, dgi_t, &mut dh[..b * out], 0.0);
+                    if let Some(columns) = dgi_columns {
+                        // SAFETY: step-layout rows off..off + b are this block's alone.
+                        unsafe { columns.write(off, b, dgi_t) };
+                    }
                 }
                 RnnMode::Lstm => {
                     let dm_t: &[f32] = match w.w_hr {
@@ -510,9 +545,17 @@ pub fn backward(
                         dgi_t,
                     );
                     w.step.backward(b, out, g, dgi_t, &mut dh[..b * out], 0.0);
+                    if let Some(columns) = dgi_columns {
+                        // SAFETY: step-layout rows off..off + b are this block's alone.
+                        unsafe { columns.write(off, b, dgi_t) };
+                    }
                 }
                 RnnMode::Gru => {
-                    let dgh_t = unsafe { dghs.slice(off * g, b * g) };
+                    let dgh_t = if whole {
+                        unsafe { dghs.slice(off * g, b * g) }
+                    } else {
+                        &mut dgh_own[..b * g]
+                    };
                     let h_prev: &[f32] = match (s.chained, prev) {
                         (true, Some(p)) => &fwd.y[p * hid..(p + b) * hid],
                         (true, None) => &s.h0[r0 * hid..(r0 + b) * hid],
@@ -528,6 +571,13 @@ pub fn backward(
                         dgh_t,
                     );
                     w.step.backward(b, hid, g, dgh_t, &mut dh[..b * hid], 1.0);
+                    if let (Some(i), Some(h)) = (dgi_columns, dgh_columns) {
+                        // SAFETY: step-layout rows off..off + b are this block's alone.
+                        unsafe {
+                            i.write(off, b, dgi_t);
+                            h.write(off, b, dgh_t);
+                        }
+                    }
                 }
             }
         }
@@ -552,19 +602,37 @@ pub fn backward(
         );
     }
     let mut dw_ih = vec![0.0f32; g * in_size];
-    sgemm(
-        g,
-        n,
-        in_size,
-        &dgi,
-        Transpose::Yes,
-        x,
-        Transpose::No,
-        &mut dw_ih,
-        0.0,
-    );
+    match &dgi_panels {
+        Some(a) => sgemm_panel_a(n, in_size, a, 0, x, &mut dw_ih, 0.0),
+        None => sgemm(
+            g,
+            n,
+            in_size,
+            &dgi,
+            Transpose::Yes,
+            x,
+            Transpose::No,
+            &mut dw_ih,
+            0.0,
+        ),
+    }
     let mut dw_hh = vec![0.0f32; g * out];
-    if s.chained {
+    let dgh_panels = if gru { &dgh_panels } else { &dgi_panels };
+    if let Some(a) = dgh_panels {
+        // As below: the state entering each step against that step's columns of dG^T.
+        if s.chained {
+            let (batch, later) = (lay.batch, n - lay.batch);
+            let (later_from, y_prev, first_from) = if reverse {
+                (0, &fwd.y[batch * out..], later)
+            } else {
+                (batch, &fwd.y[..later * out], 0)
+            };
+            sgemm_panel_a(later, out, a, later_from, y_prev, &mut dw_hh, 0.0);
+            sgemm_panel_a(batch, out, a, first_from, &s.h0, &mut dw_hh, 1.0);
+        } else {
+            sgemm_panel_a(n, out, a, 0, &s.h_prev, &mut dw_hh, 0.0);
+        }
+    } else if s.chained {
         // The state entering a step is the previous step's output row (every step has the
         // same rows), the first step's is h0: two products instead of a saved copy of y.
         let (batch, later) = (lay.batch, n - lay.batch);
@@ -612,12 +680,17 @@ pub fn backward(
         );
         d
     });
-    // Both biases of LSTM and Elman layers get the same gradient: sum it once.
-    let db_ih = w.b_ih.map(|_| column_sums(&dgi, g));
+    // Both biases of LSTM and Elman layers get the same gradient: sum it once. The panels
+    // give the same sums in the same order as the rows.
+    let sums = |panels: &Option<PanelA>, rows: &[f32]| match panels {
+        Some(a) => a.row_sums(),
+        None => column_sums(rows, g),
+    };
+    let db_ih = w.b_ih.map(|_| sums(&dgi_panels, &dgi));
     let db_hh = match (&db_ih, w.b_hh) {
         (_, None) => None,
         (Some(db), Some(_)) if !gru => Some(db.clone()),
-        (_, Some(_)) => Some(column_sums(dgh_all, g)),
+        (_, Some(_)) => Some(sums(dgh_panels, dgh_all)),
     };
     DirGrads {
         dx,

@@ -165,17 +165,44 @@ pub fn rnn_outputs_and_grads(
     x_shape: &[usize],
     batch_sizes: Option<&[usize]>,
 ) -> Vec<Vec<f32>> {
+    rnn_results(cfg, x_shape, batch_sizes, true, false)
+}
+
+/// `rnn_outputs_and_grads`, with the input a leaf that requires grad or plain data (whose
+/// gradient the first layer then does not compute), and with zero initial states or given
+/// ones that require grad (their gradients follow the weights' in the results).
+pub fn rnn_results(
+    cfg: &RnnConfig,
+    x_shape: &[usize],
+    batch_sizes: Option<&[usize]>,
+    input_grad: bool,
+    initial_state: bool,
+) -> Vec<Vec<f32>> {
     use seqtorch_core::rnn::{rnn_forward, RnnInput};
     let n: usize = x_shape.iter().product();
-    let x = leaf(values(n, 1), x_shape);
+    let x = if input_grad {
+        leaf(values(n, 1), x_shape)
+    } else {
+        Tensor::from_f32(values(n, 1), x_shape.to_vec()).unwrap()
+    };
     let weights = rnn_weights(cfg);
+    let batch = batch_sizes.map_or(x_shape[usize::from(!cfg.batch_first)], |b| b[0]);
+    let states = cfg.num_layers * if cfg.bidirectional { 2 } else { 1 };
+    let state =
+        |size: usize, seed: u64| leaf(values(states * batch * size, seed), &[states, batch, size]);
+    let (hx, cx) = if initial_state {
+        let cx = (cfg.mode == seqtorch_core::rnn::RnnMode::Lstm).then(|| state(cfg.hidden_size, 3));
+        (Some(state(cfg.output_size(), 2)), cx)
+    } else {
+        (None, None)
+    };
     let out = rnn_forward(
         cfg,
         RnnInput {
             input: &x,
             batch_sizes,
-            hx: None,
-            cx: None,
+            hx: hx.as_ref(),
+            cx: cx.as_ref(),
             weights: &weights,
             training: true,
         },
@@ -192,8 +219,11 @@ pub fn rnn_outputs_and_grads(
     if let Some(c_n) = &out.c_n {
         all.push(c_n.to_vec_f32());
     }
-    all.push(x.grad().unwrap().to_vec_f32());
+    if input_grad {
+        all.push(x.grad().unwrap().to_vec_f32());
+    }
     all.extend(weights.iter().map(|w| w.grad().unwrap().to_vec_f32()));
+    all.extend(hx.iter().chain(&cx).map(|s| s.grad().unwrap().to_vec_f32()));
     all
 }
 
