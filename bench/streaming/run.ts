@@ -15,6 +15,8 @@ import { cpus, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { native } from '../../src/native.js'
+
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
 const PEERS = ['seqtorch', 'pytorch', 'onnxruntime'] as const
@@ -109,14 +111,17 @@ function main(): void {
   const report = {
     date: new Date().toISOString(),
     machine,
-    cpu: cpus()[0]?.model,
+    // The processor as the kernels see it (family, model, features, kernel plan): results
+    // from different families of one brand string are not comparable.
+    cpu: native.cpuDescription(),
     threads: a.threads,
     tokens: a.tokens,
     rounds: a.rounds,
     node: process.version,
     results: rows.map((w) => ({ model: w.model, peer: w.peer, version: w.version, p50Us: median(w.p50), p99Us: median(w.p99), meanUs: median(w.mean), perRound: { p50: w.p50, p99: w.p99 } })),
   }
-  console.log(`${report.cpu}, ${a.threads} threads, batch 1, ${a.tokens} tokens x ${a.rounds} rounds (median of rounds)\n`)
+  const { cpu } = report
+  console.log(`${cpu.brand || machine} (family ${cpu.family} model ${cpu.model}, ${cpu.microarchitecture}; ${cpu.features.join(' ')}), ${a.threads} threads, batch 1, ${a.tokens} tokens x ${a.rounds} rounds (median of rounds)\n`)
   console.log('| model | peer | p50 µs | p99 µs | mean µs |')
   console.log('|---|---|---:|---:|---:|')
   for (const w of report.results) {
