@@ -307,8 +307,7 @@ pub fn gemm_panel_a(
     beta: f32,
     parallel: bool,
 ) {
-    use super::row_split::{balanced_row_blocks, split_rows_mut};
-    use rayon::prelude::*;
+    use super::row_split::for_row_blocks;
     let b_fits = match b {
         BlockedB::Rows(b) => b.len() >= k * n,
         BlockedB::Panels(p) => p.k == k && p.n == n,
@@ -354,24 +353,7 @@ pub fn gemm_panel_a(
             }
         }
     };
-    let threads = if parallel {
-        crate::threads::get_num_threads()
-    } else {
-        1
-    };
-    let blocks = balanced_row_blocks(m, mr, plan.block_rows, threads);
-    let pieces = split_rows_mut(&mut c[..m * n], n, &blocks);
-    if parallel {
-        crate::threads::install(|| {
-            pieces
-                .into_par_iter()
-                .for_each(|(r0, c_rows)| run_rows(r0, c_rows))
-        });
-    } else {
-        for (r0, c_rows) in pieces {
-            run_rows(r0, c_rows);
-        }
-    }
+    for_row_blocks(c, m, n, mr, plan.block_rows, parallel, run_rows);
 }
 
 /// B of a blocked product: row-major (k x n), or packed in panels.
@@ -469,8 +451,7 @@ fn gemm_ab_blocked_with(
     plan: &super::plan::KernelPlan,
     pack_a: Option<usize>,
 ) {
-    use super::row_split::{balanced_row_blocks, split_rows_mut};
-    use rayon::prelude::*;
+    use super::row_split::for_row_blocks;
     let b_fits = match b {
         BlockedB::Rows(b) => b.len() >= k * n,
         BlockedB::Panels(p) => p.k == k && p.n == n,
@@ -523,24 +504,7 @@ fn gemm_ab_blocked_with(
     // of 128 rows there ended in a 2-row tile, or a 2-row panel of packed A, at half rate.
     let tile =
         pack_a.unwrap_or_else(|| packed_a_rows(plan.tile_rows).unwrap_or(plan.tile_rows.rows()));
-    let threads = if parallel {
-        crate::threads::get_num_threads()
-    } else {
-        1
-    };
-    let blocks = balanced_row_blocks(m, tile, block_rows, threads);
-    let pieces = split_rows_mut(&mut c[..m * n], n, &blocks);
-    if parallel {
-        crate::threads::install(|| {
-            pieces
-                .into_par_iter()
-                .for_each(|(r0, c_rows)| run_rows(r0, c_rows))
-        });
-    } else {
-        for (r0, c_rows) in pieces {
-            run_rows(r0, c_rows);
-        }
-    }
+    for_row_blocks(c, m, n, tile, block_rows, parallel, run_rows);
 }
 
 /// Steps of depth ahead that a tile fetches a transposed A: about 500 cycles of FMAs, a memory

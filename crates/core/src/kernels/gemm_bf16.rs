@@ -225,22 +225,15 @@ pub fn sgemm_bf16(
     beta: f32,
     parallel: bool,
 ) {
-    use super::row_split::{balanced_row_blocks, split_rows_mut};
-    use rayon::prelude::*;
     let packed = PackedB::new(b, k, n, b_transposed);
     if !parallel || m < 16 {
         gemm_bf16(m, k, a, a_strides, &packed, &mut c[..m * n], beta);
         return;
     }
-    let threads = crate::threads::get_num_threads();
-    let blocks = balanced_row_blocks(m, 8, 256, threads);
-    let pieces = split_rows_mut(&mut c[..m * n], n, &blocks);
     let (rs, _) = a_strides;
-    crate::threads::install(|| {
-        pieces.into_par_iter().for_each(|(r0, block)| {
-            let mi = block.len() / n;
-            gemm_bf16(mi, k, &a[r0 * rs..], a_strides, &packed, block, beta);
-        })
+    super::row_split::for_row_blocks(c, m, n, 8, 256, true, |r0, block| {
+        let mi = block.len() / n;
+        gemm_bf16(mi, k, &a[r0 * rs..], a_strides, &packed, block, beta);
     });
 }
 

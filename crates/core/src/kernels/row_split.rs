@@ -48,6 +48,35 @@ pub fn split_rows_mut<'a>(
     pieces
 }
 
+/// `f(first row, its rows of c)` for every block of `balanced_row_blocks(m, tile, max_rows,
+/// threads)` of `c` (m rows of `n` values), on the pool's threads when `parallel`, else in
+/// order on this one.
+pub fn for_row_blocks(
+    c: &mut [f32],
+    m: usize,
+    n: usize,
+    tile: usize,
+    max_rows: usize,
+    parallel: bool,
+    f: impl Fn(usize, &mut [f32]) + Sync + Send,
+) {
+    use rayon::prelude::*;
+    let threads = if parallel {
+        crate::threads::get_num_threads()
+    } else {
+        1
+    };
+    let blocks = balanced_row_blocks(m, tile, max_rows, threads);
+    let pieces = split_rows_mut(&mut c[..m * n], n, &blocks);
+    if parallel {
+        crate::threads::install(|| pieces.into_par_iter().for_each(|(r0, c)| f(r0, c)));
+    } else {
+        for (r0, c) in pieces {
+            f(r0, c);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
