@@ -128,12 +128,11 @@ pub(crate) fn packed_a_rows(tile_rows: super::plan::TileRows) -> Option<usize> {
 }
 
 /// All of A (m x k) in the layout `APanels` gives a block: panels of `rows` rows, each `k`
-/// steps of `rows` values. For an A that is read transposed
-/// by more than one product (a recurrent layer's dG^T, against its input and its states) and
-/// is written one run of columns at a time while those columns are still in cache (a step's
-/// rows of dG as the backward loop makes them): the products then read their blocks in place,
-/// where packing each block read dG back from L3, 2-8 KB between steps (17% of small-lstm128's
-/// weight gradient on Zen 3).
+/// steps of `rows` values. For an A that is read transposed by more than one product (a
+/// recurrent layer's dG^T, against its input and its states) and is written one run of columns
+/// at a time while those columns are still in cache (a step's rows of dG as the backward loop
+/// makes them): the products then read their blocks in place, where packing each block read dG
+/// back from L3, 2-8 KB between steps (17% of small-lstm128's weight gradient on Zen 3).
 pub struct PanelA {
     pub(super) data: crate::buffer_pool::PooledBuffer,
     pub(super) rows: usize,
@@ -193,39 +192,41 @@ impl PanelA {
         sums
     }
 
-    /// A handle through which threads write disjoint runs of columns at once.
-    pub fn columns(&mut self) -> PanelAColumns {
+    /// A handle through which threads write disjoint runs of columns at once, for as long as
+    /// it borrows the panels.
+    pub fn columns(&mut self) -> PanelAColumns<'_> {
         PanelAColumns {
             ptr: self.data.as_mut_ptr(),
             len: self.data.len(),
             rows: self.rows,
             m: self.m,
             k: self.k,
+            _panels: std::marker::PhantomData,
         }
     }
 }
 
 /// `PanelA::write_columns` for several threads at once, each on its own columns.
 #[derive(Clone, Copy)]
-pub struct PanelAColumns {
+pub struct PanelAColumns<'a> {
     ptr: *mut f32,
     len: usize,
     rows: usize,
     m: usize,
     k: usize,
+    _panels: std::marker::PhantomData<&'a mut PanelA>,
 }
 
 // SAFETY: writers touch disjoint columns (the caller's contract on `write`), and the buffer
-// outlives them (they are made from a `&mut PanelA` and used within its borrow by the caller).
-unsafe impl Send for PanelAColumns {}
-unsafe impl Sync for PanelAColumns {}
+// outlives them (they hold the `&mut PanelA` borrow they were made from).
+unsafe impl Send for PanelAColumns<'_> {}
+unsafe impl Sync for PanelAColumns<'_> {}
 
-impl PanelAColumns {
+impl PanelAColumns<'_> {
     /// As `PanelA::write_columns`.
     ///
     /// # Safety
-    /// No other thread may write or read columns `p0..p0 + count` meanwhile, and the `PanelA`
-    /// this came from must be alive and not otherwise borrowed.
+    /// No other thread may write or read columns `p0..p0 + count` meanwhile.
     pub unsafe fn write(&self, p0: usize, count: usize, src: &[f32]) {
         let (mr, m, k) = (self.rows, self.m, self.k);
         assert!(

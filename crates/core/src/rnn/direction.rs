@@ -448,11 +448,11 @@ pub fn backward(
     } else {
         None
     };
-    let dgi_columns = dgi_panels.as_mut().map(PanelA::columns);
-    let dgh_columns = dgh_panels.as_mut().map(PanelA::columns);
     // dG row-major for the whole sequence, unless the panels serve every later use (all but
     // the input gradient): then each step's rows are made in a scratch of the block's.
     let whole = want_dx || dgi_panels.is_none() || (gru && dgh_panels.is_none());
+    let dgi_columns = dgi_panels.as_mut().map(PanelA::columns);
+    let dgh_columns = dgh_panels.as_mut().map(PanelA::columns);
     // Pooled: the step loop writes every row of each before anything reads it.
     let mut dgi = PooledBuffer::new(if whole { n * g } else { 0 });
     let mut dgh = PooledBuffer::new(if gru && whole { n * g } else { 0 });
