@@ -25,6 +25,12 @@ fn parallel_min_work() -> usize {
     crate::kernels::plan::plan().parallel_min_work
 }
 
+/// Whether a product may split between threads here: more than one thread, and not already
+/// inside a pool thread, whose caller is parallel already (row blocks, directions).
+fn may_split() -> bool {
+    threads::get_num_threads() > 1 && rayon::current_thread_index().is_none()
+}
+
 /// `c = op(a) @ op(b) + beta * c`, where `op(a)` is m x k and `op(b)` is k x n.
 /// `a` holds m x k row-major (or k x m when transposed); likewise `b`.
 ///
@@ -58,7 +64,7 @@ pub fn sgemm(
     let plan = crate::kernels::plan::plan();
     let large = m.saturating_mul(n).saturating_mul(k) >= plan.parallel_min_work;
     if large && m >= BF16_MIN_ROWS && n >= 16 && crate::precision::cpu_bf16() {
-        let parallel = threads::get_num_threads() > 1 && rayon::current_thread_index().is_none();
+        let parallel = may_split();
         let tb = tb == Transpose::Yes;
         sgemm_bf16(m, k, n, a, a_strides, b, tb, c, beta, parallel);
         return;
@@ -71,7 +77,7 @@ pub fn sgemm(
     } else if !large {
         gemm_ab_strided(m, n, k, a, a_strides, b, c, beta);
     } else {
-        let parallel = threads::get_num_threads() > 1 && rayon::current_thread_index().is_none();
+        let parallel = may_split();
         // B in panels (each read as one stream) once the copy is small beside the products;
         // a transposed B is copied either way, and packing it costs less than transposing
         // (0.3 against 1.1 ms for m-lstm512's W_ih).
@@ -90,9 +96,9 @@ pub fn sgemm(
 }
 
 /// A transposed A (m x k) worth packing whole as it is written (`PanelA`) for products against
-/// it of `cols` columns or more: where the kernel plan packs a transposed
-/// A in panels and those products are large (`sgemm` would pack each block of A for each of
-/// them). None otherwise: the products then go through `sgemm`.
+/// it of `cols` columns or more: where the kernel plan packs a transposed A in panels and those
+/// products are large (`sgemm` would pack each block of A for each of them). None otherwise:
+/// the products then go through `sgemm`.
 pub fn panel_a_for(m: usize, k: usize, cols: usize) -> Option<PanelA> {
     let plan = crate::kernels::plan::plan();
     let large = m.saturating_mul(k).saturating_mul(cols) >= plan.parallel_min_work;
@@ -119,8 +125,7 @@ pub fn sgemm_panel_a(
     let plan = crate::kernels::plan::plan();
     let m = a.m();
     let large = m.saturating_mul(n).saturating_mul(k) >= plan.parallel_min_work;
-    let parallel =
-        large && threads::get_num_threads() > 1 && rayon::current_thread_index().is_none();
+    let parallel = large && may_split();
     let panels = (large && m >= plan.transposed_a_panels_min_rows)
         .then(|| PanelB::pack(b, k, n, false, parallel));
     let b = match &panels {
@@ -216,8 +221,7 @@ pub fn sgemm_packed(
             )
         }
     };
-    // Inside a pool thread the caller is already parallel (row blocks, directions): stay serial.
-    if nthreads > 1 && work >= parallel_min_work() && rayon::current_thread_index().is_none() {
+    if work >= parallel_min_work() && may_split() {
         threads::install(|| run(gemm::Parallelism::Rayon(nthreads)));
     } else {
         run(gemm::Parallelism::None);

@@ -160,10 +160,6 @@ impl PanelA {
         self.m
     }
 
-    pub fn k(&self) -> usize {
-        self.k
-    }
-
     /// Rows per panel.
     pub fn panel_rows(&self) -> usize {
         self.rows

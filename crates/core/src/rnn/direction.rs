@@ -618,52 +618,35 @@ pub fn backward(
     }
     let mut dw_hh = vec![0.0f32; g * out];
     let dgh_panels = if gru { &dgh_panels } else { &dgi_panels };
-    if let Some(a) = dgh_panels {
-        // As below: the state entering each step against that step's columns of dG^T.
-        if s.chained {
-            let (batch, later) = (lay.batch, n - lay.batch);
-            let (later_from, y_prev, first_from) = if reverse {
-                (0, &fwd.y[batch * out..], later)
-            } else {
-                (batch, &fwd.y[..later * out], 0)
-            };
-            sgemm_panel_a(later, out, a, later_from, y_prev, &mut dw_hh, 0.0);
-            sgemm_panel_a(batch, out, a, first_from, &s.h0, &mut dw_hh, 1.0);
-        } else {
-            sgemm_panel_a(n, out, a, 0, &s.h_prev, &mut dw_hh, 0.0);
-        }
-    } else if s.chained {
+    // dW_hh (+)= dG^T's columns from..from + k against `h` (k x out): from the panels, or
+    // from dG's rows.
+    let mut dw_hh_part = |k: usize, from: usize, h: &[f32], beta: f32| match dgh_panels {
+        Some(a) => sgemm_panel_a(k, out, a, from, h, &mut dw_hh, beta),
+        None => sgemm(
+            g,
+            k,
+            out,
+            &dgh_all[from * g..],
+            Transpose::Yes,
+            h,
+            Transpose::No,
+            &mut dw_hh,
+            beta,
+        ),
+    };
+    if s.chained {
         // The state entering a step is the previous step's output row (every step has the
         // same rows), the first step's is h0: two products instead of a saved copy of y.
         let (batch, later) = (lay.batch, n - lay.batch);
-        let (dg_later, y_prev, dg_first) = if reverse {
-            (
-                &dgh_all[..later * g],
-                &fwd.y[batch * out..],
-                &dgh_all[later * g..],
-            )
+        let (later_from, y_prev, first_from) = if reverse {
+            (0, &fwd.y[batch * out..], later)
         } else {
-            (
-                &dgh_all[batch * g..],
-                &fwd.y[..later * out],
-                &dgh_all[..batch * g],
-            )
+            (batch, &fwd.y[..later * out], 0)
         };
-        let (t, no) = (Transpose::Yes, Transpose::No);
-        sgemm(g, later, out, dg_later, t, y_prev, no, &mut dw_hh, 0.0);
-        sgemm(g, batch, out, dg_first, t, &s.h0, no, &mut dw_hh, 1.0);
+        dw_hh_part(later, later_from, y_prev, 0.0);
+        dw_hh_part(batch, first_from, &s.h0, 1.0);
     } else {
-        sgemm(
-            g,
-            n,
-            out,
-            dgh_all,
-            Transpose::Yes,
-            &s.h_prev,
-            Transpose::No,
-            &mut dw_hh,
-            0.0,
-        );
+        dw_hh_part(n, 0, &s.h_prev, 0.0);
     }
     let dw_hr = proj.then(|| {
         let mut d = vec![0.0f32; out * hid];
