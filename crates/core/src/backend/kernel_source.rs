@@ -7,9 +7,9 @@
 pub fn parse(src: &str) -> Vec<(String, Vec<String>)> {
     let code = without_comments(src);
     let mut kernels = Vec::new();
-    // Each piece after a `__global__` starts with one declaration (the text before the first
-    // is not one).
-    for decl in code.split("__global__").skip(1) {
+    // The text after each `__global__` starts with that kernel's declaration.
+    for (at, keyword) in code.match_indices("__global__") {
+        let decl = &code[at + keyword.len()..];
         let Some(rest) = decl.trim_start().strip_prefix("void") else {
             continue;
         };
