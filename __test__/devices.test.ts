@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest'
 
 import { availableDevices, cuda, ErrorCode, manualSeed, nn, noGrad, optim, randn, stack, tensor, Tensor, zeros } from '../index.js'
+import type { Device } from '../index.js'
 import { native } from '../src/native.js'
 import { DEVICES } from './helpers/devices.js'
 
@@ -49,6 +50,66 @@ describe('devices in this build', () => {
     expect(() => tensor([1]).to('gpu' as never)).toThrow(TypeError)
     expect(() => tensor([1], { device: 'tpu' as never })).toThrow('Expected one of cpu, cuda device type at start of device string: tpu')
     expect(() => tensor([1], { device: 3 as never })).toThrow(TypeError)
+  })
+})
+
+describe('cuda memory figures and synchronize', () => {
+  const calls = {
+    memoryStats: (d?: Device | number) => cuda.memoryStats(d),
+    memoryAllocated: (d?: Device | number) => cuda.memoryAllocated(d),
+    maxMemoryAllocated: (d?: Device | number) => cuda.maxMemoryAllocated(d),
+    memoryReserved: (d?: Device | number) => cuda.memoryReserved(d),
+    maxMemoryReserved: (d?: Device | number) => cuda.maxMemoryReserved(d),
+    resetPeakMemoryStats: (d?: Device | number) => cuda.resetPeakMemoryStats(d),
+    emptyCache: (d?: Device | number) => cuda.emptyCache(d),
+    synchronize: (d?: Device | number) => cuda.synchronize(d),
+  }
+
+  test('arguments that name no GPU are refused the same way with or without one', () => {
+    for (const [name, f] of Object.entries(calls)) {
+      expect(() => f('cpu'), name).toThrow(`cuda.${name}(): expects a CUDA device such as 'cuda:0', got 'cpu'`)
+      expect(() => f(-1), name).toThrow(RangeError)
+      expect(() => f(1.5), name).toThrow(RangeError)
+      expect(() => f({} as never), name).toThrow(TypeError)
+      expect(() => f('gpu' as never), name).toThrow(/cpu, cuda/)
+      const e = deviceError(() => f(cuda.deviceCount()))
+      expect(e.code, name).toBe(ErrorCode.device)
+      expect(e.message).toContain(`cuda:${cuda.deviceCount()}`)
+    }
+  })
+
+  test('without a usable GPU each is a device error that says why', () => {
+    if (cuda.isAvailable()) return
+    for (const [name, f] of Object.entries(calls)) {
+      for (const d of [undefined, 'cuda', 'cuda:0', 0] as const) {
+        const e = deviceError(() => f(d))
+        expect(e.code, `${name}(${String(d)})`).toBe(ErrorCode.device)
+        expect(e.message).toContain('cuda:0')
+        expect(e.message).toContain(cuda.status().reason!)
+      }
+    }
+  })
+
+  test('with a GPU the figures follow what tensors hold', () => {
+    if (!cuda.isAvailable()) return
+    cuda.emptyCache()
+    cuda.resetPeakMemoryStats(0)
+    const before = cuda.memoryStats('cuda')
+    const bytes = 4 * (4 << 20)
+    const t = zeros([4 << 20], { device: 'cuda:0' })
+    const held = cuda.memoryStats()
+    expect(held.allocated).toBeGreaterThanOrEqual(before.allocated + bytes)
+    expect(cuda.memoryAllocated()).toBe(held.allocated)
+    expect(cuda.maxMemoryAllocated()).toBeGreaterThanOrEqual(held.allocated)
+    expect(cuda.memoryReserved()).toBeGreaterThanOrEqual(held.allocated)
+    t.dispose()
+    cuda.synchronize()
+    const freed = cuda.memoryStats()
+    expect(freed.allocated).toBeLessThanOrEqual(held.allocated - bytes)
+    expect(freed.peakAllocated).toBeGreaterThanOrEqual(held.allocated)
+    expect(cuda.maxMemoryReserved()).toBeGreaterThanOrEqual(freed.reserved)
+    cuda.resetPeakMemoryStats()
+    expect(cuda.maxMemoryAllocated()).toBe(cuda.memoryAllocated())
   })
 })
 

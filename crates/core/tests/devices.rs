@@ -1,5 +1,6 @@
 //! Devices, views and prepared recurrent weights. Device-independent cases run once per device
-//! this build can use (`Device::available()`): the CPU now, GPUs when the CUDA backend lands.
+//! this process can use (`Device::available()`): the CPU, and every GPU where GPU tensors are
+//! usable (the GPU check).
 
 use seqtorch_core::optim::{sgd_step, ParamState, SgdConfig};
 use seqtorch_core::rnn::{prepared_weight_builds, rnn_forward, RnnConfig, RnnInput, RnnMode};
@@ -33,6 +34,37 @@ fn the_cpu_is_always_there_and_a_missing_gpu_is_a_device_error() {
         let e = Device::Cuda(3).ensure_available().unwrap_err();
         assert_eq!(e.kind, ErrorKind::Device);
     }
+}
+
+#[test]
+fn gpu_memory_figures_and_synchronisation_need_a_usable_gpu() {
+    use seqtorch_core::backend::cuda;
+    let usable = Device::available().len() - 1;
+    // The first GPU's when there is one (the GPU check), else the same error as using it.
+    let checks: [(&str, seqtorch_core::Result<()>); 4] = [
+        ("memory_stats", cuda::memory_stats(0).map(|_| ())),
+        ("reset_peak_memory_stats", cuda::reset_peak_memory_stats(0)),
+        ("empty_cache", cuda::empty_cache(0)),
+        ("synchronize", cuda::synchronize(0)),
+    ];
+    for (name, r) in checks {
+        match (usable, r) {
+            (0, Ok(())) => panic!("{name} succeeded with no usable GPU"),
+            (0, Err(e)) => {
+                assert_eq!(e.kind, ErrorKind::Device, "{name}");
+                assert!(e.message.contains("cuda:0"), "{name}: {}", e.message);
+            }
+            (_, r) => r.unwrap_or_else(|e| panic!("{name} on cuda:0: {e}")),
+        }
+    }
+    // A GPU beyond the last is an error either way.
+    let e = cuda::memory_stats(usable).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Device);
+    assert!(
+        e.message.contains(&format!("cuda:{usable}")),
+        "{}",
+        e.message
+    );
 }
 
 #[test]

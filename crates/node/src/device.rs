@@ -65,6 +65,64 @@ pub fn cuda_status() -> CudaStatus {
     }
 }
 
+/// Bytes of one GPU's memory pool (see `seqtorch_core::backend::memory_stats`).
+#[napi(object)]
+pub struct CudaMemoryStats {
+    pub allocated: f64,
+    pub peak_allocated: f64,
+    pub reserved: f64,
+    pub peak_reserved: f64,
+}
+
+/// The GPU ordinal of a device string; `op` names the caller in the error for a CPU device.
+fn gpu_ordinal(op: &str, device: &str) -> seqtorch_core::Result<usize> {
+    match Device::parse(device)? {
+        Device::Cuda(i) => Ok(i),
+        Device::Cpu => seqtorch_core::bail!(
+            value,
+            "cuda.{op}(): expects a CUDA device such as 'cuda:0', got '{device}'"
+        ),
+    }
+}
+
+/// The memory pool of `device` ('cuda:N'), after its queued work has run.
+#[napi]
+pub fn cuda_memory_stats(env: Env, device: String) -> Result<CudaMemoryStats> {
+    guard(&env, || {
+        let s = seqtorch_core::backend::cuda::memory_stats(gpu_ordinal("memoryStats", &device)?)?;
+        Ok(CudaMemoryStats {
+            allocated: s.allocated as f64,
+            peak_allocated: s.peak_allocated as f64,
+            reserved: s.reserved as f64,
+            peak_reserved: s.peak_reserved as f64,
+        })
+    })
+}
+
+#[napi]
+pub fn cuda_reset_peak_memory_stats(env: Env, device: String) -> Result<()> {
+    guard(&env, || {
+        seqtorch_core::backend::cuda::reset_peak_memory_stats(gpu_ordinal(
+            "resetPeakMemoryStats",
+            &device,
+        )?)
+    })
+}
+
+#[napi]
+pub fn cuda_empty_cache(env: Env, device: String) -> Result<()> {
+    guard(&env, || {
+        seqtorch_core::backend::cuda::empty_cache(gpu_ordinal("emptyCache", &device)?)
+    })
+}
+
+#[napi]
+pub fn cuda_synchronize(env: Env, device: String) -> Result<()> {
+    guard(&env, || {
+        seqtorch_core::backend::cuda::synchronize(gpu_ordinal("synchronize", &device)?)
+    })
+}
+
 /// Every usable device, `cpu` first: the list the per-device tests run over.
 #[napi]
 pub fn available_devices() -> Vec<String> {

@@ -4,6 +4,7 @@
 use crate::{bail, Result};
 
 pub use super::cuda_types::{CudaDevice, CudaStorage};
+pub use super::memory_stats::MemoryStats;
 pub use super::status::CudaStatus;
 
 const NOT_COMPILED: &str = "this seqtorch build has no CUDA backend (it was compiled without the `cuda` feature), so only the cpu device is available";
@@ -26,6 +27,23 @@ pub fn set_allow_tf32(_allow: bool) {}
 /// What this build knows about CUDA: not compiled in.
 pub fn status() -> CudaStatus {
     CudaStatus::not_compiled()
+}
+
+/// No GPU memory to report: the same error as using the device.
+pub fn memory_stats(ordinal: usize) -> Result<MemoryStats> {
+    ensure_device(ordinal).map(|()| MemoryStats::default())
+}
+
+pub fn reset_peak_memory_stats(ordinal: usize) -> Result<()> {
+    ensure_device(ordinal)
+}
+
+pub fn empty_cache(ordinal: usize) -> Result<()> {
+    ensure_device(ordinal)
+}
+
+pub fn synchronize(ordinal: usize) -> Result<()> {
+    ensure_device(ordinal)
 }
 
 /// The fused ops' kernel launchers (`cuda/launch.rs`); never reached, since no CUDA tensor exists.

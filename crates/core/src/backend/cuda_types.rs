@@ -1,7 +1,7 @@
-//! The CUDA storage and device types. No value of them can exist yet (they hold `Infallible`):
-//! every device `match` compiles, and `CudaDevice::new` reports why no GPU can be used (no
-//! backend compiled in, a library missing, or no kernels yet). The CUDA backend replaces these
-//! with cudarc buffers and streams.
+//! The CUDA storage and device types of a build without the `cuda` feature. No value of them
+//! can exist (they hold `Infallible`): every device `match` compiles, and `CudaDevice::new`
+//! reports that no CUDA backend is compiled in. With the feature, `cuda/` defines them over
+//! cudarc buffers and streams.
 
 use std::convert::Infallible;
 
@@ -26,7 +26,7 @@ impl CudaDevice {
         super::cuda::ensure_device(ordinal)?;
         crate::bail!(
             internal,
-            "cuda:{ordinal} passed its checks but has no storage type yet"
+            "cuda:{ordinal} passed its checks in a build without the CUDA backend"
         )
     }
 }

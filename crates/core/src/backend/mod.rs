@@ -23,13 +23,15 @@
 //!   CUDA storage and device types no value can have, so every `match` compiles. With it,
 //!   `cuda/` loads the libraries at run time, reports what it found (`cuda.status()`), and
 //!   holds the real storage (cudarc buffers on one stream per GPU; `cuda/storage.rs`) and device
-//!   (`cuda/device.rs`). Tensor creation on a GPU stays refused until the fused ops have CUDA
-//!   bodies (`CudaDevice::new`); the GPU tests open devices directly.
+//!   (`cuda/device.rs`). Tensor creation on a GPU stays behind `SEQTORCH_EXPERIMENTAL_CUDA=1`
+//!   until the CUDA path has passed the GPU check on real hardware (`CudaDevice::new`); the GPU
+//!   tests open devices directly.
 
 pub mod cpu;
 pub mod fused;
 pub mod kernel_args;
 pub mod kernel_source;
+pub mod memory_stats;
 pub mod status;
 
 #[cfg(not(feature = "cuda"))]

@@ -14,6 +14,7 @@ use cudarc::cublas::CudaBlas;
 use cudarc::driver::{CudaContext, CudaFunction, CudaModule, CudaStream, LaunchConfig};
 
 use super::kernels;
+use crate::backend::memory_stats::MemoryStats;
 use crate::{bail, Device, Error, Result};
 
 /// Whether cuBLAS may use TF32 tensor cores for float32 products (PyTorch's
@@ -63,42 +64,83 @@ pub(crate) fn grid(n: usize) -> LaunchConfig {
     }
 }
 
-/// Makes the device's stream-ordered memory pool (where cudarc's `cuMemAllocAsync` allocations
-/// come from) keep freed memory instead of returning it to the driver at every synchronisation:
-/// its default release threshold is 0, which would make each training step after a `loss.item()`
-/// allocate from the driver again. This is the caching-allocator behaviour PyTorch users expect
-/// (memory stays reserved by the process until it exits). A GPU without memory pools is left
-/// alone: cudarc then allocates synchronously.
-fn keep_pool_memory(ctx: &Arc<CudaContext>) -> Result<()> {
+/// A device's stream-ordered memory pool (where cudarc's `cuMemAllocAsync` allocations come
+/// from).
+#[derive(Clone, Copy)]
+struct Pool(cudarc::driver::sys::CUmemoryPool);
+
+// SAFETY: a driver handle valid for the whole process (a device's default pool is never
+// destroyed); the driver's pool calls are thread-safe.
+unsafe impl Send for Pool {}
+unsafe impl Sync for Pool {}
+
+/// The device's default memory pool, made to keep freed memory instead of returning it to the
+/// driver at every synchronisation: its default release threshold is 0, which would make each
+/// training step after a `loss.item()` allocate from the driver again. This is the
+/// caching-allocator behaviour PyTorch users expect (memory stays reserved by the process until
+/// it exits or `emptyCache()`). None on a GPU without memory pools: cudarc then allocates
+/// synchronously.
+fn keep_pool_memory(ctx: &Arc<CudaContext>) -> Result<Option<Pool>> {
     use cudarc::driver::sys;
     let pools = driver(
         "memory pool query",
         ctx.attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED),
     )?;
     if pools == 0 {
-        return Ok(());
+        return Ok(None);
     }
     let mut pool: sys::CUmemoryPool = std::ptr::null_mut();
-    let mut threshold: u64 = u64::MAX;
-    // SAFETY: the context is current on this thread (cudarc binds it on creation); `pool` and
-    // `threshold` outlive the calls, and the attribute takes a u64 (cuuint64_t).
-    unsafe {
-        sys::cuDeviceGetDefaultMemPool(&mut pool, ctx.cu_device())
-            .result()
-            .map_err(|e| Error::device(format!("cuDeviceGetDefaultMemPool failed: {e:?}")))?;
-        sys::cuMemPoolSetAttribute(
-            pool,
-            sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
-            (&mut threshold as *mut u64).cast(),
-        )
+    // SAFETY: `pool` outlives the call and receives the device's default pool.
+    unsafe { sys::cuDeviceGetDefaultMemPool(&mut pool, ctx.cu_device()) }
         .result()
-        .map_err(|e| {
-            Error::device(format!(
-                "setting the memory pool's release threshold failed: {e:?}"
-            ))
-        })?;
+        .map_err(|e| Error::device(format!("cuDeviceGetDefaultMemPool failed: {e:?}")))?;
+    let pool = Pool(pool);
+    set_pool_attribute(
+        pool,
+        sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+        u64::MAX,
+    )?;
+    Ok(Some(pool))
+}
+
+fn set_pool_attribute(
+    pool: Pool,
+    attribute: cudarc::driver::sys::CUmemPool_attribute,
+    mut value: u64,
+) -> Result<()> {
+    // SAFETY: `value` outlives the call; the attributes set here take a cuuint64_t.
+    unsafe {
+        cudarc::driver::sys::cuMemPoolSetAttribute(
+            pool.0,
+            attribute,
+            (&mut value as *mut u64).cast(),
+        )
     }
-    Ok(())
+    .result()
+    .map_err(|e| {
+        Error::device(format!(
+            "setting the memory pool's {attribute:?} failed: {e:?}"
+        ))
+    })
+}
+
+fn pool_attribute(pool: Pool, attribute: cudarc::driver::sys::CUmemPool_attribute) -> Result<u64> {
+    let mut value: u64 = 0;
+    // SAFETY: `value` outlives the call; the attributes read here are cuuint64_t.
+    unsafe {
+        cudarc::driver::sys::cuMemPoolGetAttribute(
+            pool.0,
+            attribute,
+            (&mut value as *mut u64).cast(),
+        )
+    }
+    .result()
+    .map_err(|e| {
+        Error::device(format!(
+            "reading the memory pool's {attribute:?} failed: {e:?}"
+        ))
+    })?;
+    Ok(value)
 }
 
 struct Inner {
@@ -108,6 +150,7 @@ struct Inner {
     arch: &'static str,
     modules: Mutex<HashMap<&'static str, Arc<CudaModule>>>,
     blas: OnceLock<std::result::Result<CudaBlas, String>>,
+    pool: Option<Pool>,
 }
 
 /// A GPU; clones share the device's context, stream, modules and cuBLAS handle.
@@ -165,8 +208,17 @@ impl CudaDevice {
         }
         let ctx = driver("context creation", CudaContext::new(ordinal))?;
         let (major, minor) = driver("compute capability query", ctx.compute_capability())?;
+        // cudarc's default, once a context has a stream of its own, records an event around
+        // every use of every buffer and creates two per allocation, to order uses across
+        // streams: driver calls on every launch and allocation that a launch-bound training
+        // step pays for nothing here.
+        // SAFETY: every allocation, kernel, copy and cuBLAS call of this device is queued on
+        // its one stream, so stream order alone orders every use of a buffer and its free;
+        // copies to the host wait for the stream, and buffers never cross devices (a copy
+        // between GPUs goes through the host). Set before the stream and any buffer exist.
+        unsafe { ctx.disable_event_tracking() };
         let stream = driver("stream creation", ctx.new_stream())?;
-        keep_pool_memory(&ctx)?;
+        let pool = keep_pool_memory(&ctx)?;
         let device = CudaDevice {
             inner: Arc::new(Inner {
                 ordinal,
@@ -175,6 +227,7 @@ impl CudaDevice {
                 arch: arch_for(major, minor),
                 modules: Mutex::new(HashMap::new()),
                 blas: OnceLock::new(),
+                pool,
             }),
         };
         devices.insert(ordinal, device.clone());
@@ -217,6 +270,59 @@ impl CudaDevice {
             }
         };
         driver("kernel lookup", loaded.load_function(name))
+    }
+
+    /// Waits until every op queued on this device has run (`torch.cuda.synchronize`).
+    pub fn synchronize(&self) -> Result<()> {
+        driver("stream synchronisation", self.inner.stream.synchronize())
+    }
+
+    fn pool(&self) -> Result<Pool> {
+        self.inner.pool.ok_or_else(|| {
+            Error::device(format!(
+                "cuda:{}: this GPU or driver has no stream-ordered memory pool, so its memory use cannot be reported",
+                self.inner.ordinal
+            ))
+        })
+    }
+
+    /// The memory pool's use, after the queued ops have run (frees take effect in stream
+    /// order, so the numbers are settled only then).
+    pub fn memory_stats(&self) -> Result<MemoryStats> {
+        use cudarc::driver::sys::CUmemPool_attribute as A;
+        let pool = self.pool()?;
+        self.synchronize()?;
+        let allocated = pool_attribute(pool, A::CU_MEMPOOL_ATTR_USED_MEM_CURRENT)?;
+        let reserved = pool_attribute(pool, A::CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT)?;
+        // A peak is never below the current use, whatever a reset left the mark at.
+        Ok(MemoryStats {
+            allocated,
+            peak_allocated: pool_attribute(pool, A::CU_MEMPOOL_ATTR_USED_MEM_HIGH)?.max(allocated),
+            reserved,
+            peak_reserved: pool_attribute(pool, A::CU_MEMPOOL_ATTR_RESERVED_MEM_HIGH)?
+                .max(reserved),
+        })
+    }
+
+    /// Starts both peaks again from the current use (the driver resets a high-water mark
+    /// only to zero; `memory_stats` reports no peak below the current use).
+    pub fn reset_peak_memory_stats(&self) -> Result<()> {
+        use cudarc::driver::sys::CUmemPool_attribute as A;
+        let pool = self.pool()?;
+        self.synchronize()?;
+        set_pool_attribute(pool, A::CU_MEMPOOL_ATTR_USED_MEM_HIGH, 0)?;
+        set_pool_attribute(pool, A::CU_MEMPOOL_ATTR_RESERVED_MEM_HIGH, 0)
+    }
+
+    /// Returns the pool's memory that no buffer uses to the driver
+    /// (`torch.cuda.empty_cache`); buffers in use stay.
+    pub fn empty_cache(&self) -> Result<()> {
+        let pool = self.pool()?;
+        self.synchronize()?;
+        // SAFETY: trimming only releases memory no allocation holds.
+        unsafe { cudarc::driver::sys::cuMemPoolTrimTo(pool.0, 0) }
+            .result()
+            .map_err(|e| Error::device(format!("cuMemPoolTrimTo failed: {e:?}")))
     }
 
     /// The device's cuBLAS handle, bound to its stream, with the TF32 setting applied.

@@ -21,13 +21,14 @@ use std::sync::OnceLock;
 
 use crate::{bail, Result};
 
+pub use super::memory_stats::MemoryStats;
 pub use super::status::CudaStatus;
 pub use device::{allow_tf32, set_allow_tf32, CudaDevice};
 pub use storage::{CudaData, CudaStorage};
 
 /// The environment variable that turns GPU tensors on. They are opt-in until the CUDA path has
-/// passed the GPU check on real hardware: every op runs on CUDA, but only the primitives have
-/// been written as kernels, the rest go through tensor ops or the host (see `fused`).
+/// passed the GPU check on real hardware: every op has a CUDA body (kernels, cuBLAS, or tensor
+/// ops on the device; see `fused`), but none has yet run on a GPU.
 pub const EXPERIMENTAL_ENV: &str = "SEQTORCH_EXPERIMENTAL_CUDA";
 
 /// Whether `SEQTORCH_EXPERIMENTAL_CUDA=1` asks for GPU tensors.
@@ -85,7 +86,7 @@ pub fn status() -> CudaStatus {
             Err(e) => Some(e.clone()),
             Ok(0) => Some("the NVIDIA driver reports no GPU".into()),
             Ok(_) if !tensors_enabled() => Some(format!(
-                "GPUs found, but CUDA tensors are experimental in this build and off: set {EXPERIMENTAL_ENV}=1 to use them (not yet validated on a GPU; recurrent layers run as tensor ops, losses and optimizer updates through the host, so training is slow)"
+                "GPUs found, but CUDA tensors are experimental in this build and off: set {EXPERIMENTAL_ENV}=1 to use them (the CUDA backend has not yet been validated on a GPU)"
             )),
             Ok(_) => None,
         }
@@ -112,4 +113,25 @@ pub fn ensure_device(ordinal: usize) -> Result<()> {
         format!("the driver reports {count} GPU(s), so there is no cuda:{ordinal}")
     });
     bail!(device, "cannot use device cuda:{ordinal}: {reason}")
+}
+
+/// `cuda:ordinal`'s memory pool use (`torch.cuda.memory_allocated` and friends), after its
+/// queued ops have run.
+pub fn memory_stats(ordinal: usize) -> Result<MemoryStats> {
+    CudaDevice::new(ordinal)?.memory_stats()
+}
+
+/// Starts `cuda:ordinal`'s peak memory figures again from its current use.
+pub fn reset_peak_memory_stats(ordinal: usize) -> Result<()> {
+    CudaDevice::new(ordinal)?.reset_peak_memory_stats()
+}
+
+/// Returns the memory `cuda:ordinal` keeps for reuse to the driver.
+pub fn empty_cache(ordinal: usize) -> Result<()> {
+    CudaDevice::new(ordinal)?.empty_cache()
+}
+
+/// Waits for every op queued on `cuda:ordinal`.
+pub fn synchronize(ordinal: usize) -> Result<()> {
+    CudaDevice::new(ordinal)?.synchronize()
 }
