@@ -23,12 +23,23 @@ interface Run {
   ms: number
   ok: boolean
   detail: string
+  /** On a GPU: the most memory the run's tensors held, in MiB. */
+  peakMb?: number
 }
 
-function timed(f: () => Omit<Run, 'ms'>): Run {
+/** Runs one training; an exception (a GPU seen for the first time may have surprises) becomes a
+ * failed run with its message, so the other model and the report are not lost. */
+function timed(device: Device, f: () => Omit<Run, 'ms'>): Run {
+  const gpu = device !== 'cpu'
   const t0 = performance.now()
-  const r = f()
-  return { ...r, ms: performance.now() - t0 }
+  try {
+    if (gpu) cuda.resetPeakMemoryStats(device)
+    const r = f()
+    const ms = performance.now() - t0
+    return gpu ? { ...r, ms, peakMb: cuda.maxMemoryAllocated(device) / 2 ** 20 } : { ...r, ms }
+  } catch (e) {
+    return { losses: [], ok: false, detail: `threw: ${(e as Error).stack ?? String(e)}`, ms: performance.now() - t0 }
+  }
 }
 
 const models: [string, (device: Device) => Omit<Run, 'ms'>][] = [
@@ -61,17 +72,19 @@ if (device !== 'cpu' && !cuda.isAvailable()) {
 const report: Record<string, unknown> = { node: process.version, device, status }
 let failed = false
 for (const [name, train] of models) {
-  const cpu = timed(() => train('cpu'))
-  const gpu = timed(() => train(device))
-  const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12)
-  const firstEpoch = rel(gpu.losses[0]!, cpu.losses[0]!)
-  const maxDrift = Math.max(...gpu.losses.map((l, i) => rel(l, cpu.losses[i]!)))
+  const cpu = timed('cpu', () => train('cpu'))
+  const gpu = timed(device, () => train(device))
+  const rel = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? Infinity : Math.abs(a - b) / Math.max(Math.abs(b), 1e-12)
+  const firstEpoch = rel(gpu.losses[0], cpu.losses[0])
+  const maxDrift = gpu.losses.length ? Math.max(...gpu.losses.map((l, i) => rel(l, cpu.losses[i]))) : Infinity
   const ok = gpu.ok && cpu.ok && firstEpoch <= 1e-4
   failed ||= !ok
   report[name] = { cpu, gpu, firstEpochRelDiff: firstEpoch, maxEpochRelDiff: maxDrift, ok }
   console.log(
     `${ok ? 'ok  ' : 'FAIL'} ${name}: cpu ${cpu.ms.toFixed(0)} ms (${cpu.detail}), ${device} ${gpu.ms.toFixed(0)} ms (${gpu.detail}); ` +
-      `epoch-1 loss rel diff ${firstEpoch.toExponential(2)}, largest over epochs ${maxDrift.toExponential(2)}`,
+      `epoch-1 loss rel diff ${firstEpoch.toExponential(2)}, largest over epochs ${maxDrift.toExponential(2)}` +
+      (gpu.peakMb === undefined ? '' : `, peak ${gpu.peakMb.toFixed(1)} MiB on ${device}`),
   )
 }
 writeFileSync(join(process.env.OUT ?? '.', 'node-e2e.json'), JSON.stringify(report, null, 2))

@@ -5,11 +5,13 @@
 //! Each step ends by reading the loss (one synchronisation, as PyTorch's anchor synchronises).
 //!
 //!   cargo run --release -p seqtorch-core --features cuda --example train_step -- \
-//!       [--device cpu|cuda:N] [--steps N] [--cases a,b] [--tf32] [--gpu-only]
+//!       [--device cpu|cuda:N] [--steps N] [--cases a,b] [--tf32]
 //!       [--precision highest|high|medium] [--per-step]
 //!
-//! Prints one JSON object: per case, median and minimum ms per training step and the achieved
-//! TFLOP/s of the recurrent products (counted as bench/cases.ts counts them).
+//! Prints one JSON object: per case, median and minimum ms per training step, the achieved
+//! TFLOP/s of the recurrent products (counted as bench/cases.ts counts them) and, on a GPU, the
+//! peak memory in MiB; a case that fails is reported with its error, the rest still run, and
+//! the exit status is 1.
 
 use std::time::Instant;
 
@@ -186,7 +188,10 @@ fn main() -> Result<()> {
     // The GPU's recurrence step by step (two launches a step) instead of one launch per
     // direction (rnn/sequence.rs): the GPU check times both.
     let per_step = args.iter().any(|a| a == "--per-step");
-    let steps: usize = opt("--steps").and_then(|s| s.parse().ok()).unwrap_or(10);
+    let steps: usize = opt("--steps")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10usize)
+        .max(1);
     let wanted: Vec<String> = opt("--cases")
         .map(|s| s.split(',').map(String::from).collect())
         .unwrap_or_default();
@@ -209,40 +214,17 @@ fn main() -> Result<()> {
         maximize: false,
     };
     let mut report = Vec::new();
+    let mut failed = false;
     for c in suite["cases"].as_array().expect("a case list") {
         let name = c["name"].as_str().unwrap_or("?");
         if !wanted.is_empty() && !wanted.iter().any(|w| w == name) {
             continue;
         }
-        let (model, x, y, bce) = build(c, device)?;
-        let mut states = vec![ParamState::default(); model.params.len()];
-        let mut times = Vec::with_capacity(steps);
-        let mut loss = 0.0;
-        with_whole_sequence(!per_step, || -> Result<()> {
-            for _ in 0..2 {
-                step(&model, &x, &y, bce, &mut states, &adam)?;
-            }
-            for _ in 0..steps {
-                let t = Instant::now();
-                loss = step(&model, &x, &y, bce, &mut states, &adam)?;
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-            Ok(())
-        })?;
-        times.sort_by(f64::total_cmp);
-        let median = times[times.len() / 2];
-        let flops = recurrent_flops(
-            &model.cfg,
-            c["batch"].as_u64().unwrap_or(0) as usize,
-            c["seq"].as_u64().unwrap_or(0) as usize,
-        );
-        let entry = json!({
-            "name": name,
-            "medianMs": median,
-            "minMs": times[0],
-            "steps": steps,
-            "lastLoss": loss,
-            "recurrentTflops": flops / (median / 1000.0) / 1e12,
+        // One case failing (on a GPU seen for the first time, say) still leaves the others'
+        // numbers in the report.
+        let entry = time_case(c, device, steps, per_step, &adam).unwrap_or_else(|e| {
+            failed = true;
+            json!({ "name": name, "error": e.to_string() })
         });
         eprintln!("{entry}");
         report.push(entry);
@@ -256,5 +238,60 @@ fn main() -> Result<()> {
             "cases": report
         })
     );
+    if failed {
+        std::process::exit(1);
+    }
     Ok(())
+}
+
+/// One case's training steps: median and minimum ms, the recurrent products' TFLOP/s and, on
+/// a GPU, the peak memory its buffers held (as PyTorch's anchor reads `max_memory_allocated`
+/// after emptying the cache and resetting the peak before building the model).
+fn time_case(
+    c: &Value,
+    device: Device,
+    steps: usize,
+    per_step: bool,
+    adam: &AdamConfig,
+) -> Result<Value> {
+    use seqtorch_core::backend::cuda;
+    if let Device::Cuda(i) = device {
+        cuda::empty_cache(i)?;
+        cuda::reset_peak_memory_stats(i)?;
+    }
+    let (model, x, y, bce) = build(c, device)?;
+    let mut states = vec![ParamState::default(); model.params.len()];
+    let mut times = Vec::with_capacity(steps);
+    let mut loss = 0.0;
+    with_whole_sequence(!per_step, || -> Result<()> {
+        for _ in 0..2 {
+            step(&model, &x, &y, bce, &mut states, adam)?;
+        }
+        for _ in 0..steps {
+            let t = Instant::now();
+            loss = step(&model, &x, &y, bce, &mut states, adam)?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        Ok(())
+    })?;
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let flops = recurrent_flops(
+        &model.cfg,
+        c["batch"].as_u64().unwrap_or(0) as usize,
+        c["seq"].as_u64().unwrap_or(0) as usize,
+    );
+    let peak_gpu_mb = match device {
+        Device::Cuda(i) => Some(cuda::memory_stats(i)?.peak_allocated as f64 / (1u64 << 20) as f64),
+        Device::Cpu => None,
+    };
+    Ok(json!({
+        "name": c["name"],
+        "medianMs": median,
+        "minMs": times[0],
+        "steps": steps,
+        "lastLoss": loss,
+        "recurrentTflops": flops / (median / 1000.0) / 1e12,
+        "peakGpuMb": peak_gpu_mb,
+    }))
 }
