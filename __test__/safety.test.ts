@@ -10,6 +10,7 @@ import { describe, expect, test } from 'vitest'
 
 import {
   arange,
+  availableDevices,
   data,
   full,
   getMemoryLimit,
@@ -38,6 +39,7 @@ type Num = number | string
 const num = (v: Num): number => (typeof v === 'number' ? v : v === '-0' ? -0 : Number(v))
 const fx = JSON.parse(readFileSync(fixture('safety.json'), 'utf8')) as {
   relu: Record<'input' | 'output' | 'grad', { shape: number[]; data: Num[] }>
+  clamp: ({ name: string; min: Num | null; max: Num | null } & Record<'input' | 'upstream' | 'output' | 'grad', { shape: number[]; data: Num[] }>)[]
   classLosses: {
     name: string
     kind: 'cross_entropy' | 'nll'
@@ -247,6 +249,31 @@ describe('no silently wrong results', () => {
     expect(Object.is(y.data()[1], -0)).toBe(true)
     y.sum().backward()
     expectValues(x.grad!.data(), fx.relu.grad.data, 'relu grad')
+  })
+
+  test('clamp matches PyTorch bit for bit at NaN, -0, infinities and its bounds (output and gradient)', () => {
+    const bits = (values: ArrayLike<number>) => Array.from(values, (x) => (Number.isNaN(x) ? 'NaN' : Object.is(x, -0) ? '-0' : String(x)))
+    const want = (data: Num[]) => bits(data.map((v) => Math.fround(num(v))))
+    expect(fx.clamp.length).toBeGreaterThan(10)
+    for (const c of fx.clamp) {
+      for (const device of availableDevices()) {
+        const x = tensor(c.input.data.map(num), { device: device as 'cpu' }).requiresGrad_()
+        const y = x.clamp(c.min === null ? null : num(c.min), c.max === null ? null : num(c.max))
+        expect(y.gradFn).toBe('ClampBackward1')
+        expect(bits(y.data()), `${c.name} on ${device}`).toEqual(want(c.output.data))
+        y.backward(tensor(c.upstream.data.map(num), { device: device as 'cpu' }))
+        expect(bits(x.grad!.data()), `${c.name} gradient on ${device}`).toEqual(want(c.grad.data))
+      }
+    }
+    const t = tensor([-3, 0.25, 4])
+    expect(Array.from(t.clip(-1, 1).data())).toEqual([-1, 0.25, 1])
+    expect(Array.from(t.clampMin(0).data())).toEqual([0, 0.25, 4])
+    expect(Array.from(t.clampMax(0).data())).toEqual([-3, 0, 0])
+    expect(tensor([1, 5, 9], { dtype: 'int64' }).clamp(2, 6).dtype).toBe('float32')
+    expect(() => t.clamp()).toThrow("clamp(): at least one of 'min' or 'max' must be given")
+    expect(() => t.clamp(null, undefined)).toThrow("at least one of 'min' or 'max'")
+    expect(() => t.clamp('1' as never)).toThrow(TypeError)
+    expect(() => t.clampMax(undefined as never)).toThrow(TypeError)
   })
 
   test('shapes with a dimension of 2^32 or more are exact, or refused', () => {

@@ -378,6 +378,65 @@ export class Tensor {
   }
 
   /**
+   * Each element limited to `[min, max]` (`torch.clamp`); leave out a bound (or pass `null`)
+   * for a one-sided clamp. A NaN element stays NaN, a NaN bound makes every element NaN, and
+   * where `min > max` every element becomes `max`. The gradient passes where `min < x < max`
+   * (0 at a bound, as PyTorch computes it). int64 tensors give float32.
+   * @example
+   * ```ts
+   * tensor([-2, 0.5, 3]).clamp(-1, 1) // tensor([-1.0000,  0.5000,  1.0000])
+   * tensor([-2, 0.5, 3]).clamp(null, 1) // tensor([-2.0000,  0.5000,  1.0000])
+   * ```
+   */
+  clamp(min?: number | null, max?: number | null): Tensor {
+    const bound = (what: string, b: unknown) => (b === undefined || b === null ? undefined : checkNumber('clamp', what, b))
+    const lo = bound('min', min)
+    const hi = bound('max', max)
+    if (lo === undefined && hi === undefined) throw new Error("clamp(): at least one of 'min' or 'max' must be given")
+    return new Tensor(this._h.clamp(lo, hi))
+  }
+
+  /**
+   * `exp(x) / sum(exp(x))` along `dim` (`torch.softmax`): each slice along `dim` becomes
+   * probabilities summing to 1, e.g. a classifier's logits. Shifted by the slice's maximum, so
+   * large values do not overflow; float32 only.
+   * @example
+   * ```ts
+   * tensor([[1, 2, 3]]).softmax(-1) // tensor([[0.0900, 0.2447, 0.6652]])
+   * ```
+   */
+  softmax(dim: number): Tensor {
+    return new Tensor(this._h.softmax(checkInt('softmax', 'dim', dim)))
+  }
+
+  /**
+   * `log(softmax(x))` along `dim`, computed without forming the softmax (`torch.log_softmax`):
+   * what `NLLLoss` expects, and exact where the softmax would round to 0.
+   * @example
+   * ```ts
+   * tensor([[0, 100]]).logSoftmax(1) // tensor([[-100.,    0.]])
+   * ```
+   */
+  logSoftmax(dim: number): Tensor {
+    return new Tensor(this._h.logSoftmax(checkInt('logSoftmax', 'dim', dim)))
+  }
+
+  /** Alias of `clamp` (`torch.clip`). */
+  clip(min?: number | null, max?: number | null): Tensor {
+    return this.clamp(min, max)
+  }
+
+  /** `clamp(min)`: every element at least `min` (`torch.clamp_min`). */
+  clampMin(min: number): Tensor {
+    return this.clamp(checkNumber('clampMin', 'min', min), null)
+  }
+
+  /** `clamp(null, max)`: every element at most `max` (`torch.clamp_max`). */
+  clampMax(max: number): Tensor {
+    return this.clamp(null, checkNumber('clampMax', 'max', max))
+  }
+
+  /**
    * `e^x` elementwise.
    */
   exp(): Tensor {

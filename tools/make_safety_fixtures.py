@@ -2,7 +2,9 @@
 crashes Node or silently corrupts results) into __test__/fixtures/:
 
 safety.json
-    relu at NaN and -0.0 (output and gradient); cross-entropy and NLL when every target is
+    relu at NaN and -0.0 (output and gradient); clamp at NaN, -0.0, infinities and its bounds,
+    one-sided, with crossed, equal and NaN bounds, and on random values (output, and gradient
+    for an upstream gradient that is infinite or NaN where clamped); cross-entropy and NLL when every target is
     ignored, or the kept targets weigh nothing (loss and input gradient, every reduction, with
     weights and label smoothing); clip_grad_norm_ for norm types 0, -inf, inf, 1, 2 and -1 (total
     norm and clipped gradients); MinMaxScaler and StandardScaler on columns that are constant
@@ -51,6 +53,26 @@ def relu_case():
     y = torch.relu(x)
     y.backward(torch.ones_like(y))
     return {"input": dump(x), "output": dump(y), "grad": dump(x.grad)}
+
+
+def clamp_cases():
+    specials = [float("nan"), -2.0, -1.0, -0.0, 0.0, 0.5, 1.0, 2.0, float("inf"), float("-inf")]
+    torch.manual_seed(5)
+    random = torch.randn(12, dtype=torch.float32).tolist()
+    bounds = [(-1.0, 1.0), (None, 1.0), (-1.0, None), (1.0, -1.0), (0.0, 0.0), (float("nan"), 1.0), (-1.0, float("nan")), (float("-inf"), float("inf"))]
+    cases = []
+    for values, name in [(specials, "specials"), (random, "random")]:
+        for lo, hi in bounds + ([(-0.5, 0.7)] if name == "random" else []):
+            x = torch.tensor(values, dtype=torch.float32, requires_grad=True)
+            y = torch.clamp(x, min=lo, max=hi)
+            # An upstream gradient that is not all ones, infinite where x = 2 and NaN where x = -2.
+            up = torch.linspace(0.5, 2.0, len(values))
+            up[torch.tensor(values) == 2.0] = float("inf")
+            up[torch.tensor(values) == -2.0] = float("nan")
+            y.backward(up)
+            cases.append({"name": f"{name} clamp({lo}, {hi})", "min": None if lo is None else num(lo), "max": None if hi is None else num(hi),
+                          "input": dump(x), "upstream": dump(up), "output": dump(y), "grad": dump(x.grad)})
+    return cases
 
 
 def class_loss_cases():
@@ -147,6 +169,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     fixtures = {
         "relu": relu_case(),
+        "clamp": clamp_cases(),
         "classLosses": class_loss_cases(),
         "clipGradNorm": clip_cases(),
         "scalers": scaler_cases(),

@@ -34,6 +34,62 @@ export class Tanh extends Module {
   }
 }
 
+const checkedDim = (name: string, dim: unknown): number => v.arg(name, 'dim', dim, v.int())
+
+/**
+ * Softmax along `dim` (PyTorch's `nn.Softmax(dim)`): each slice becomes probabilities that sum
+ * to 1.
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'seqtorch'
+ * console.log(new nn.Softmax(1).forward(tensor([[0, 0]]))) // tensor([[0.5000, 0.5000]])
+ * ```
+ */
+export class Softmax extends Module {
+  /** The dimension whose slices become probabilities. */
+  readonly dim: number
+
+  constructor(dim: number) {
+    super()
+    this.dim = checkedDim('Softmax', dim)
+  }
+
+  forward(x: Tensor): Tensor {
+    return checked('Softmax', x).softmax(this.dim)
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`
+  }
+}
+
+/**
+ * Log-softmax along `dim` (PyTorch's `nn.LogSoftmax(dim)`): the input `NLLLoss` expects.
+ * @example
+ * ```ts
+ * import { nn, tensor } from 'seqtorch'
+ * const logp = new nn.LogSoftmax(1).forward(tensor([[2, 0.5, -1]]))
+ * console.log(new nn.NLLLoss().forward(logp, tensor([0], { dtype: 'int64' })).item().toFixed(4)) // 0.2413
+ * ```
+ */
+export class LogSoftmax extends Module {
+  /** The dimension whose slices are normalised. */
+  readonly dim: number
+
+  constructor(dim: number) {
+    super()
+    this.dim = checkedDim('LogSoftmax', dim)
+  }
+
+  forward(x: Tensor): Tensor {
+    return checked('LogSoftmax', x).logSoftmax(this.dim)
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`
+  }
+}
+
 /**
  * Applies the logistic sigmoid `1 / (1 + e^-x)` elementwise (PyTorch's `nn.Sigmoid`).
  * @example

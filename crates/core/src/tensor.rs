@@ -318,8 +318,9 @@ impl Tensor {
         }
         let layout = self.0.layout.clone();
         if !self.device().is_cpu() {
-            // A host-side edit of device memory (init functions, clipping, until they have
-            // kernels): the values come to the host, change, and are written back in place.
+            // A host-side edit of device memory (what has no kernel: clip_grad_norm_'s norm
+            // orders other than the finite positive ones): the values come to the host,
+            // change, and are written back in place.
             let mut values = match self.storage().to_cpu(&layout)? {
                 CpuStorage::F32(v) => v,
                 CpuStorage::I64(_) => unreachable!("checked float32"),

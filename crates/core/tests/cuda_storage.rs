@@ -158,6 +158,12 @@ fn unary_ops_match_the_cpu<D: BackendDevice>(dev: &D) {
         UnaryOp::Powf(0.5),
         UnaryOp::EqMask(2.0),
         UnaryOp::EqMask(f32::NAN),
+        UnaryOp::ClampMin(-0.5),
+        UnaryOp::ClampMin(f32::NAN),
+        UnaryOp::ClampMax(0.75),
+        UnaryOp::ClampMax(0.0),
+        UnaryOp::GtMask(0.0),
+        UnaryOp::LtMask(0.75),
     ];
     let (g_data, g_positive) = (upload(dev, &data), upload(dev, &positive));
     for (name, l) in views() {

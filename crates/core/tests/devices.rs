@@ -248,3 +248,40 @@ fn prepared_recurrent_weights_are_reused_until_a_weight_changes() {
     let fresh: Vec<Tensor> = w.iter().map(|t| t.deep_copy().unwrap()).collect();
     assert_eq!(after_step, step(&cfg, &x, &fresh));
 }
+
+#[test]
+fn softmax_clamp_and_their_gradients_agree_on_every_device() {
+    use seqtorch_core::autograd::backward;
+    use seqtorch_core::nn::{log_softmax, softmax};
+    // Values whose exp() overflows unshifted, an infinite one, and one at a clamp bound.
+    let mut values: Vec<f32> = (0..24).map(|i| ((i * 7) % 11) as f32 * 0.9 - 4.0).collect();
+    values[5] += 200.0;
+    values[9] = f32::NEG_INFINITY;
+    values[13] = 1.0;
+    let upstream: Vec<f32> = (0..24).map(|i| (i as f32 - 7.0) * 0.25).collect();
+    let run = |d: Device, which: usize| {
+        let x = on(d, values.clone(), &[2, 3, 4])
+            .requires_grad_(true)
+            .unwrap();
+        let y = match which {
+            0 => softmax(&x, 1).unwrap(),
+            1 => log_softmax(&x, -1).unwrap(),
+            _ => x.clamp(Some(-1.5), Some(1.0)).unwrap(),
+        };
+        backward(&y, Some(&on(d, upstream.clone(), &[2, 3, 4])), false).unwrap();
+        (y.to_vec_f32(), x.grad().unwrap().to_vec_f32())
+    };
+    for which in 0..3 {
+        let (want_y, want_g) = run(Device::Cpu, which);
+        assert!(want_y.iter().all(|v| !v.is_nan()), "{which}: {want_y:?}");
+        for d in Device::available() {
+            let (y, g) = run(d, which);
+            for (got, want, what) in [(&y, &want_y, "output"), (&g, &want_g, "gradient")] {
+                for (i, (a, b)) in got.iter().zip(want.iter()).enumerate() {
+                    let ok = a == b || (a - b).abs() <= 1e-6 + 1e-5 * b.abs();
+                    assert!(ok, "op {which} {what}[{i}] on {d}: {a} vs cpu {b}");
+                }
+            }
+        }
+    }
+}

@@ -76,13 +76,12 @@ fn unary_reference(op: i32, arg: f32, v: f32) -> f32 {
         10 => v.sqrt(),
         11 => v * v,
         12 => v.powf(arg),
-        _ => {
-            if v == arg || (v.is_nan() && arg.is_nan()) {
-                1.0
-            } else {
-                0.0
-            }
-        }
+        13 => f32::from(u8::from(v == arg || (v.is_nan() && arg.is_nan()))),
+        14 if arg.is_nan() || v < arg => arg,
+        15 if arg.is_nan() || v > arg => arg,
+        14 | 15 => v,
+        16 => f32::from(u8::from(v > arg)),
+        _ => f32::from(u8::from(v < arg)),
     }
 }
 
@@ -109,6 +108,17 @@ fn unary_f32_every_op_over_a_strided_view() {
         (12, -1.0),
         (13, 2.0),
         (13, f32::NAN),
+        (14, -0.5),
+        (14, 0.0),
+        (14, f32::NAN),
+        (15, 0.75),
+        (15, 0.0),
+        (15, f32::NEG_INFINITY),
+        (15, f32::NAN),
+        (16, 0.0),
+        (16, f32::NAN),
+        (17, 0.75),
+        (17, f32::INFINITY),
     ] {
         let want: Vec<f64> = x
             .iter()

@@ -303,6 +303,19 @@ impl NativeTensor {
         op(&env, || self.get()?.pow(exponent as f32))
     }
     #[napi]
+    pub fn softmax(&self, env: Env, dim: i64) -> Result<NativeTensor> {
+        op(&env, || seqtorch_core::nn::softmax(&self.get()?, dim))
+    }
+    #[napi]
+    pub fn log_softmax(&self, env: Env, dim: i64) -> Result<NativeTensor> {
+        op(&env, || seqtorch_core::nn::log_softmax(&self.get()?, dim))
+    }
+    /// `torch.clamp` with number bounds (either may be absent, not both).
+    #[napi]
+    pub fn clamp(&self, env: Env, min: Option<f64>, max: Option<f64>) -> Result<NativeTensor> {
+        op(&env, || self.get()?.clamp(min, max))
+    }
+    #[napi]
     pub fn exp(&self, env: Env) -> Result<NativeTensor> {
         op(&env, || self.get()?.exp())
     }

@@ -40,6 +40,22 @@ pub(crate) fn input_gradients(op: &Op, grads: &[Option<Tensor>]) -> Result<Vec<O
             let p = *exponent;
             vec![Some(g.mul(&input.pow(p - 1.0)?.mul_scalar(p as f64)?)?)]
         }
+        Op::Clamp { input, min, max } => {
+            // The gradient where the input is strictly inside the bounds, else 0: a select,
+            // not a product, so an infinite or NaN gradient outside gives 0 as in PyTorch.
+            let above = min
+                .map(|lo| unary_raw(input, UnaryOp::GtMask(lo)))
+                .transpose()?;
+            let below = max
+                .map(|hi| unary_raw(input, UnaryOp::LtMask(hi)))
+                .transpose()?;
+            let inside = match (above, below) {
+                (Some(a), Some(b)) => a.mul(&b)?,
+                (Some(m), None) | (None, Some(m)) => m,
+                (None, None) => return Ok(vec![Some(g.clone())]),
+            };
+            vec![Some(binary_raw(BinaryOp::ReluBackward, g, &inside)?)]
+        }
         Op::Exp { output, .. } => vec![Some(g.mul(output)?)],
         Op::Log(input) => vec![Some(g.div(input)?)],
         Op::Sigmoid { output, .. } => vec![Some(binary_raw(BinaryOp::SigmoidBackward, g, output)?)],

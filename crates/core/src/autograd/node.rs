@@ -36,6 +36,11 @@ pub enum Op {
         input: Tensor,
         exponent: f32,
     },
+    Clamp {
+        input: Tensor,
+        min: Option<f32>,
+        max: Option<f32>,
+    },
     Exp {
         input: Tensor,
         output: Tensor,
@@ -116,6 +121,7 @@ impl Op {
             Op::Div(..) => "DivBackward0",
             Op::Neg(..) => "NegBackward0",
             Op::Pow { .. } => "PowBackward0",
+            Op::Clamp { .. } => "ClampBackward1",
             Op::Exp { .. } => "ExpBackward0",
             Op::Log(..) => "LogBackward0",
             Op::Sigmoid { .. } => "SigmoidBackward0",
@@ -160,6 +166,7 @@ impl Op {
                 vec![a.clone()]
             }
             Op::Pow { input, .. }
+            | Op::Clamp { input, .. }
             | Op::Exp { input, .. }
             | Op::Sigmoid { input, .. }
             | Op::Tanh { input, .. }
@@ -188,7 +195,7 @@ impl Op {
                 f(a);
                 f(b);
             }
-            Op::Pow { input, .. } | Op::MaxAll { input, .. } => f(input),
+            Op::Pow { input, .. } | Op::Clamp { input, .. } | Op::MaxAll { input, .. } => f(input),
             Op::Log(a) | Op::Relu(a) | Op::Sin(a) | Op::Cos(a) | Op::Abs(a) => f(a),
             Op::Exp { output, .. } | Op::Sigmoid { output, .. } | Op::Tanh { output, .. } => {
                 f(output)

@@ -64,6 +64,15 @@ pub enum UnaryOp {
     Powf(f32),
     /// 1 where the value equals the argument (NaN matches NaN), 0 elsewhere.
     EqMask(f32),
+    /// `max(x, v)` as PyTorch's clamp_min: a NaN x stays NaN, a NaN bound gives NaN, and a
+    /// value equal to the bound is kept (-0.0 stays -0.0 at a bound of 0).
+    ClampMin(f32),
+    /// `min(x, v)`, likewise.
+    ClampMax(f32),
+    /// 1 where the value is greater than the argument, 0 elsewhere (and at NaN).
+    GtMask(f32),
+    /// 1 where the value is less than the argument, 0 elsewhere (and at NaN).
+    LtMask(f32),
 }
 
 /// Elementwise functions of two tensors of the same (broadcast) shape.

@@ -127,6 +127,33 @@ impl Tensor {
         Ok(out.with_grad_fn(node))
     }
 
+    /// Each element limited to `[min, max]` (PyTorch's `torch.clamp` with number bounds): a
+    /// NaN element stays NaN, a NaN bound makes every element NaN, and where `min > max` every
+    /// element becomes `max`. The gradient passes where `min < x < max` strictly (0 at a bound,
+    /// as PyTorch 2.15 computes it). int64 input gives float32, as the other unary functions.
+    pub fn clamp(&self, min: Option<f64>, max: Option<f64>) -> Result<Tensor> {
+        if min.is_none() && max.is_none() {
+            crate::bail!(
+                value,
+                "torch.clamp: At least one of 'min' or 'max' must not be None"
+            );
+        }
+        let lower = match min {
+            Some(lo) => unary_raw(self, UnaryOp::ClampMin(lo as f32))?,
+            None => self.to_dtype(DType::F32)?,
+        };
+        let out = match max {
+            Some(hi) => unary_raw(&lower, UnaryOp::ClampMax(hi as f32))?,
+            None => lower,
+        };
+        let node = Node::record(&[self], || Op::Clamp {
+            input: self.clone(),
+            min: min.map(|v| v as f32),
+            max: max.map(|v| v as f32),
+        });
+        Ok(out.with_grad_fn(node))
+    }
+
     pub fn exp(&self) -> Result<Tensor> {
         let out = unary_raw(self, UnaryOp::Exp)?;
         let node = Node::record(&[self], || Op::Exp {

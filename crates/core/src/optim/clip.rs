@@ -134,12 +134,15 @@ pub fn clip_grad_value(params: &[Tensor], clip_value: f32) -> Result<()> {
             "clip_grad_value_: clip_value must be a non-negative number, got {clip_value}"
         );
     }
+    let _no_grad = crate::autograd::NoGradGuard::new();
+    let bound = clip_value as f64;
     for p in params {
         if let Some(g) = p.grad() {
-            g.with_f32_mut("clip_grad_value_", |v| {
-                v.iter_mut()
-                    .for_each(|x| *x = x.clamp(-clip_value, clip_value))
-            })?;
+            if g.dtype() != crate::DType::F32 {
+                bail!(type, "clip_grad_value_: gradients must be float32");
+            }
+            // On the gradient's own device (a GPU's gradients never visit the host).
+            g.copy_from(&g.clamp(Some(-bound), Some(bound))?)?;
         }
     }
     Ok(())

@@ -14,6 +14,24 @@ use crate::{threads, Layout, Result};
 const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
 const CHUNK: usize = 1 << 14;
 
+/// PyTorch's clamp_min: NaN in, NaN out; a NaN bound gives NaN; x is kept unless below.
+fn clamp_min(x: f32, lo: f32) -> f32 {
+    if lo.is_nan() || x < lo {
+        lo
+    } else {
+        x
+    }
+}
+
+/// PyTorch's clamp_max, likewise.
+fn clamp_max(x: f32, hi: f32) -> f32 {
+    if hi.is_nan() || x > hi {
+        hi
+    } else {
+        x
+    }
+}
+
 /// Fills `out` chunk by chunk, in parallel when it is large enough to pay for the fork.
 pub(crate) fn fill_parallel<T: Send>(out: &mut [T], f: impl Fn(usize, &mut [T]) + Sync + Send) {
     if out.len() < PARALLEL_MIN_ELEMENTS || threads::get_num_threads() == 1 {
@@ -226,6 +244,10 @@ pub fn unary(s: &CpuStorage, layout: &Layout, op: UnaryOp) -> Result<CpuStorage>
                 0.0
             }
         })?,
+        UnaryOp::ClampMin(lo) => map_f32(&x, shape, move |x| clamp_min(x, lo))?,
+        UnaryOp::ClampMax(hi) => map_f32(&x, shape, move |x| clamp_max(x, hi))?,
+        UnaryOp::GtMask(v) => map_f32(&x, shape, move |x| f32::from(u8::from(x > v)))?,
+        UnaryOp::LtMask(v) => map_f32(&x, shape, move |x| f32::from(u8::from(x < v)))?,
     };
     Ok(CpuStorage::F32(out))
 }

@@ -86,6 +86,10 @@ fn unary_code(op: UnaryOp) -> (i32, f32) {
         UnaryOp::Square => (11, 0.0),
         UnaryOp::Powf(p) => (12, p),
         UnaryOp::EqMask(v) => (13, v),
+        UnaryOp::ClampMin(v) => (14, v),
+        UnaryOp::ClampMax(v) => (15, v),
+        UnaryOp::GtMask(v) => (16, v),
+        UnaryOp::LtMask(v) => (17, v),
     }
 }
 

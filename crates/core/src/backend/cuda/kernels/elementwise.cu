@@ -7,7 +7,8 @@
 __device__ __forceinline__ float st_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 // op: 0 neg, 1 exp, 2 log, 3 sigmoid, 4 tanh, 5 relu, 6 sin, 7 cos, 8 abs, 9 sign, 10 sqrt,
-// 11 square, 12 powf(arg), 13 eq-mask(arg)
+// 11 square, 12 powf(arg), 13 eq-mask(arg), 14 clamp-min(arg), 15 clamp-max(arg) (PyTorch's:
+// NaN stays NaN, a NaN bound gives NaN), 16 greater-than mask(arg), 17 less-than mask(arg)
 extern "C" __global__ void unary_f32(float* out, const float* x, StLayout lx, unsigned long long n, int op, float arg) {
     ST_FOR(i, n) {
         float v = x[st_offset(lx, i)];
@@ -26,7 +27,11 @@ extern "C" __global__ void unary_f32(float* out, const float* x, StLayout lx, un
             case 10: r = sqrtf(v); break;
             case 11: r = v * v; break;
             case 12: r = powf(v, arg); break;
-            default: r = (v == arg || (isnan(v) && isnan(arg))) ? 1.0f : 0.0f; break;
+            case 13: r = (v == arg || (isnan(v) && isnan(arg))) ? 1.0f : 0.0f; break;
+            case 14: r = (isnan(arg) || v < arg) ? arg : v; break;
+            case 15: r = (isnan(arg) || v > arg) ? arg : v; break;
+            case 16: r = v > arg ? 1.0f : 0.0f; break;
+            default: r = v < arg ? 1.0f : 0.0f; break;
         }
         out[i] = r;
     }
