@@ -34,7 +34,20 @@ export class Tanh extends Module {
   }
 }
 
-const checkedDim = (name: string, dim: unknown): number => v.arg(name, 'dim', dim, v.int())
+/** A function applied along one dimension (softmax and log-softmax). */
+abstract class AlongDim extends Module {
+  /** The dimension whose slices the function normalises. */
+  readonly dim: number
+
+  constructor(name: string, dim: number) {
+    super()
+    this.dim = v.arg(name, 'dim', dim, v.int())
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`
+  }
+}
 
 /**
  * Softmax along `dim` (PyTorch's `nn.Softmax(dim)`): each slice becomes probabilities that sum
@@ -45,21 +58,13 @@ const checkedDim = (name: string, dim: unknown): number => v.arg(name, 'dim', di
  * console.log(new nn.Softmax(1).forward(tensor([[0, 0]]))) // tensor([[0.5000, 0.5000]])
  * ```
  */
-export class Softmax extends Module {
-  /** The dimension whose slices become probabilities. */
-  readonly dim: number
-
+export class Softmax extends AlongDim {
   constructor(dim: number) {
-    super()
-    this.dim = checkedDim('Softmax', dim)
+    super('Softmax', dim)
   }
 
   forward(x: Tensor): Tensor {
     return checked('Softmax', x).softmax(this.dim)
-  }
-
-  override extraRepr(): string {
-    return `dim=${this.dim}`
   }
 }
 
@@ -72,21 +77,13 @@ export class Softmax extends Module {
  * console.log(new nn.NLLLoss().forward(logp, tensor([0], { dtype: 'int64' })).item().toFixed(4)) // 0.2413
  * ```
  */
-export class LogSoftmax extends Module {
-  /** The dimension whose slices are normalised. */
-  readonly dim: number
-
+export class LogSoftmax extends AlongDim {
   constructor(dim: number) {
-    super()
-    this.dim = checkedDim('LogSoftmax', dim)
+    super('LogSoftmax', dim)
   }
 
   forward(x: Tensor): Tensor {
     return checked('LogSoftmax', x).logSoftmax(this.dim)
-  }
-
-  override extraRepr(): string {
-    return `dim=${this.dim}`
   }
 }
 
