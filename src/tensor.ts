@@ -533,6 +533,29 @@ export class Tensor {
     return new Tensor(this._h.argmax(d, checkBool('argmax', 'keepdim', keepdim)))
   }
 
+  /**
+   * `min()` is the smallest element; `min(dim)` gives `[values, indices]` along `dim` (the first
+   * minimal index; NaN counts as the minimum, as in PyTorch).
+   * @example
+   * ```ts
+   * const [values, indices] = tensor([[3, 1, 2], [0, 5, 0]]).min(1)
+   * // values: tensor([1., 0.]), indices: tensor([1, 0])
+   * ```
+   */
+  min(): Tensor
+  min(dim: number, keepdim?: boolean): [Tensor, Tensor]
+  min(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
+    if (dim === undefined) return new Tensor(this._h.minAll())
+    const [values, i] = this._h.minDim(checkInt('min', 'dim', dim), checkBool('min', 'keepdim', keepdim))
+    return [new Tensor(values as NativeTensor), new Tensor(i as NativeTensor)]
+  }
+
+  /** int64 index of the minimum over everything, or along `dim`. */
+  argmin(dim?: number, keepdim = false): Tensor {
+    const d = dim === undefined ? null : checkInt('argmin', 'dim', dim)
+    return new Tensor(this._h.argmin(d, checkBool('argmin', 'keepdim', keepdim)))
+  }
+
   // ----- shape and indexing -----
 
   /** New shape with the same elements; one size may be -1. `reshape(4, -1)` or `reshape([4, -1])`. */

@@ -190,6 +190,9 @@ export const targets: Target[] = [
   target('availableDevices', [], st.availableDevices as AnyFn),
   target('cuda.isAvailable', [], () => st.cuda.isAvailable()),
   target('cuda.deviceCount', [], () => st.cuda.deviceCount()),
+  ...(['memoryStats', 'memoryAllocated', 'maxMemoryAllocated', 'memoryReserved', 'maxMemoryReserved', 'resetPeakMemoryStats', 'emptyCache', 'synchronize'] as const).map((m) =>
+    target(`cuda.${m}`, [fc.oneof(fc.constant(undefined), smallInt, DEVICE_NAMES, edgeNumber, a)], (d: unknown) => st.cuda[m](d as never)),
+  ),
 
   // ----- Tensor methods -----
   ...['numel', 'toArray', 'data', 'toBigInt64Array', 'item', 'detach', 'clone', 'neg', 'exp', 'log', 'sigmoid', 'tanh', 'relu', 'sin', 'cos', 'abs', 'sqrt', 'flatten', 'float', 'long', 'toString'].map((m) => method(m, [])),
@@ -203,6 +206,11 @@ export const targets: Target[] = [
   method('mean', [fc.oneof(smallInt, fc.array(smallInt, { maxLength: 3 }), a), fc.oneof(fc.boolean(), a)]),
   method('max', [fc.oneof(fc.constant(undefined), smallInt, a), fc.oneof(fc.boolean(), a)]),
   method('argmax', [fc.oneof(fc.constant(undefined), smallInt, a), fc.oneof(fc.boolean(), a)]),
+  method('min', [fc.oneof(fc.constant(undefined), smallInt, a), fc.oneof(fc.boolean(), a)]),
+  method('argmin', [fc.oneof(fc.constant(undefined), smallInt, a), fc.oneof(fc.boolean(), a)]),
+  ...['clamp', 'clip'].map((m) => method(m, [fc.oneof(fc.constant(null), fc.constant(undefined), edgeNumber, a), fc.oneof(fc.constant(null), fc.constant(undefined), edgeNumber, a)])),
+  ...['clampMin', 'clampMax'].map((m) => method(m, [fc.oneof(edgeNumber, a)])),
+  ...['softmax', 'logSoftmax'].map((m) => method(m, [fc.oneof(smallInt, a)])),
   method('size', [fc.oneof(fc.constant(undefined), smallInt, a)]),
   method('reshape', [fc.oneof(sizes, a)]),
   method('view', [fc.oneof(sizes, a)]),
@@ -245,6 +253,9 @@ export const targets: Target[] = [
   target('nn.Embedding', [fc.oneof(smallInt, edgeNumber, a), fc.oneof(smallInt, edgeNumber, a), optionsFor(['paddingIdx'])], ctor(nn.Embedding)),
   target('nn.Embedding.fromPretrained', [fc.oneof(tensorRef, a), optionsFor(['paddingIdx', 'freeze'])], nn.Embedding.fromPretrained as AnyFn),
   target('nn.Dropout', [fc.oneof(edgeNumber, a)], ctor(nn.Dropout)),
+  ...(['Softmax', 'LogSoftmax'] as const).map((name) =>
+    target(`nn.${name}`, [fc.oneof(smallInt, edgeNumber, a), fc.oneof(tensorRef, a)], (dim, x) => new nn[name](dim as number).forward(x as st.Tensor)),
+  ),
   target('nn.Parameter', [fc.oneof(tensorRef, a), fc.oneof(fc.boolean(), a)], ctor(nn.Parameter)),
   target('nn.Sequential', [fc.array(fc.oneof(moduleRef, a), { maxLength: 3 })], (list) => new nn.Sequential(...(list as st.nn.Module[]))),
   ...(['MSELoss', 'L1Loss', 'HuberLoss', 'BCELoss', 'BCEWithLogitsLoss', 'CrossEntropyLoss', 'NLLLoss'] as const).map((name) =>

@@ -396,6 +396,31 @@ impl NativeTensor {
         })
     }
 
+    #[napi]
+    pub fn min_all(&self, env: Env) -> Result<NativeTensor> {
+        op(&env, || self.get()?.min_all())
+    }
+
+    /// `[values, indices]` along `dim`.
+    #[napi]
+    pub fn min_dim(&self, env: Env, dim: f64, keepdim: bool) -> Result<Vec<NativeTensor>> {
+        let (v, i) = guard(&env, || {
+            self.get()?.min_dim(int("min", "dim", dim)?, keepdim)
+        })?;
+        Ok(vec![
+            NativeTensor::wrap(&env, v)?,
+            NativeTensor::wrap(&env, i)?,
+        ])
+    }
+
+    #[napi]
+    pub fn argmin(&self, env: Env, dim: Option<f64>, keepdim: bool) -> Result<NativeTensor> {
+        op(&env, || {
+            let d = dim.map(|d| int("argmin", "dim", d)).transpose()?;
+            self.get()?.argmin(d, keepdim)
+        })
+    }
+
     // ----- shape and indexing -----
 
     #[napi]

@@ -83,17 +83,18 @@ pub(crate) fn input_gradients(op: &Op, grads: &[Option<Tensor>]) -> Result<Vec<O
                 .expand(input.shape())?,
         )],
         Op::Expand(input) => vec![Some(g.sum_to_shape(input.shape())?)],
-        Op::MaxAll { input, max } => {
-            // Shared evenly among the maximal elements (PyTorch's rule for ties).
-            let mask = unary_raw(input, UnaryOp::EqMask(*max))?;
+        Op::ExtremeAll { input, value, .. } => {
+            // Shared evenly among the extreme elements (PyTorch's rule for ties).
+            let mask = unary_raw(input, UnaryOp::EqMask(*value))?;
             let ties = mask.sum(None, false)?;
             vec![Some(mask.mul(g)?.div(&ties)?)]
         }
-        Op::MaxDim {
+        Op::ExtremeDim {
             input,
             dim,
             indices,
             keep_shape,
+            ..
         } => {
             // Each winner's flat position; the gradient is scattered there.
             let shape = input.shape();

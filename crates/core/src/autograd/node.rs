@@ -4,6 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::grad_mode::is_grad_enabled;
+use crate::ops::reduce::Extreme;
 use crate::{Result, Tensor};
 
 /// Gradient rule for heavy fused operations (a whole RNN stack, a loss) that keep their own
@@ -72,17 +73,20 @@ pub enum Op {
         count: usize,
     },
     Expand(Tensor),
-    /// Full reduction: the gradient is shared evenly among all maximal elements, as in PyTorch.
-    MaxAll {
+    /// Full max or min: the gradient is shared evenly among all elements equal to `value`, as
+    /// in PyTorch.
+    ExtremeAll {
         input: Tensor,
-        max: f32,
+        value: f32,
+        kind: Extreme,
     },
-    /// `indices[o * inner + i]` is the winning position along `dim`.
-    MaxDim {
+    /// Max or min along `dim`: `indices[o * inner + i]` is the winning position.
+    ExtremeDim {
         input: Tensor,
         dim: usize,
         indices: Vec<usize>,
         keep_shape: Vec<usize>,
+        kind: Extreme,
     },
     Reshape(Tensor),
     Permute {
@@ -135,8 +139,14 @@ impl Op {
             Op::Sum { .. } => "SumBackward0",
             Op::Mean { .. } => "MeanBackward0",
             Op::Expand(..) => "ExpandBackward0",
-            Op::MaxAll { .. } => "MaxBackward1",
-            Op::MaxDim { .. } => "MaxBackward0",
+            Op::ExtremeAll { kind, .. } => match kind {
+                Extreme::Max => "MaxBackward1",
+                Extreme::Min => "MinBackward1",
+            },
+            Op::ExtremeDim { kind, .. } => match kind {
+                Extreme::Max => "MaxBackward0",
+                Extreme::Min => "MinBackward0",
+            },
             Op::Reshape(..) => "ViewBackward0",
             Op::Permute { .. } => "PermuteBackward0",
             Op::Narrow { .. } => "NarrowBackward0",
@@ -172,8 +182,8 @@ impl Op {
             | Op::Tanh { input, .. }
             | Op::Sum { input, .. }
             | Op::Mean { input, .. }
-            | Op::MaxAll { input, .. }
-            | Op::MaxDim { input, .. }
+            | Op::ExtremeAll { input, .. }
+            | Op::ExtremeDim { input, .. }
             | Op::Permute { input, .. }
             | Op::Narrow { input, .. }
             | Op::ToDevice { input }
@@ -195,7 +205,9 @@ impl Op {
                 f(a);
                 f(b);
             }
-            Op::Pow { input, .. } | Op::Clamp { input, .. } | Op::MaxAll { input, .. } => f(input),
+            Op::Pow { input, .. } | Op::Clamp { input, .. } | Op::ExtremeAll { input, .. } => {
+                f(input)
+            }
             Op::Log(a) | Op::Relu(a) | Op::Sin(a) | Op::Cos(a) | Op::Abs(a) => f(a),
             Op::Exp { output, .. } | Op::Sigmoid { output, .. } | Op::Tanh { output, .. } => {
                 f(output)
@@ -207,7 +219,7 @@ impl Op {
             | Op::Sum { .. }
             | Op::Mean { .. }
             | Op::Expand(..)
-            | Op::MaxDim { .. }
+            | Op::ExtremeDim { .. }
             | Op::Reshape(..)
             | Op::Permute { .. }
             | Op::Narrow { .. }

@@ -1,10 +1,36 @@
-//! Reductions: sum, mean, max and argmax over everything or over chosen dimensions. Sums run
-//! on the tensor's device; max and argmax read host memory (they are not on any training path).
+//! Reductions: sum, mean, max/min and argmax/argmin over everything or over chosen dimensions.
+//! Sums run on the tensor's device; max and min read host memory (on a GPU one copy and
+//! synchronisation each: not on the recurrent training path, and softmax's shift by the
+//! maximum is the one place a GPU step may meet it).
 
 use crate::autograd::{Node, Op};
 use crate::backend::CpuStorage;
 use crate::shape::wrap_dim;
 use crate::{bail, DType, HostSlice, Result, Tensor};
+
+/// Which end a max/min reduction looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extreme {
+    Max,
+    Min,
+}
+
+impl Extreme {
+    fn name(self) -> &'static str {
+        match self {
+            Extreme::Max => "max",
+            Extreme::Min => "min",
+        }
+    }
+
+    /// Whether `candidate` replaces `best` (strictly: the first of equal values stays).
+    fn beats<T: PartialOrd>(self, candidate: T, best: T) -> bool {
+        match self {
+            Extreme::Max => candidate > best,
+            Extreme::Min => candidate < best,
+        }
+    }
+}
 
 fn split(shape: &[usize], dim: usize) -> (usize, usize, usize) {
     let outer = shape[..dim].iter().product();
@@ -108,28 +134,54 @@ impl Tensor {
 
     /// The largest element (NaN wins, as in PyTorch).
     pub fn max_all(&self) -> Result<Tensor> {
+        self.extreme_all(Extreme::Max)
+    }
+
+    /// The smallest element (NaN wins, as in PyTorch).
+    pub fn min_all(&self) -> Result<Tensor> {
+        self.extreme_all(Extreme::Min)
+    }
+
+    /// `(values, indices)` of the maximum along `dim`; the first maximal index wins.
+    pub fn max_dim(&self, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        self.extreme_dim(dim, keepdim, Extreme::Max)
+    }
+
+    /// `(values, indices)` of the minimum along `dim`; the first minimal index wins.
+    pub fn min_dim(&self, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        self.extreme_dim(dim, keepdim, Extreme::Min)
+    }
+
+    fn extreme_all(&self, kind: Extreme) -> Result<Tensor> {
         if self.numel() == 0 {
             bail!(
                 value,
-                "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument."
+                "{}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.",
+                kind.name()
             );
         }
         match self.host()?.slice() {
             HostSlice::I64(v) => {
-                Tensor::from_i64(vec![*v.iter().max().expect("non-empty")], vec![])?
-                    .to_device(self.device())
+                let first = v[0];
+                let m = v
+                    .iter()
+                    .fold(first, |a, &b| if kind.beats(b, a) { b } else { a });
+                Tensor::from_i64(vec![m], vec![])?.to_device(self.device())
             }
             HostSlice::F32(v) => {
-                let m = v.iter().copied().fold(f32::NEG_INFINITY, |a, b| {
-                    if b.is_nan() || a.is_nan() {
+                let m = v.iter().copied().fold(v[0], |a, b| {
+                    if a.is_nan() || b.is_nan() {
                         f32::NAN
+                    } else if kind.beats(b, a) {
+                        b
                     } else {
-                        a.max(b)
+                        a
                     }
                 });
-                let node = Node::record(&[self], || Op::MaxAll {
+                let node = Node::record(&[self], || Op::ExtremeAll {
                     input: self.clone(),
-                    max: m,
+                    value: m,
+                    kind,
                 });
                 Ok(Tensor::from_f32(vec![m], vec![])?
                     .to_device(self.device())?
@@ -138,8 +190,7 @@ impl Tensor {
         }
     }
 
-    /// `(values, indices)` of the maximum along `dim`; the first maximal index wins.
-    pub fn max_dim(&self, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+    fn extreme_dim(&self, dim: i64, keepdim: bool, kind: Extreme) -> Result<(Tensor, Tensor)> {
         let d = wrap_dim(dim, self.ndim())?;
         let shape = if self.ndim() == 0 {
             vec![1]
@@ -150,7 +201,8 @@ impl Tensor {
         if n == 0 {
             bail!(
                 range,
-                "max(): Expected reduction dim {d} to have non-zero size."
+                "{}(): Expected reduction dim {d} to have non-zero size.",
+                kind.name()
             );
         }
         // An empty result: skip the walk over `outer` (huge beside a zero-size dimension).
@@ -178,7 +230,7 @@ impl Tensor {
                         let (mut best, mut at) = (x[o * n * inner + i], 0);
                         for k in 1..n {
                             let v = x[(o * n + k) * inner + i];
-                            if !best.is_nan() && (v > best || v.is_nan()) {
+                            if !best.is_nan() && (v.is_nan() || kind.beats(v, best)) {
                                 best = v;
                                 at = k;
                             }
@@ -196,7 +248,7 @@ impl Tensor {
                         let (mut best, mut at) = (x[o * n * inner + i], 0);
                         for k in 1..n {
                             let v = x[(o * n + k) * inner + i];
-                            if v > best {
+                            if kind.beats(v, best) {
                                 best = v;
                                 at = k;
                             }
@@ -215,11 +267,12 @@ impl Tensor {
         )?
         .to_device(self.device())?;
         let node = if values.dtype() == DType::F32 {
-            Node::record(&[self], || Op::MaxDim {
+            Node::record(&[self], || Op::ExtremeDim {
                 input: self.clone(),
                 dim: d,
                 indices,
                 keep_shape,
+                kind,
             })
         } else {
             None
@@ -234,18 +287,28 @@ impl Tensor {
 
     /// Index of the maximum: over the flattened tensor, or along `dim`.
     pub fn argmax(&self, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+        self.arg_extreme(dim, keepdim, Extreme::Max)
+    }
+
+    /// Index of the minimum: over the flattened tensor, or along `dim`.
+    pub fn argmin(&self, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+        self.arg_extreme(dim, keepdim, Extreme::Min)
+    }
+
+    fn arg_extreme(&self, dim: Option<i64>, keepdim: bool, kind: Extreme) -> Result<Tensor> {
         let _guard = crate::autograd::NoGradGuard::new();
         match dim {
-            Some(d) => Ok(self.max_dim(d, keepdim)?.1),
+            Some(d) => Ok(self.extreme_dim(d, keepdim, kind)?.1),
             None => {
                 if self.numel() == 0 {
                     bail!(
                         value,
-                        "argmax(): Expected reduction dim to be specified for input.numel() == 0."
+                        "arg{}(): Expected reduction dim to be specified for input.numel() == 0.",
+                        kind.name()
                     );
                 }
                 let flat = self.flatten()?;
-                let idx = flat.max_dim(0, false)?.1;
+                let idx = flat.extreme_dim(0, false, kind)?.1;
                 if keepdim {
                     idx.reshape_to(&vec![1; self.ndim()])
                 } else {

@@ -1,6 +1,7 @@
-// Softmax and log-softmax against PyTorch (tools/make_op_fixtures.py): outputs and input
-// gradients along every dimension, on values that overflow exp() unshifted and with -inf
-// entries; on every device this process can use.
+// Ops against PyTorch (tools/make_op_fixtures.py), on every device this process can use:
+// softmax and log-softmax (outputs and input gradients along every dimension, on values that
+// overflow exp() unshifted and with -inf entries); max, min, argmax and argmin (values,
+// indices and gradients, with ties and NaN).
 
 import { readFileSync } from 'node:fs'
 
@@ -13,6 +14,17 @@ type Values = { shape: number[]; data: Num[] }
 const num = (v: Num): number => (typeof v === 'number' ? v : v === '-0' ? -0 : Number(v))
 const fx = JSON.parse(readFileSync(new URL('./fixtures/ops.json', import.meta.url), 'utf8')) as {
   softmax: { name: string; fn: 'softmax' | 'log_softmax'; dim: number; input: Values; upstream: Values; output: Values; grad: Values }[]
+  extremes: {
+    name: string
+    fn: 'max' | 'min'
+    dim: number | null
+    input: Values
+    upstream?: Values
+    values: Values
+    indices?: number[]
+    grad: Values
+    arg: number | number[]
+  }[]
 }
 
 /** Within 1e-6 + 1e-5 |expected| (float32 sums in another order), non-finite values exactly. */
@@ -62,5 +74,50 @@ describe('softmax and logSoftmax', () => {
     expect(() => tensor([1, 2], { dtype: 'int64' }).softmax(0)).toThrow('softmax(): expected a float32 tensor, got int64')
     expect(() => new nn.Softmax('1' as never)).toThrow(TypeError)
     expect(() => new nn.LogSoftmax(1).forward([1, 2] as never)).toThrow(TypeError)
+  })
+})
+
+describe('max, min, argmax, argmin', () => {
+  test('match PyTorch with ties and NaN (values, indices, gradients)', () => {
+    expect(fx.extremes.length).toBe(20)
+    for (const device of availableDevices()) {
+      for (const c of fx.extremes) {
+        const what = `${c.name} on ${device}`
+        const x = tensor(c.input.data.map(num), { shape: c.input.shape, device: device as 'cpu' }).requiresGrad_()
+        if (c.dim === null) {
+          const v = c.fn === 'max' ? x.max() : x.min()
+          expect(v.gradFn, what).toBe(c.fn === 'max' ? 'MaxBackward1' : 'MinBackward1')
+          expectClose(v.data(), c.values.data, what)
+          v.backward(tensor(1.5, { device: device as 'cpu' }))
+          const arg = c.fn === 'max' ? x.argmax() : x.argmin()
+          expect(arg.item(), `${what} arg`).toBe(c.arg)
+        } else {
+          const [v, i] = c.fn === 'max' ? x.max(c.dim) : x.min(c.dim)
+          expect(v.gradFn, what).toBe(c.fn === 'max' ? 'MaxBackward0' : 'MinBackward0')
+          expectClose(v.data(), c.values.data, what)
+          expect(Array.from(i.toArray() as number[][]).flat(), `${what} indices`).toEqual(c.indices)
+          v.backward(tensor(c.upstream!.data.map(num), { shape: c.upstream!.shape, device: device as 'cpu' }))
+          const arg = c.fn === 'max' ? x.argmax(c.dim) : x.argmin(c.dim)
+          expect((arg.toArray() as number[][]).flat(), `${what} arg`).toEqual(c.arg)
+        }
+        expectClose(x.grad!.data(), c.grad.data, `${what} gradient`)
+      }
+    }
+  })
+
+  test('keepdim, int64, and empty inputs as PyTorch', () => {
+    const x = tensor([[3, 1], [0, 5]], { dtype: 'int64' })
+    expect(x.min().item()).toBe(0)
+    expect(x.min().dtype).toBe('int64')
+    const [v, i] = x.min(1, true)
+    expect(v.shape).toEqual([2, 1])
+    expect(v.toArray()).toEqual([[1], [0]])
+    expect(i.toArray()).toEqual([[1], [0]])
+    expect(x.argmin(0, true).toArray()).toEqual([[1, 0]])
+    expect(() => tensor([]).min()).toThrow("min(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+    expect(() => tensor([]).reshape(2, 0).min(1)).toThrow('min(): Expected reduction dim 1 to have non-zero size.')
+    expect(() => tensor([]).argmin()).toThrow('argmin(): Expected reduction dim to be specified for input.numel() == 0.')
+    expect(() => x.min(2)).toThrow(RangeError)
+    expect(() => x.argmin(0.5)).toThrow(TypeError)
   })
 })
