@@ -51,6 +51,11 @@ function checkNumber(op: string, what: string, value: unknown): number {
   return value
 }
 
+/** A max/min along a dimension: the addon's `[values, indices]` handles as tensors. */
+function valuesAndIndices([values, indices]: unknown[]): [Tensor, Tensor] {
+  return [new Tensor(values as NativeTensor), new Tensor(indices as NativeTensor)]
+}
+
 function checkBool(op: string, what: string, value: unknown): boolean {
   return v.bool(value, `${op}(): ${what}`)
 }
@@ -523,8 +528,7 @@ export class Tensor {
   max(dim: number, keepdim?: boolean): [Tensor, Tensor]
   max(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
     if (dim === undefined) return new Tensor(this._h.maxAll())
-    const [values, i] = this._h.maxDim(checkInt('max', 'dim', dim), checkBool('max', 'keepdim', keepdim))
-    return [new Tensor(values as NativeTensor), new Tensor(i as NativeTensor)]
+    return valuesAndIndices(this._h.maxDim(checkInt('max', 'dim', dim), checkBool('max', 'keepdim', keepdim)))
   }
 
   /** int64 index of the maximum over everything, or along `dim`. */
@@ -546,8 +550,7 @@ export class Tensor {
   min(dim: number, keepdim?: boolean): [Tensor, Tensor]
   min(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
     if (dim === undefined) return new Tensor(this._h.minAll())
-    const [values, i] = this._h.minDim(checkInt('min', 'dim', dim), checkBool('min', 'keepdim', keepdim))
-    return [new Tensor(values as NativeTensor), new Tensor(i as NativeTensor)]
+    return valuesAndIndices(this._h.minDim(checkInt('min', 'dim', dim), checkBool('min', 'keepdim', keepdim)))
   }
 
   /** int64 index of the minimum over everything, or along `dim`. */

@@ -239,7 +239,8 @@ fn main() -> Result<()> {
         })
     );
     if failed {
-        std::process::exit(1);
+        // After the report: the caller (the GPU check) sees a failed stage.
+        seqtorch_core::bail!(value, "some cases failed: their errors are in the report");
     }
     Ok(())
 }

@@ -379,13 +379,10 @@ impl NativeTensor {
     /// `[values, indices]` along `dim`.
     #[napi]
     pub fn max_dim(&self, env: Env, dim: f64, keepdim: bool) -> Result<Vec<NativeTensor>> {
-        let (v, i) = guard(&env, || {
+        let pair = guard(&env, || {
             self.get()?.max_dim(int("max", "dim", dim)?, keepdim)
         })?;
-        Ok(vec![
-            NativeTensor::wrap(&env, v)?,
-            NativeTensor::wrap(&env, i)?,
-        ])
+        values_and_indices(&env, pair)
     }
 
     #[napi]
@@ -404,13 +401,10 @@ impl NativeTensor {
     /// `[values, indices]` along `dim`.
     #[napi]
     pub fn min_dim(&self, env: Env, dim: f64, keepdim: bool) -> Result<Vec<NativeTensor>> {
-        let (v, i) = guard(&env, || {
+        let pair = guard(&env, || {
             self.get()?.min_dim(int("min", "dim", dim)?, keepdim)
         })?;
-        Ok(vec![
-            NativeTensor::wrap(&env, v)?,
-            NativeTensor::wrap(&env, i)?,
-        ])
+        values_and_indices(&env, pair)
     }
 
     #[napi]
@@ -502,4 +496,12 @@ impl NativeTensor {
     pub fn copy_from(&self, env: Env, src: &NativeTensor) -> Result<()> {
         guard(&env, || self.get()?.copy_(&src.get()?))
     }
+}
+
+/// A max/min along a dimension as the `[values, indices]` pair JavaScript receives.
+fn values_and_indices(env: &Env, (v, i): (Tensor, Tensor)) -> Result<Vec<NativeTensor>> {
+    Ok(vec![
+        NativeTensor::wrap(env, v)?,
+        NativeTensor::wrap(env, i)?,
+    ])
 }
