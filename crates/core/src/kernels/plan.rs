@@ -95,9 +95,8 @@ pub struct KernelPlan {
 }
 
 impl KernelPlan {
-    /// The plan for a family. Zen 4's numbers are measured on this project's EPYC machines;
-    /// the Intel ones follow from the core's resources (two FMA ports, larger caches) and
-    /// await a measurement on such a machine (`examples/kernel_plans.rs`).
+    /// The plan for a family, each measured on this project's machines of that family
+    /// (`examples/kernel_plans.rs`; Intel without AMX takes the AMX plan unmeasured).
     pub fn for_family(family: CpuClass) -> KernelPlan {
         let zen4 = KernelPlan {
             family,
@@ -111,10 +110,17 @@ impl KernelPlan {
             transposed_a: TransposedA::Fetched,
         };
         match family {
+            // Measured on a 2-core Sapphire Rapids-class Xeon (2 MB L2, 48 KB L1 per core;
+            // bench/NOTES.md, "Intel Xeon with AMX"): 12-row tiles 3-7% ahead of 8-row ones on
+            // the step products; W_hh read in panels (row-major, 8 KB apart at m-lstm512, its
+            // rows thrash a few L1 sets: 69-85 -> 137-154 GFLOP/s a thread); dG^T in panels
+            // (m-lstm512's weight gradient 173-178 -> 260-265 GFLOP/s on 2 threads).
             CpuClass::IntelAmx | CpuClass::IntelAvx512 => KernelPlan {
                 tile_rows: TileRows::Twelve,
                 block_rows: 192,
                 block_depth: 256,
+                step_panels: true,
+                transposed_a: TransposedA::Panels,
                 ..zen4
             },
             // Zen 1-3 and client Intel: the AVX2 kernel's 6-row tiles (tile_rows does not
