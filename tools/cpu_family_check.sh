@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The CPU-family check of issue 14, for a session whose machine is a processor family the
-# kernel plans have not been measured on (an Intel Xeon with AVX-512/AMX so far): one command
+# kernel plans have not been measured on (Zen 4, Zen 3 and an Intel Xeon with AMX have been): one command
 # that records what the plan choice needs and leaves the day's main benchmark file alone.
 #
 #   bash tools/cpu_family_check.sh [PYTHON [HARNESS OPTIONS...]]
