@@ -9,7 +9,11 @@
 //! (a recurrent weight is the same at every step); A is packed per call (its rows are few); each
 //! register tile broadcasts one (A[i, p], A[i, p + 1]) pair per row. Where the processor has no
 //! AVX512-BF16, a portable loop computes the same rounded products (for tests and for the
-//! correctness of a switch that asks for bf16 anywhere).
+//! correctness of a switch that asks for bf16 anywhere). Where AMX tiles are usable (`amx.rs`),
+//! the whole 32 x 32 tiles of C run on them from the same packed operands (A then packed by rows
+//! even when stored transposed) and this kernel takes the remainder: on a Sapphire Rapids-class
+//! Xeon `vdpbf16ps` ran slower than the float32 FMA kernel (bench/NOTES.md), the tiles 3-10x
+//! faster.
 
 /// bfloat16 bits of `x`, rounded to nearest even (NaN stays a quiet NaN, infinities stay).
 #[inline(always)]
@@ -119,7 +123,15 @@ fn adjacent_pairs(src: &[f32], dst: &mut [u32]) {
 /// pair (i, q) in the result: row-major A packs row by row ((pairs, 1)); A stored transposed
 /// (row p of the storage at `a[p * cs..]`) packs row pairs of that storage ((1, m)); other
 /// strides gather first.
-fn pack_a(m: usize, k: usize, a: &[f32], (rs, cs): (usize, usize)) -> (Vec<u32>, (usize, usize)) {
+/// With `row_major`, always the first layout (AMX tiles read A's rows): a transposed A is packed
+/// in row pairs, then the pairs transposed.
+fn pack_a(
+    m: usize,
+    k: usize,
+    a: &[f32],
+    (rs, cs): (usize, usize),
+    row_major: bool,
+) -> (Vec<u32>, (usize, usize)) {
     let pairs = k.div_ceil(2);
     if cs == 1 || k == 1 {
         let mut out = vec![0u32; m * pairs];
@@ -129,10 +141,31 @@ fn pack_a(m: usize, k: usize, a: &[f32], (rs, cs): (usize, usize)) -> (Vec<u32>,
         return (out, (pairs, 1));
     }
     if rs == 1 && cs >= m {
-        return (pack_row_pairs(a, k, m, cs), (1, m));
+        let by_pairs = pack_row_pairs(a, k, m, cs);
+        if row_major {
+            return (transpose_pairs(&by_pairs, pairs, m), (pairs, 1));
+        }
+        return (by_pairs, (1, m));
     }
     let dense: Vec<f32> = (0..m * k).map(|x| a[(x / k) * rs + (x % k) * cs]).collect();
-    pack_a(m, k, &dense, (k, 1))
+    pack_a(m, k, &dense, (k, 1), row_major)
+}
+
+/// `src` (rows x cols) transposed, in blocks of 16 x 16 so that both sides are read and written
+/// a cache line at a time.
+fn transpose_pairs(src: &[u32], rows: usize, cols: usize) -> Vec<u32> {
+    const BLOCK: usize = 16;
+    let mut out = vec![0u32; rows * cols];
+    for r0 in (0..rows).step_by(BLOCK) {
+        for c0 in (0..cols).step_by(BLOCK) {
+            for r in r0..(r0 + BLOCK).min(rows) {
+                for c in c0..(c0 + BLOCK).min(cols) {
+                    out[c * rows + r] = src[r * cols + c];
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Whether this processor multiplies bf16 pairs in hardware (AVX512-BF16).
@@ -178,7 +211,26 @@ pub fn gemm_bf16(
     if m == 0 || n == 0 {
         return;
     }
-    let (a_pairs, a_pair_strides) = pack_a(m, k, a, a_strides);
+    let tiles = tiles_usable(m, n, k);
+    let (a_pairs, a_pair_strides) = pack_a(m, k, a, a_strides, tiles);
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    if tiles {
+        // SAFETY: AMX is usable and the processor supports AVX512-BF16; the packed operands
+        // hold m x ceil(k/2) (rows a_pair_strides.0 apart) and ceil(k/2) x n pairs, C m x n.
+        unsafe {
+            gemm_on_tiles(
+                m,
+                n,
+                k.div_ceil(2),
+                &a_pairs,
+                a_pair_strides.0,
+                &b.data,
+                c,
+                beta,
+            )
+        };
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if has_bf16_kernel() {
         // SAFETY: the processor supports AVX512-BF16 and AVX-512F; the packed operands hold
@@ -207,6 +259,96 @@ pub fn gemm_bf16(
         c,
         beta,
     );
+}
+
+/// Whether `gemm_bf16` runs an m x k x n product on AMX tiles: AMX and AVX512-BF16 usable, and
+/// at least one whole tile.
+fn tiles_usable(m: usize, n: usize, k: usize) -> bool {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    {
+        use super::amx::{PAIRS_PER_STEP, TILE};
+        m >= TILE
+            && n >= TILE
+            && k.div_ceil(2) >= PAIRS_PER_STEP
+            && has_bf16_kernel()
+            && super::amx::available()
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+    {
+        let _ = (m, n, k);
+        false
+    }
+}
+
+/// `gemm_bf16`'s products on AMX tiles where they are whole tiles (32 x 32 of C, 16 pairs of
+/// depth), the rest (rows and columns past the last whole tile, pairs past the last whole step)
+/// on the AVX512-BF16 kernel. A is m x pairs, rows `lda` apart.
+///
+/// # Safety
+/// `amx::available()` and AVX512-BF16; A, B and C of the sizes above.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_on_tiles(
+    m: usize,
+    n: usize,
+    pairs: usize,
+    a: &[u32],
+    lda: usize,
+    b: &[u32],
+    c: &mut [f32],
+    beta: f32,
+) {
+    use super::amx::{gemm_tiles, PAIRS_PER_STEP, TILE};
+    let (m_t, n_t, q_t) = (
+        m / TILE * TILE,
+        n / TILE * TILE,
+        pairs / PAIRS_PER_STEP * PAIRS_PER_STEP,
+    );
+    if m_t == 0 || n_t == 0 || q_t == 0 {
+        avx512::gemm(m, n, pairs, a, (lda, 1), b, c, beta);
+        return;
+    }
+    assert!(a.len() >= (m - 1) * lda + pairs && b.len() >= pairs * n && c.len() >= m * n);
+    // Tiles start from zero or add to C as it is: another beta scales C first.
+    let beta = if beta == 0.0 || beta == 1.0 {
+        beta
+    } else {
+        c[..m * n].iter_mut().for_each(|x| *x *= beta);
+        1.0
+    };
+    let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+    gemm_tiles(m_t, n_t, q_t, ap, lda, bp, n, cp, beta == 1.0);
+    if q_t < pairs {
+        let (a_rest, b_rest) = (ap.add(q_t), bp.add(q_t * n));
+        avx512::gemm_columns(
+            m_t,
+            n,
+            (0, n_t),
+            pairs - q_t,
+            a_rest,
+            (lda, 1),
+            b_rest,
+            cp,
+            1.0,
+        );
+    }
+    if n_t < n {
+        avx512::gemm_columns(m_t, n, (n_t, n), pairs, ap, (lda, 1), bp, cp, beta);
+    }
+    if m_t < m {
+        let (a_rows, c_rows) = (ap.add(m_t * lda), cp.add(m_t * n));
+        avx512::gemm_columns(
+            m - m_t,
+            n,
+            (0, n),
+            pairs,
+            a_rows,
+            (lda, 1),
+            bp,
+            c_rows,
+            beta,
+        );
+    }
 }
 
 /// `gemm_bf16` for a product whose B is not kept: B packed for this call (worth it from a few
@@ -415,13 +557,42 @@ mod avx512 {
         c: &mut [f32],
         beta: f32,
     ) {
-        let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-        let mut j = 0;
-        while j + 2 * LANES <= n {
+        gemm_columns(
+            m,
+            n,
+            (0, n),
+            pairs,
+            a.as_ptr(),
+            sa,
+            b.as_ptr(),
+            c.as_mut_ptr(),
+            beta,
+        )
+    }
+
+    /// `gemm` over C's columns `j0..j1` only (B's and C's rows still `n` apart).
+    ///
+    /// # Safety
+    /// As `gemm`, with `a`, `b` and `c` pointing at buffers of those sizes.
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn gemm_columns(
+        m: usize,
+        n: usize,
+        (j0, j1): (usize, usize),
+        pairs: usize,
+        ap: *const u32,
+        sa: (usize, usize),
+        bp: *const u32,
+        cp: *mut f32,
+        beta: f32,
+    ) {
+        let mut j = j0;
+        while j + 2 * LANES <= j1 {
             panel::<2>(m, n, pairs, ap, sa, bp, cp, j, 0xffff, beta);
             j += 2 * LANES;
         }
-        let rest = n - j;
+        let rest = j1 - j;
         let tail = ((1u32 << (rest % LANES)) - 1) as __mmask16;
         match (rest / LANES, rest % LANES) {
             (0, 0) => {}
@@ -474,6 +645,11 @@ mod tests {
             (13, 33, 47),
             (64, 128, 512),
             (9, 300, 17),
+            // Whole AMX tiles (32 x 32, 16 pairs) with every kind of remainder: rows, columns,
+            // pairs, and an odd depth.
+            (32, 32, 32),
+            (45, 77, 67),
+            (70, 129, 100),
         ] {
             for (transposed_a, transposed_b, beta) in
                 [(false, false, 0.0), (true, true, 0.5), (false, true, 1.0)]
@@ -546,7 +722,7 @@ mod tests {
             })
             .collect();
         assert_eq!(pb, packed.data, "vector packing of B");
-        assert_eq!(pa, pack_a(m, k, &a, (k, 1)).0, "vector packing of A");
+        assert_eq!(pa, pack_a(m, k, &a, (k, 1), false).0, "vector packing of A");
         let mut sw = vec![0.0; m * n];
         portable(m, n, pairs, &pa, (pairs, 1), &pb, &mut sw, 0.0);
         for (x, y) in hw.iter().zip(&sw) {

@@ -1,6 +1,7 @@
 //! CPU kernels: dense matrix products, vectorisable activations and the parallel helpers they use.
 
 pub mod activation;
+pub mod amx;
 pub(crate) mod dispatch;
 pub mod fma_peak;
 pub mod gemm;
