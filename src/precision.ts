@@ -13,7 +13,9 @@ const PRECISIONS: readonly MatmulPrecision[] = ['highest', 'high', 'medium']
  * `'highest'` (the default) multiplies in float32. `'high'` lets a GPU use TF32. `'medium'`
  * also lets the CPU round the operands of the recurrent step products and of large GEMMs to
  * bfloat16 and sum in float32, where the processor has AVX512-BF16 (see
- * {@link cpuBf16Supported}): about 1.6-1.9x the float32 kernel's speed on those products.
+ * {@link cpuBf16Supported}): about 1.6-1.9x the float32 kernel's speed on those products on
+ * AMD Zen 4; on Intel Xeons with AMX (Linux) they run on AMX tiles, 3-10x the float32 kernel's
+ * speed (`SEQTORCH_AMX=0` in the environment turns the tiles off).
  * Weights, gradients and optimizer state stay float32; results move by bfloat16 rounding
  * (about 3 significant digits per operand). Process-wide, like PyTorch's.
  * @example
