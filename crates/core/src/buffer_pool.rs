@@ -104,6 +104,24 @@ impl PooledBuffer {
     }
 }
 
+impl PooledBuffer {
+    /// The buffer's values as 32-bit patterns (packed bf16 pairs use the pool this way).
+    pub fn bits(&self) -> &[u32] {
+        // SAFETY: f32 and u32 have the same size and alignment, and every bit pattern is a valid
+        // u32.
+        unsafe { std::slice::from_raw_parts(self.data.as_ptr() as *const u32, self.data.len()) }
+    }
+
+    /// As `bits`, writable.
+    pub fn bits_mut(&mut self) -> &mut [u32] {
+        // SAFETY: as in `bits`; every bit pattern is also a valid f32, so writes leave valid
+        // floats behind.
+        unsafe {
+            std::slice::from_raw_parts_mut(self.data.as_mut_ptr() as *mut u32, self.data.len())
+        }
+    }
+}
+
 /// An empty buffer (allocates nothing).
 impl Default for PooledBuffer {
     fn default() -> PooledBuffer {

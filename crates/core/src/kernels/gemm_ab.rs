@@ -986,9 +986,19 @@ mod avx2 {
 /// 16 contiguous values gathered down a column of the source; square blocks written column-wise
 /// instead sent every store of a block to one cache set (4x slower at 2048 x 512).
 pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    const RUN: usize = 16;
-    assert!(src.len() >= rows * cols, "transpose: buffer too small");
     let mut out = vec![0.0f32; rows * cols];
+    transpose_into(src, rows, cols, &mut out);
+    out
+}
+
+/// `transpose` into `out` (rows * cols values, every one written), for any plain values (bf16
+/// pairs too).
+pub fn transpose_into<T: Copy>(src: &[T], rows: usize, cols: usize, out: &mut [T]) {
+    const RUN: usize = 16;
+    assert!(
+        src.len() >= rows * cols && out.len() >= rows * cols,
+        "transpose: buffer too small"
+    );
     for c0 in (0..cols).step_by(RUN) {
         for r0 in (0..rows).step_by(RUN) {
             let r1 = (r0 + RUN).min(rows);
@@ -999,7 +1009,6 @@ pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
             }
         }
     }
-    out
 }
 
 #[cfg(test)]

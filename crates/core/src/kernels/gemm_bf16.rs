@@ -15,6 +15,9 @@
 //! Xeon `vdpbf16ps` ran slower than the float32 FMA kernel (bench/NOTES.md), the tiles 3-10x
 //! faster.
 
+use super::gemm_ab::transpose_into;
+use crate::buffer_pool::PooledBuffer;
+
 /// bfloat16 bits of `x`, rounded to nearest even (NaN stays a quiet NaN, infinities stay).
 #[inline(always)]
 pub fn to_bf16(x: f32) -> u16 {
@@ -40,12 +43,12 @@ fn pair(lo: f32, hi: f32) -> u32 {
 }
 
 /// B (k x n) in bf16, row pairs interleaved: `data[(p / 2) * n + j]` holds B[p, j] and
-/// B[p + 1, j] (a zero for the missing row when k is odd).
-#[derive(Debug, Clone)]
+/// B[p + 1, j] (a zero for the missing row when k is odd). Pooled: a large B packed per call
+/// (`sgemm_bf16`) reuses memory instead of faulting in fresh pages every time.
 pub struct PackedB {
     k: usize,
     n: usize,
-    data: Vec<u32>,
+    data: PooledBuffer,
 }
 
 impl PackedB {
@@ -53,16 +56,14 @@ impl PackedB {
     /// (a weight W [n, k] used as W^T).
     pub fn new(b: &[f32], k: usize, n: usize, transposed: bool) -> PackedB {
         assert!(b.len() >= k * n, "PackedB: buffer too small");
-        let rows = if transposed {
-            std::borrow::Cow::Owned(super::gemm_ab::transpose(&b[..k * n], n, k))
+        let data = if transposed {
+            let mut rows = PooledBuffer::new(k * n);
+            transpose_into(&b[..k * n], n, k, &mut rows);
+            pack_row_pairs(&rows, k, n, n)
         } else {
-            std::borrow::Cow::Borrowed(&b[..k * n])
+            pack_row_pairs(&b[..k * n], k, n, n)
         };
-        PackedB {
-            k,
-            n,
-            data: pack_row_pairs(&rows, k, n, n),
-        }
+        PackedB { k, n, data }
     }
 
     pub fn k(&self) -> usize {
@@ -76,11 +77,16 @@ impl PackedB {
 
 /// Rows (p, p + 1) of a `rows` x `cols` matrix (row p at `src[p * stride..]`) as bf16 pairs,
 /// row-major (ceil(rows / 2) x cols); a missing last row reads as zeros.
-fn pack_row_pairs(src: &[f32], rows: usize, cols: usize, stride: usize) -> Vec<u32> {
+fn pack_row_pairs(src: &[f32], rows: usize, cols: usize, stride: usize) -> PooledBuffer {
     let pairs = rows.div_ceil(2);
-    let mut out = vec![0u32; pairs * cols];
+    let mut out = PooledBuffer::new(pairs * cols);
     let zeros = vec![0.0f32; if rows % 2 == 1 { cols } else { 0 }];
-    for (q, dst) in out.chunks_exact_mut(cols.max(1)).enumerate().take(pairs) {
+    for (q, dst) in out
+        .bits_mut()
+        .chunks_exact_mut(cols.max(1))
+        .enumerate()
+        .take(pairs)
+    {
         let lo = &src[2 * q * stride..2 * q * stride + cols];
         let hi = if 2 * q + 1 < rows {
             &src[(2 * q + 1) * stride..(2 * q + 1) * stride + cols]
@@ -131,11 +137,16 @@ fn pack_a(
     a: &[f32],
     (rs, cs): (usize, usize),
     row_major: bool,
-) -> (Vec<u32>, (usize, usize)) {
+) -> (PooledBuffer, (usize, usize)) {
     let pairs = k.div_ceil(2);
     if cs == 1 || k == 1 {
-        let mut out = vec![0u32; m * pairs];
-        for (i, dst) in out.chunks_exact_mut(pairs.max(1)).enumerate().take(m) {
+        let mut out = PooledBuffer::new(m * pairs);
+        for (i, dst) in out
+            .bits_mut()
+            .chunks_exact_mut(pairs.max(1))
+            .enumerate()
+            .take(m)
+        {
             adjacent_pairs(&a[i * rs..i * rs + k], dst);
         }
         return (out, (pairs, 1));
@@ -143,29 +154,14 @@ fn pack_a(
     if rs == 1 && cs >= m {
         let by_pairs = pack_row_pairs(a, k, m, cs);
         if row_major {
-            return (transpose_pairs(&by_pairs, pairs, m), (pairs, 1));
+            let mut rows = PooledBuffer::new(m * pairs);
+            transpose_into(by_pairs.bits(), pairs, m, rows.bits_mut());
+            return (rows, (pairs, 1));
         }
         return (by_pairs, (1, m));
     }
     let dense: Vec<f32> = (0..m * k).map(|x| a[(x / k) * rs + (x % k) * cs]).collect();
     pack_a(m, k, &dense, (k, 1), row_major)
-}
-
-/// `src` (rows x cols) transposed, in blocks of 16 x 16 so that both sides are read and written
-/// a cache line at a time.
-fn transpose_pairs(src: &[u32], rows: usize, cols: usize) -> Vec<u32> {
-    const BLOCK: usize = 16;
-    let mut out = vec![0u32; rows * cols];
-    for r0 in (0..rows).step_by(BLOCK) {
-        for c0 in (0..cols).step_by(BLOCK) {
-            for r in r0..(r0 + BLOCK).min(rows) {
-                for c in c0..(c0 + BLOCK).min(cols) {
-                    out[c * rows + r] = src[r * cols + c];
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Whether this processor multiplies bf16 pairs in hardware (AVX512-BF16).
@@ -222,9 +218,9 @@ pub fn gemm_bf16(
                 m,
                 n,
                 k.div_ceil(2),
-                &a_pairs,
+                a_pairs.bits(),
                 a_pair_strides.0,
-                &b.data,
+                b.data.bits(),
                 c,
                 beta,
             )
@@ -240,9 +236,9 @@ pub fn gemm_bf16(
                 m,
                 n,
                 k.div_ceil(2),
-                &a_pairs,
+                a_pairs.bits(),
                 a_pair_strides,
-                &b.data,
+                b.data.bits(),
                 c,
                 beta,
             )
@@ -253,9 +249,9 @@ pub fn gemm_bf16(
         m,
         n,
         k.div_ceil(2),
-        &a_pairs,
+        a_pairs.bits(),
         a_pair_strides,
-        &b.data,
+        b.data.bits(),
         c,
         beta,
     );
@@ -373,7 +369,14 @@ pub fn sgemm_bf16(
         return;
     }
     let (rs, _) = a_strides;
-    super::row_split::for_row_blocks(c, m, n, 8, 256, true, |r0, block| {
+    // Blocks in whole AMX tiles where they run: 6400 rows in blocks of 8 made blocks of 240-248
+    // rows, whose last 16-24 rows went to the AVX512-BF16 kernel at a fifth of the speed.
+    let tile = if tiles_usable(m, n, k) {
+        super::amx::TILE
+    } else {
+        8
+    };
+    super::row_split::for_row_blocks(c, m, n, tile, 256, true, |r0, block| {
         let mi = block.len() / n;
         gemm_bf16(mi, k, &a[r0 * rs..], a_strides, &packed, block, beta);
     });
@@ -721,8 +724,12 @@ mod tests {
                 pair(b[2 * q * n + j], hi)
             })
             .collect();
-        assert_eq!(pb, packed.data, "vector packing of B");
-        assert_eq!(pa, pack_a(m, k, &a, (k, 1), false).0, "vector packing of A");
+        assert_eq!(pb, packed.data.bits(), "vector packing of B");
+        assert_eq!(
+            pa,
+            pack_a(m, k, &a, (k, 1), false).0.bits(),
+            "vector packing of A"
+        );
         let mut sw = vec![0.0; m * n];
         portable(m, n, pairs, &pa, (pairs, 1), &pb, &mut sw, 0.0);
         for (x, y) in hw.iter().zip(&sw) {
