@@ -1,11 +1,12 @@
 //! The precision of float32 matrix products, PyTorch's `torch.set_float32_matmul_precision`:
 //! `Highest` (the default) multiplies in float32 everywhere; `High` lets a GPU use TF32;
 //! `Medium` also lets the CPU round the operands of large products to bfloat16 and sum in
-//! float32, where it has AVX512-BF16 (about twice the multiply-adds per cycle; see
-//! `kernels::gemm_bf16`). Weights, gradients and optimizer state stay float32 in every mode;
+//! float32, where that is faster: AVX512-BF16 on AMD (about twice the multiply-adds per cycle;
+//! see `kernels::gemm_bf16`), AMX tiles on Intel (`kernels::amx`). Weights, gradients and optimizer state stay float32 in every mode;
 //! only the products' inputs are rounded. Elsewhere `Medium` behaves as `High`.
 
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
 
 use crate::{bail, Result};
 
@@ -54,8 +55,20 @@ pub fn float32_matmul_precision() -> MatmulPrecision {
     }
 }
 
-/// Whether CPU products run on bf16 operands now: `Medium` on a processor with AVX512-BF16.
+/// Whether CPU products run on bf16 operands now: `Medium` where `cpu_bf16_products`.
 pub fn cpu_bf16() -> bool {
-    float32_matmul_precision() == MatmulPrecision::Medium
-        && crate::kernels::gemm_bf16::has_bf16_kernel()
+    float32_matmul_precision() == MatmulPrecision::Medium && cpu_bf16_products()
+}
+
+/// Whether `Medium` runs CPU products on bf16 operands on this processor: it has AVX512-BF16
+/// and, on Intel, AMX tiles are usable (`kernels::amx`). On a Sapphire Rapids-class Xeon
+/// `vdpbf16ps` alone ran slower than the float32 kernel (a training step 1.6-2.1x slower than
+/// at `Highest`; bench/NOTES.md), so an Intel processor without usable tiles keeps float32
+/// products at `Medium`: the setting allows bf16, it never asks for a slower product.
+pub fn cpu_bf16_products() -> bool {
+    static PRODUCTS: OnceLock<bool> = OnceLock::new();
+    *PRODUCTS.get_or_init(|| {
+        let intel = crate::cpu_info::describe().vendor == "GenuineIntel";
+        crate::kernels::gemm_bf16::has_bf16_kernel() && (!intel || crate::kernels::amx::available())
+    })
 }

@@ -1,4 +1,5 @@
-//! `set_float32_matmul_precision(Medium)`: on a CPU with AVX512-BF16 the recurrent products and
+//! `set_float32_matmul_precision(Medium)`: where it runs bf16 products (`cpu_bf16_products`:
+//! AVX512-BF16 on AMD, AMX tiles on Intel) the recurrent products and
 //! the large GEMMs run on bf16 operands (float32 sums), so outputs and every gradient move by
 //! bf16 rounding (within 3% of each tensor's scale here, and not bit-identical, which proves
 //! the path ran); on other CPUs nothing changes. Going back to `Highest` gives the float32
@@ -10,9 +11,8 @@ mod common;
 use common::{rnn_config, values};
 use seqtorch_core::autograd::backward;
 use seqtorch_core::kernels::gemm::{sgemm, Transpose};
-use seqtorch_core::kernels::gemm_bf16::has_bf16_kernel;
 use seqtorch_core::precision::{
-    float32_matmul_precision, set_float32_matmul_precision, MatmulPrecision,
+    cpu_bf16_products, float32_matmul_precision, set_float32_matmul_precision, MatmulPrecision,
 };
 use seqtorch_core::rnn::{rnn_forward, RnnConfig, RnnInput, RnnMode};
 use seqtorch_core::Tensor;
@@ -98,12 +98,12 @@ fn medium_precision_rounds_products_to_bf16_and_highest_restores_float32() {
             again, exact,
             "{mode:?}: back at Highest, float32 results bit for bit"
         );
-        if !has_bf16_kernel() {
+        if !cpu_bf16_products() {
             assert_eq!(
                 rounded, exact,
-                "{mode:?}: without AVX512-BF16, Medium changes nothing"
+                "{mode:?}: without bf16 products, Medium changes nothing"
             );
-            eprintln!("this processor has no AVX512-BF16: only the unchanged path was checked");
+            eprintln!("no bf16 products on this processor: only the unchanged path was checked");
             continue;
         }
         for (k, (r, e)) in rounded.iter().zip(&exact).enumerate() {
@@ -142,7 +142,7 @@ fn large_products_use_bf16_and_small_ones_do_not() {
         product(64, MatmulPrecision::Medium),
     );
     assert!(small_bf16 == small_exact, "a small product stays float32");
-    if has_bf16_kernel() {
+    if cpu_bf16_products() {
         assert!(
             big_bf16 != big_exact,
             "a large product runs on bf16 operands"

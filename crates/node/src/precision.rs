@@ -19,8 +19,9 @@ pub fn get_float32_matmul_precision() -> &'static str {
     precision::float32_matmul_precision().name()
 }
 
-/// Whether `medium` runs CPU products on bf16 operands here (the processor has AVX512-BF16).
+/// Whether `medium` runs CPU products on bf16 operands here (AVX512-BF16 on AMD, AMX tiles on
+/// Intel).
 #[napi]
 pub fn cpu_bf16_supported() -> bool {
-    seqtorch_core::kernels::gemm_bf16::has_bf16_kernel()
+    precision::cpu_bf16_products()
 }
