@@ -3,7 +3,7 @@
 import { native } from './native.js'
 import * as v from './validate.js'
 
-/** `'highest'`: float32 products; `'high'`: TF32 allowed on GPUs; `'medium'`: also bfloat16 operands on CPUs with AVX512-BF16. */
+/** `'highest'`: float32 products; `'high'`: TF32 allowed on GPUs; `'medium'`: also bfloat16 operands on CPUs where that is faster ({@link cpuBf16Supported}). */
 export type MatmulPrecision = 'highest' | 'high' | 'medium'
 
 const PRECISIONS: readonly MatmulPrecision[] = ['highest', 'high', 'medium']
@@ -12,10 +12,9 @@ const PRECISIONS: readonly MatmulPrecision[] = ['highest', 'high', 'medium']
  * Like `torch.set_float32_matmul_precision`: how float32 matrix products may be computed.
  * `'highest'` (the default) multiplies in float32. `'high'` lets a GPU use TF32. `'medium'`
  * also lets the CPU round the operands of the recurrent step products and of large GEMMs to
- * bfloat16 and sum in float32, where the processor has AVX512-BF16 (see
- * {@link cpuBf16Supported}): about 1.6-1.9x the float32 kernel's speed on those products on
- * AMD Zen 4; on Intel Xeons with AMX (Linux) they run on AMX tiles, 3-10x the float32 kernel's
- * speed (`SEQTORCH_AMX=0` in the environment turns the tiles off).
+ * bfloat16 and sum in float32, where that is faster (see {@link cpuBf16Supported}): with
+ * AVX512-BF16 on AMD Zen 4 about 1.6-1.9x the float32 kernel's speed on those products; on AMX
+ * tiles on Intel Xeons (Linux) 2-6x (`SEQTORCH_AMX=0` in the environment turns the tiles off).
  * Weights, gradients and optimizer state stay float32; results move by bfloat16 rounding
  * (about 3 significant digits per operand). Process-wide, like PyTorch's.
  * @example
@@ -46,9 +45,11 @@ export function getFloat32MatmulPrecision(): MatmulPrecision {
 }
 
 /**
- * Whether this processor multiplies bfloat16 pairs in hardware (AVX512-BF16: AMD Zen 4 and
- * later, Intel Cooper Lake and Sapphire Rapids and later), so that `'medium'` precision speeds
- * up CPU products; elsewhere `'medium'` computes in float32.
+ * Whether `'medium'` precision runs CPU products on bfloat16 operands here, where that is
+ * faster than float32: AVX512-BF16 on AMD (Zen 4 and later), AMX tiles on Intel (Sapphire Rapids
+ * and later, under Linux; `SEQTORCH_AMX=0` turns them off). Elsewhere, Intel processors with
+ * AVX512-BF16 alone included (it was slower than float32 there), `'medium'` computes in
+ * float32.
  * @example
  * ```ts
  * import { cpuBf16Supported } from 'seqtorch'
