@@ -118,9 +118,6 @@ pub unsafe fn gemm_tiles(
             && cols.is_multiple_of(TILE)
             && pairs.is_multiple_of(PAIRS_PER_STEP)
     );
-    if rows == 0 || cols == 0 {
-        return;
-    }
     let (sa, sb, sc) = (lda * 4, n * 4, n * 4);
     // The tile configuration is per thread and any other user of this thread's tiles may have
     // changed it: loaded at every call, released at the end (a thread with tiles in use makes

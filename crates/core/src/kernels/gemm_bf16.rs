@@ -276,8 +276,8 @@ fn tiles_usable(m: usize, n: usize, k: usize) -> bool {
     }
 }
 
-/// `gemm_bf16`'s products on AMX tiles where they are whole tiles (32 x 32 of C, 16 pairs of
-/// depth), the rest (rows and columns past the last whole tile, pairs past the last whole step)
+/// `gemm_bf16`'s products (of at least one whole tile: `tiles_usable`) on AMX tiles where they
+/// are whole tiles (32 x 32 of C, 16 pairs of depth), the rest (rows and columns past the last whole tile, pairs past the last whole step)
 /// on the AVX512-BF16 kernel. A is m x pairs, rows `lda` apart.
 ///
 /// # Safety
@@ -300,16 +300,14 @@ unsafe fn gemm_on_tiles(
         n / TILE * TILE,
         pairs / PAIRS_PER_STEP * PAIRS_PER_STEP,
     );
-    if m_t == 0 || n_t == 0 || q_t == 0 {
-        avx512::gemm(m, n, pairs, a, (lda, 1), b, c, beta);
-        return;
-    }
+    // `tiles_usable` admitted the product: at least one whole tile.
+    debug_assert!(m_t > 0 && n_t > 0 && q_t > 0);
     assert!(a.len() >= (m - 1) * lda + pairs && b.len() >= pairs * n && c.len() >= m * n);
     // Tiles start from zero or add to C as it is: another beta scales C first.
     let beta = if beta == 0.0 || beta == 1.0 {
         beta
     } else {
-        c[..m * n].iter_mut().for_each(|x| *x *= beta);
+        super::gemm::scale_by_beta(&mut c[..m * n], beta);
         1.0
     };
     let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
