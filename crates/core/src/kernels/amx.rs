@@ -4,9 +4,11 @@
 //! tile of A by a 32 x 16 tile of B into 16 x 16 float32 sums: 8192 multiply-adds an instruction,
 //! where one AVX-512 `vdpbf16ps` does 32.
 //!
-//! The operands are the ones `gemm_bf16` already packs: B in row pairs (`PackedB`: pair-row q
-//! holds B[2q, j] and B[2q + 1, j] in one 32-bit lane, which is AMX's layout for B too) and A in
-//! pairs along k, row-major. The register tile is 32 x 32 of C (four accumulator tiles, two of A
+//! A is the one `gemm_bf16` already packs (pairs along k, row-major); B is `PackedB`'s row pairs
+//! (pair-row q holds B[2q, j] and B[2q + 1, j] in one 32-bit lane, AMX's layout for B) copied
+//! once more in panels of 16 columns, so that each tile of B is 1 KB in a row: read from the
+//! row pairs, a tile's 16 rows lie a whole row of B apart (8 KB at m-lstm512's 2048 columns),
+//! all in one L1 set, and came from L2 at every load (bench/NOTES.md). The register tile is 32 x 32 of C (four accumulator tiles, two of A
 //! and two of B); what is not a whole tile (rows or columns past a multiple of 32, pairs past a
 //! multiple of 16) is left to the AVX512-BF16 kernel. No stable Rust intrinsics exist for AMX:
 //! the instructions are written as inline assembly, which needs no target feature.
@@ -94,8 +96,9 @@ pub const TILE: usize = 32;
 pub const PAIRS_PER_STEP: usize = 16;
 
 /// `C[..rows, ..cols] = A B + beta C` on tiles, for `rows` and `cols` multiples of 32 and `pairs`
-/// a multiple of 16: A is `rows` x `pairs` pairs, row i at `a[i * lda..]`; B is `pairs` x n pairs
-/// row-major (`PackedB`'s data); C row-major with rows `n` apart. Beta is 0 or 1 (the caller
+/// a multiple of 16: A is `rows` x `pairs` pairs, row i at `a[i * lda..]`; B is in panels of 16
+/// columns (`PackedB`'s tile panels), panel c (columns from 16c) at `b[c * panel..]`, its pair q
+/// the 16 values from `q * 16` on; C row-major with rows `n` apart. Beta is 0 or 1 (the caller
 /// scales C first otherwise).
 ///
 /// # Safety
@@ -109,6 +112,7 @@ pub unsafe fn gemm_tiles(
     a: *const u32,
     lda: usize,
     b: *const u32,
+    panel: usize,
     n: usize,
     c: *mut f32,
     accumulate: bool,
@@ -118,7 +122,8 @@ pub unsafe fn gemm_tiles(
             && cols.is_multiple_of(TILE)
             && pairs.is_multiple_of(PAIRS_PER_STEP)
     );
-    let (sa, sb, sc) = (lda * 4, n * 4, n * 4);
+    // A tile of B is 16 pairs of one panel: rows of 64 bytes, in a row.
+    let (sa, sb, sc) = (lda * 4, 64usize, n * 4);
     // The tile configuration is per thread and any other user of this thread's tiles may have
     // changed it: loaded at every call, released at the end (a thread with tiles in use makes
     // every context switch save 8 KB more).
@@ -151,12 +156,13 @@ pub unsafe fn gemm_tiles(
             }
             let a0 = a.add(i * lda);
             let a1 = a0.add(16 * lda);
-            let b0 = b.add(j);
+            let b0 = b.add(j / 16 * panel);
+            let b1 = b0.add(panel);
             for q in (0..pairs).step_by(PAIRS_PER_STEP) {
                 asm!(
                     "tileloadd tmm4, [{a0} + {sa}*1]",
                     "tileloadd tmm6, [{b0} + {sb}*1]",
-                    "tileloadd tmm7, [{b0} + {sb}*1 + 64]",
+                    "tileloadd tmm7, [{b1} + {sb}*1]",
                     "tdpbf16ps tmm0, tmm4, tmm6",
                     "tileloadd tmm5, [{a1} + {sa}*1]",
                     "tdpbf16ps tmm1, tmm4, tmm7",
@@ -164,7 +170,8 @@ pub unsafe fn gemm_tiles(
                     "tdpbf16ps tmm3, tmm5, tmm7",
                     a0 = in(reg) a0.add(q),
                     a1 = in(reg) a1.add(q),
-                    b0 = in(reg) b0.add(q * n),
+                    b0 = in(reg) b0.add(q * 16),
+                    b1 = in(reg) b1.add(q * 16),
                     sa = in(reg) sa,
                     sb = in(reg) sb,
                     options(nostack, readonly),
@@ -209,6 +216,11 @@ mod tests {
             let b: Vec<u32> = (0..pairs * n)
                 .map(|i| half(i + 3) | half(i + 9) << 16)
                 .collect();
+            // B's columns in panels of 16, as `PackedB` lays them out for the tiles.
+            let panels: Vec<u32> = (0..cols / 16)
+                .flat_map(|c| (0..pairs).flat_map(move |q| (0..16).map(move |j| (q, c * 16 + j))))
+                .map(|(q, j)| b[q * n + j])
+                .collect();
             let f = |v: u32, high: bool| {
                 f64::from(from_bf16(if high { (v >> 16) as u16 } else { v as u16 }))
             };
@@ -223,7 +235,8 @@ mod tests {
                         pairs,
                         a.as_ptr(),
                         lda,
-                        b.as_ptr(),
+                        panels.as_ptr(),
+                        pairs * 16,
                         n,
                         c.as_mut_ptr(),
                         accumulate,

@@ -10,8 +10,9 @@
 //! register tile broadcasts one (A[i, p], A[i, p + 1]) pair per row. Where the processor has no
 //! AVX512-BF16, a portable loop computes the same rounded products (for tests and for the
 //! correctness of a switch that asks for bf16 anywhere). Where AMX tiles are usable (`amx.rs`),
-//! the whole 32 x 32 tiles of C run on them from the same packed operands (A then packed by rows
-//! even when stored transposed) and this kernel takes the remainder: on a Sapphire Rapids-class
+//! the whole 32 x 32 tiles of C run on them from the same packed A (then packed by rows even
+//! when stored transposed) and B's tile panels (`PackedB` keeps both layouts), and this kernel
+//! takes the remainder: on a Sapphire Rapids-class
 //! Xeon `vdpbf16ps` ran slower than the float32 FMA kernel (bench/NOTES.md), the tiles 3-10x
 //! faster.
 
@@ -49,6 +50,9 @@ pub struct PackedB {
     k: usize,
     n: usize,
     data: PooledBuffer,
+    /// Where AMX tiles are usable for this B: its whole 32-column tiles again, in the panels
+    /// `amx::gemm_tiles` reads (`tile_panels`).
+    tiles: Option<PooledBuffer>,
 }
 
 impl PackedB {
@@ -63,7 +67,8 @@ impl PackedB {
         } else {
             pack_row_pairs(&b[..k * n], k, n, n)
         };
-        PackedB { k, n, data }
+        let tiles = tile_panels(&data, k.div_ceil(2), n);
+        PackedB { k, n, data, tiles }
     }
 
     pub fn k(&self) -> usize {
@@ -73,6 +78,26 @@ impl PackedB {
     pub fn n(&self) -> usize {
         self.n
     }
+}
+
+/// The row pairs' first n / 32 * 32 columns in panels of 16 columns, each panel's pairs in
+/// order (16 values each): every tile of B that `amx::gemm_tiles` loads is then 1 KB in a row.
+/// On the Xeon, one thread, medium m-lstm512's step products 525-545 -> 653-667 GFLOP/s
+/// forward, 328-344 -> 461-512 backward (bench/NOTES.md). None where no product with this B
+/// can run on tiles.
+fn tile_panels(rows: &PooledBuffer, pairs: usize, n: usize) -> Option<PooledBuffer> {
+    if !tiles_usable(super::amx::TILE, n, 2 * pairs) {
+        return None;
+    }
+    let panels = n / super::amx::TILE * 2;
+    let mut out = PooledBuffer::new(panels * pairs * 16);
+    let src = rows.bits();
+    for (jp, panel) in out.bits_mut().chunks_exact_mut(pairs * 16).enumerate() {
+        for (q, dst) in panel.chunks_exact_mut(16).enumerate() {
+            dst.copy_from_slice(&src[q * n + jp * 16..q * n + jp * 16 + 16]);
+        }
+    }
+    Some(out)
 }
 
 /// Rows (p, p + 1) of a `rows` x `cols` matrix (row p at `src[p * stride..]`) as bf16 pairs,
@@ -207,12 +232,13 @@ pub fn gemm_bf16(
     if m == 0 || n == 0 {
         return;
     }
-    let tiles = tiles_usable(m, n, k);
+    let tiles = b.tiles.is_some() && tiles_usable(m, n, k);
     let (a_pairs, a_pair_strides) = pack_a(m, k, a, a_strides, tiles);
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     if tiles {
         // SAFETY: AMX is usable and the processor supports AVX512-BF16; the packed operands
-        // hold m x ceil(k/2) (rows a_pair_strides.0 apart) and ceil(k/2) x n pairs, C m x n.
+        // hold m x ceil(k/2) (rows a_pair_strides.0 apart) and ceil(k/2) x n pairs (with tile
+        // panels), C m x n.
         unsafe {
             gemm_on_tiles(
                 m,
@@ -220,7 +246,7 @@ pub fn gemm_bf16(
                 k.div_ceil(2),
                 a_pairs.bits(),
                 a_pair_strides.0,
-                b.data.bits(),
+                b,
                 c,
                 beta,
             )
@@ -278,7 +304,7 @@ fn tiles_usable(m: usize, n: usize, k: usize) -> bool {
 
 /// `gemm_bf16`'s products (of at least one whole tile: `tiles_usable`) on AMX tiles where they
 /// are whole tiles (32 x 32 of C, 16 pairs of depth), the rest (rows and columns past the last whole tile, pairs past the last whole step)
-/// on the AVX512-BF16 kernel. A is m x pairs, rows `lda` apart.
+/// on the AVX512-BF16 kernel. A is m x pairs, rows `lda` apart; `packed` holds its tile panels.
 ///
 /// # Safety
 /// `amx::available()` and AVX512-BF16; A, B and C of the sizes above.
@@ -290,11 +316,15 @@ unsafe fn gemm_on_tiles(
     pairs: usize,
     a: &[u32],
     lda: usize,
-    b: &[u32],
+    packed: &PackedB,
     c: &mut [f32],
     beta: f32,
 ) {
     use super::amx::{gemm_tiles, PAIRS_PER_STEP, TILE};
+    let Some(panels) = packed.tiles.as_ref().map(|t| t.bits()) else {
+        unreachable!("gemm_bf16 runs tiles only for a B packed for them");
+    };
+    let b = packed.data.bits();
     let (m_t, n_t, q_t) = (
         m / TILE * TILE,
         n / TILE * TILE,
@@ -311,7 +341,8 @@ unsafe fn gemm_on_tiles(
         1.0
     };
     let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-    gemm_tiles(m_t, n_t, q_t, ap, lda, bp, n, cp, beta == 1.0);
+    let (bt, panel) = (panels.as_ptr(), pairs * 16);
+    gemm_tiles(m_t, n_t, q_t, ap, lda, bt, panel, n, cp, beta == 1.0);
     if q_t < pairs {
         let (a_rest, b_rest) = (ap.add(q_t), bp.add(q_t * n));
         avx512::gemm_columns(
