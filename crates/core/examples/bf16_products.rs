@@ -9,8 +9,9 @@
 use std::time::Instant;
 
 use seqtorch_core::kernels::fma_peak::peak_gflops;
-use seqtorch_core::kernels::gemm_ab::{gemm_ab, transpose};
+use seqtorch_core::kernels::gemm_ab::gemm_ab;
 use seqtorch_core::kernels::gemm_bf16::{from_bf16, gemm_bf16, has_bf16_kernel, to_bf16, PackedB};
+use seqtorch_core::kernels::transpose::transpose;
 
 /// Best seconds per call of `f` over a few rounds of about 50 ms.
 fn seconds(mut f: impl FnMut()) -> f64 {

@@ -5,7 +5,8 @@
 use std::time::Instant;
 
 use seqtorch_core::kernels::gemm::{sgemm, sgemm_packed, Transpose};
-use seqtorch_core::kernels::gemm_ab::{gemm_ab, gemm_ab_blocked, transpose, BlockedB};
+use seqtorch_core::kernels::gemm_ab::{gemm_ab, gemm_ab_blocked, BlockedB};
+use seqtorch_core::kernels::transpose::transpose;
 
 /// Best GFLOP/s of `f` over a few rounds of about 50 ms.
 fn gflops(flop: f64, mut f: impl FnMut()) -> f64 {

@@ -982,35 +982,6 @@ mod avx2 {
     }
 }
 
-/// Row-major transpose: (rows x cols) -> (cols x rows). Each output row is written in runs of
-/// 16 contiguous values gathered down a column of the source; square blocks written column-wise
-/// instead sent every store of a block to one cache set (4x slower at 2048 x 512).
-pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0f32; rows * cols];
-    transpose_into(src, rows, cols, &mut out);
-    out
-}
-
-/// `transpose` into `out` (rows * cols values, every one written), for any plain values (bf16
-/// pairs too).
-pub fn transpose_into<T: Copy>(src: &[T], rows: usize, cols: usize, out: &mut [T]) {
-    const RUN: usize = 16;
-    assert!(
-        src.len() >= rows * cols && out.len() >= rows * cols,
-        "transpose: buffer too small"
-    );
-    for c0 in (0..cols).step_by(RUN) {
-        for r0 in (0..rows).step_by(RUN) {
-            let r1 = (r0 + RUN).min(rows);
-            for c in c0..(c0 + RUN).min(cols) {
-                for (i, o) in out[c * rows + r0..c * rows + r1].iter_mut().enumerate() {
-                    *o = src[(r0 + i) * cols + c];
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1174,23 +1145,6 @@ mod tests {
                             idx % n
                         );
                     }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn transposes_shapes_that_are_not_multiples_of_the_block() {
-        for &(rows, cols) in &[(1, 1), (3, 70), (33, 32), (64, 5)] {
-            let src: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
-            let t = transpose(&src, rows, cols);
-            for r in 0..rows {
-                for c in 0..cols {
-                    assert_eq!(
-                        t[c * rows + r],
-                        src[r * cols + c],
-                        "{rows}x{cols} [{r}, {c}]"
-                    );
                 }
             }
         }

@@ -16,7 +16,7 @@
 //! Xeon `vdpbf16ps` ran slower than the float32 FMA kernel (bench/NOTES.md), the tiles 3-10x
 //! faster.
 
-use super::gemm_ab::transpose_into;
+use super::transpose::transpose_into;
 use crate::buffer_pool::PooledBuffer;
 
 /// bfloat16 bits of `x`, rounded to nearest even (NaN stays a quiet NaN, infinities stay).

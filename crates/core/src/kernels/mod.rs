@@ -11,3 +11,4 @@ pub mod panel_a;
 pub mod panel_b;
 pub mod plan;
 pub mod row_split;
+pub mod transpose;

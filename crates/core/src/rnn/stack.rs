@@ -11,7 +11,7 @@ use super::layout::{batch_first_output, swap_leading, StepLayout};
 use super::step_weights::{HhBf16, HhPanels, StepWeights};
 use crate::autograd::{is_grad_enabled, CustomBackward, Node};
 use crate::backend::fused::{self, FusedOp};
-use crate::kernels::gemm_ab::transpose;
+use crate::kernels::transpose::transpose;
 use crate::shape::fmt_shape;
 use crate::{bail, threads, DType, HostData, Result, Tensor};
 
