@@ -177,16 +177,36 @@ fn pack_a(
         return (out, (pairs, 1));
     }
     if rs == 1 && cs >= m {
-        let by_pairs = pack_row_pairs(a, k, m, cs);
         if row_major {
-            let mut rows = PooledBuffer::new(m * pairs);
-            transpose_into(by_pairs.bits(), pairs, m, rows.bits_mut());
-            return (rows, (pairs, 1));
+            return (pairs_by_rows(a, k, m, cs), (pairs, 1));
         }
-        return (by_pairs, (1, m));
+        return (pack_row_pairs(a, k, m, cs), (1, m));
     }
     let dense: Vec<f32> = (0..m * k).map(|x| a[(x / k) * rs + (x % k) * cs]).collect();
     pack_a(m, k, &dense, (k, 1), row_major)
+}
+
+/// A stored transposed (row p of the storage, A's column p, at `a[p * cs..]`, m values) as
+/// pairs along k by rows of A (m x ceil(k/2)), as the AMX tiles read it. With AVX512-BF16 in
+/// one pass, 16 x 16 pairs at a time through registers (the row pairs, then their transpose,
+/// wrote and read the whole operand once more).
+fn pairs_by_rows(a: &[f32], k: usize, m: usize, cs: usize) -> PooledBuffer {
+    let pairs = k.div_ceil(2);
+    assert!(
+        k == 0 || a.len() >= (k - 1) * cs + m,
+        "gemm_bf16: buffer too small"
+    );
+    let mut out = PooledBuffer::new(m * pairs);
+    #[cfg(target_arch = "x86_64")]
+    if has_bf16_kernel() {
+        // SAFETY: the processor supports AVX512-BF16 and AVX-512F; `a` covers k rows of m
+        // values `cs` apart (checked above) and `out` holds m x pairs.
+        unsafe { avx512::pairs_by_rows(a, k, m, cs, out.bits_mut()) };
+        return out;
+    }
+    let by_pairs = pack_row_pairs(a, k, m, cs);
+    transpose_into(by_pairs.bits(), pairs, m, out.bits_mut());
+    out
 }
 
 /// Whether this processor multiplies bf16 pairs in hardware (AVX512-BF16).
@@ -535,22 +555,71 @@ mod avx512 {
         }
     }
 
+    /// Lane j: bf16(lo[j]) | bf16(hi[j]) << 16.
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    #[inline]
+    unsafe fn pairs_of(lo: __m512, hi: __m512) -> __m512i {
+        let l = _mm512_cvtneps_pbh(lo);
+        let h = _mm512_cvtneps_pbh(hi);
+        let l = _mm512_cvtepu16_epi32(std::mem::transmute::<__m256bh, __m256i>(l));
+        let h = _mm512_cvtepu16_epi32(std::mem::transmute::<__m256bh, __m256i>(h));
+        _mm512_or_si512(l, _mm512_slli_epi32::<16>(h))
+    }
+
     /// `dst[j] = lo[j] | hi[j] << 16` in bf16, 16 columns at a time.
     #[target_feature(enable = "avx512f,avx512bf16")]
     pub unsafe fn interleave(lo: &[f32], hi: &[f32], dst: &mut [u32]) {
         let n = dst.len();
         let mut j = 0;
         while j + LANES <= n {
-            let l = _mm512_cvtneps_pbh(_mm512_loadu_ps(lo.as_ptr().add(j)));
-            let h = _mm512_cvtneps_pbh(_mm512_loadu_ps(hi.as_ptr().add(j)));
-            let l = _mm512_cvtepu16_epi32(std::mem::transmute::<__m256bh, __m256i>(l));
-            let h = _mm512_cvtepu16_epi32(std::mem::transmute::<__m256bh, __m256i>(h));
-            let v = _mm512_or_si512(l, _mm512_slli_epi32::<16>(h));
-            _mm512_storeu_si512(dst.as_mut_ptr().add(j) as *mut __m512i, v);
+            let lo = _mm512_loadu_ps(lo.as_ptr().add(j));
+            let hi = _mm512_loadu_ps(hi.as_ptr().add(j));
+            _mm512_storeu_si512(dst.as_mut_ptr().add(j) as *mut __m512i, pairs_of(lo, hi));
             j += LANES;
         }
         for j in j..n {
             dst[j] = super::pair(lo[j], hi[j]);
+        }
+    }
+
+    /// `super::pairs_by_rows`: `out[i * pairs + q]` = A[i, 2q] | A[i, 2q + 1] << 16 in bf16,
+    /// A's column p at `a[p * cs..]`. Blocks of 16 rows x 16 pairs (32 columns of the storage)
+    /// are paired in registers and transposed there; the ragged edges pair one value at a
+    /// time.
+    ///
+    /// # Safety
+    /// AVX-512F and AVX512-BF16; `a` covers k rows of m values `cs` apart, `out` m x pairs.
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    pub unsafe fn pairs_by_rows(a: &[f32], k: usize, m: usize, cs: usize, out: &mut [u32]) {
+        use crate::kernels::transpose::avx512::transpose_16x16;
+        let pairs = k.div_ceil(2);
+        let (m_full, q_full) = (m / LANES * LANES, k / (2 * LANES) * LANES);
+        let (ap, op) = (a.as_ptr(), out.as_mut_ptr());
+        // Along A's rows inside a band of 32 storage rows: each of them read in order (rows of
+        // the storage lie 8 KB apart at m-lstm512, where a band of blocks down the columns
+        // left every load to miss).
+        for q0 in (0..q_full).step_by(LANES) {
+            for i0 in (0..m_full).step_by(LANES) {
+                let mut by_pairs = [_mm512_setzero_si512(); LANES];
+                for (q, v) in by_pairs.iter_mut().enumerate() {
+                    let lo = ap.add(2 * (q0 + q) * cs + i0);
+                    *v = pairs_of(_mm512_loadu_ps(lo), _mm512_loadu_ps(lo.add(cs)));
+                }
+                for (i, row) in transpose_16x16(&by_pairs).into_iter().enumerate() {
+                    _mm512_storeu_si512(op.add((i0 + i) * pairs + q0) as *mut __m512i, row);
+                }
+            }
+        }
+        for i in 0..m {
+            let from = if i < m_full { q_full } else { 0 };
+            for q in from..pairs {
+                let hi = if 2 * q + 1 < k {
+                    a[(2 * q + 1) * cs + i]
+                } else {
+                    0.0
+                };
+                out[i * pairs + q] = super::pair(a[2 * q * cs + i], hi);
+            }
         }
     }
 
@@ -763,6 +832,35 @@ mod tests {
         portable(m, n, pairs, &pa, (pairs, 1), &pb, &mut sw, 0.0);
         for (x, y) in hw.iter().zip(&sw) {
             assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn a_stored_transposed_pairs_by_rows() {
+        // Whole 16 x 16 blocks with every ragged edge: rows past a block, pairs past a block,
+        // an odd depth (its last pair's high half zero), fewer than a block, storage rows
+        // longer than A's (cs > m).
+        for &(m, k, cs) in &[
+            (32, 64, 32),
+            (40, 70, 41),
+            (17, 33, 20),
+            (5, 7, 5),
+            (48, 31, 50),
+        ] {
+            let a = values((k - 1) * cs + m, (m * 31 + k) as u64);
+            let pairs = k.div_ceil(2);
+            let got = pairs_by_rows(&a, k, m, cs);
+            for i in 0..m {
+                for q in 0..pairs {
+                    let hi = if 2 * q + 1 < k {
+                        a[(2 * q + 1) * cs + i]
+                    } else {
+                        0.0
+                    };
+                    let want = pair(a[2 * q * cs + i], hi);
+                    assert_eq!(got.bits()[i * pairs + q], want, "{m}x{k} ({cs}) [{i}, {q}]");
+                }
+            }
         }
     }
 }

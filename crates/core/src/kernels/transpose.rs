@@ -68,7 +68,7 @@ fn transpose_scalar<T: Copy>(
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx512 {
+pub(crate) mod avx512 {
     use std::arch::x86_64::*;
 
     /// Whole 16 x 16 blocks in registers, the ragged right and bottom edges by the scalar loop.
@@ -91,8 +91,7 @@ mod avx512 {
         }
     }
 
-    /// One 16 x 16 block: 16 loads, three rounds of 16 shuffles (32-bit, 64-bit, then 128-bit
-    /// lanes twice over), 16 stores.
+    /// One 16 x 16 block from memory to memory.
     #[target_feature(enable = "avx512f")]
     #[inline]
     unsafe fn block(src: *const u32, ld_src: usize, out: *mut u32, ld_out: usize) {
@@ -100,6 +99,19 @@ mod avx512 {
         for (i, v) in r.iter_mut().enumerate() {
             *v = _mm512_loadu_si512(src.add(i * ld_src) as *const __m512i);
         }
+        for (i, v) in transpose_16x16(&r).into_iter().enumerate() {
+            _mm512_storeu_si512(out.add(i * ld_out) as *mut __m512i, v);
+        }
+    }
+
+    /// Sixteen vectors of 16 values (rows) as the 16 vectors of its columns: three rounds of 16
+    /// shuffles (32-bit, 64-bit, then 128-bit lanes twice over).
+    ///
+    /// # Safety
+    /// AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(crate) unsafe fn transpose_16x16(r: &[__m512i; 16]) -> [__m512i; 16] {
         // t[2i], t[2i + 1]: rows 2i and 2i + 1 interleaved, columns 4L + (0, 1) and 4L + (2, 3)
         // of each 128-bit lane L.
         let mut t = [_mm512_setzero_si512(); 16];
@@ -121,21 +133,18 @@ mod avx512 {
         // and (1, 3) of each pair, then lane L of all four.
         const EVEN: i32 = 0b10_00_10_00;
         const ODD: i32 = 0b11_01_11_01;
+        let mut columns = [_mm512_setzero_si512(); 16];
         for c in 0..4 {
             let even_lo = _mm512_shuffle_i32x4::<EVEN>(u[c], u[4 + c]);
             let even_hi = _mm512_shuffle_i32x4::<EVEN>(u[8 + c], u[12 + c]);
             let odd_lo = _mm512_shuffle_i32x4::<ODD>(u[c], u[4 + c]);
             let odd_hi = _mm512_shuffle_i32x4::<ODD>(u[8 + c], u[12 + c]);
-            let columns = [
-                (c, _mm512_shuffle_i32x4::<EVEN>(even_lo, even_hi)),
-                (8 + c, _mm512_shuffle_i32x4::<ODD>(even_lo, even_hi)),
-                (4 + c, _mm512_shuffle_i32x4::<EVEN>(odd_lo, odd_hi)),
-                (12 + c, _mm512_shuffle_i32x4::<ODD>(odd_lo, odd_hi)),
-            ];
-            for (col, v) in columns {
-                _mm512_storeu_si512(out.add(col * ld_out) as *mut __m512i, v);
-            }
+            columns[c] = _mm512_shuffle_i32x4::<EVEN>(even_lo, even_hi);
+            columns[8 + c] = _mm512_shuffle_i32x4::<ODD>(even_lo, even_hi);
+            columns[4 + c] = _mm512_shuffle_i32x4::<EVEN>(odd_lo, odd_hi);
+            columns[12 + c] = _mm512_shuffle_i32x4::<ODD>(odd_lo, odd_hi);
         }
+        columns
     }
 }
 
