@@ -154,3 +154,85 @@ fn large_products_use_bf16_and_small_ones_do_not() {
     // High only concerns GPUs (TF32): the CPU stays float32.
     assert!(product(2048, MatmulPrecision::High) == big_exact);
 }
+
+#[test]
+fn a_shared_transposed_a_gives_sgemm_s_products_over_any_even_range() {
+    use seqtorch_core::kernels::bf16_shared_a::{sgemm_shared_a, SharedA};
+    let _lock = PRECISION_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    set_float32_matmul_precision(MatmulPrecision::Medium);
+    // dG^T of a layer with 320 gate rows over 6400 steps x sequences, against 96 columns.
+    let (m, total, n) = (320, 6400, 96);
+    let (a, b) = (values(m * total, 21), values(total * n, 22));
+    let Some(shared) = SharedA::transposed_for_tiles(&a, m, total, n) else {
+        set_float32_matmul_precision(MatmulPrecision::Highest);
+        eprintln!("no bf16 products on AMX tiles here: nothing is shared, nothing to check");
+        return;
+    };
+    // Ranges that `sgemm` runs on bf16 tiles: the whole depth, from an even start to the end,
+    // a range ending inside a pair; beta 0, 1 and another. An odd start, or a range whose
+    // product `sgemm` keeps in float32 (one batch of 64 rows), is not served.
+    assert!(!shared.serves(63, 64, n) && !shared.serves(6336, 64, n));
+    for (p0, k, beta) in [(0, total, 0.0), (64, total - 64, 1.0), (2, 4001, 0.5)] {
+        assert!(shared.serves(p0, k, n));
+        let c0: Vec<f32> = values(m * n, 23);
+        let (mut got, mut want) = (c0.clone(), c0);
+        sgemm_shared_a(&shared, p0, k, n, &b, &mut got, beta);
+        sgemm(
+            m,
+            k,
+            n,
+            &a[p0 * m..],
+            Transpose::Yes,
+            &b,
+            Transpose::No,
+            &mut want,
+            beta,
+        );
+        assert!(
+            got == want,
+            "depth {p0}..{}, beta {beta}: the same products as sgemm's",
+            p0 + k
+        );
+    }
+    set_float32_matmul_precision(MatmulPrecision::Highest);
+}
+
+#[test]
+fn an_lstm_whose_weight_gradients_share_dg_stays_within_bf16_of_float32() {
+    let _lock = PRECISION_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    // 256 gate rows x 640 steps x sequences x 64 columns: large enough for both weight
+    // gradients (dW_hh over the 608 later rows) to run on bf16 (2^23 multiply-adds), so on AMX
+    // tiles dG^T is packed once for both.
+    let cfg = rnn_config(RnnMode::Lstm, 64, 64, 1);
+    let weights: Vec<Tensor> = cfg
+        .weight_shapes()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let v = values(s.iter().product(), 30 + i as u64)
+                .iter()
+                .map(|v| v * 0.3)
+                .collect();
+            Tensor::from_f32(v, s.clone())
+                .and_then(|t| t.requires_grad_(true))
+                .unwrap()
+        })
+        .collect();
+    let shape = [20, 32, 64];
+    let exact = run(&cfg, &shape, &weights);
+    set_float32_matmul_precision(MatmulPrecision::Medium);
+    let rounded = run(&cfg, &shape, &weights);
+    set_float32_matmul_precision(MatmulPrecision::Highest);
+    if !cpu_bf16_products() {
+        assert_eq!(
+            rounded, exact,
+            "without bf16 products, Medium changes nothing"
+        );
+        return;
+    }
+    for (k, (r, e)) in rounded.iter().zip(&exact).enumerate() {
+        let gap = relative_gap(r, e);
+        assert!(gap <= 3e-2, "part {k}: bf16 is {gap} of the scale away");
+    }
+    assert_ne!(rounded, exact, "Medium did not change the results");
+}

@@ -27,7 +27,7 @@ fn parallel_min_work() -> usize {
 
 /// Whether a product may split between threads here: more than one thread, and not already
 /// inside a pool thread, whose caller is parallel already (row blocks, directions).
-fn may_split() -> bool {
+pub(crate) fn may_split() -> bool {
     threads::get_num_threads() > 1 && rayon::current_thread_index().is_none()
 }
 
@@ -63,7 +63,7 @@ pub fn sgemm(
     };
     let plan = crate::kernels::plan::plan();
     let large = m.saturating_mul(n).saturating_mul(k) >= plan.parallel_min_work;
-    if large && m >= BF16_MIN_ROWS && n >= 16 && crate::precision::cpu_bf16() {
+    if runs_on_bf16(m, k, n) {
         let parallel = may_split();
         let tb = tb == Transpose::Yes;
         sgemm_bf16(m, k, n, a, a_strides, b, tb, c, beta, parallel);
@@ -93,6 +93,15 @@ pub fn sgemm(
         };
         gemm_ab_blocked(m, n, k, a, a_strides, b, c, beta, parallel);
     }
+}
+
+/// Whether `sgemm` runs an m x k x n product on bf16 operands: the matmul precision and the
+/// processor allow it (`precision::cpu_bf16`), and the product is large with rows enough to
+/// repay packing B.
+pub(crate) fn runs_on_bf16(m: usize, k: usize, n: usize) -> bool {
+    let plan = crate::kernels::plan::plan();
+    let large = m.saturating_mul(n).saturating_mul(k) >= plan.parallel_min_work;
+    large && m >= BF16_MIN_ROWS && n >= 16 && crate::precision::cpu_bf16()
 }
 
 /// A transposed A (m x k) worth packing whole as it is written (`PanelA`) for products against

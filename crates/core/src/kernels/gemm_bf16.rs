@@ -78,6 +78,11 @@ impl PackedB {
     pub fn n(&self) -> usize {
         self.n
     }
+
+    /// Whether it holds the tile panels (AMX usable for such a B).
+    pub(super) fn has_tiles(&self) -> bool {
+        self.tiles.is_some()
+    }
 }
 
 /// The row pairs' first n / 32 * 32 columns in panels of 16 columns, each panel's pairs in
@@ -191,22 +196,27 @@ fn pack_a(
 /// one pass, 16 x 16 pairs at a time through registers (the row pairs, then their transpose,
 /// wrote and read the whole operand once more).
 fn pairs_by_rows(a: &[f32], k: usize, m: usize, cs: usize) -> PooledBuffer {
+    let mut out = PooledBuffer::new(m * k.div_ceil(2));
+    pairs_by_rows_into(a, k, m, cs, out.bits_mut());
+    out
+}
+
+/// `pairs_by_rows` into `out` (m x ceil(k/2) pairs, every one written).
+pub(super) fn pairs_by_rows_into(a: &[f32], k: usize, m: usize, cs: usize, out: &mut [u32]) {
     let pairs = k.div_ceil(2);
     assert!(
-        k == 0 || a.len() >= (k - 1) * cs + m,
+        (k == 0 || a.len() >= (k - 1) * cs + m) && out.len() >= m * pairs,
         "gemm_bf16: buffer too small"
     );
-    let mut out = PooledBuffer::new(m * pairs);
     #[cfg(target_arch = "x86_64")]
     if has_bf16_kernel() {
         // SAFETY: the processor supports AVX512-BF16 and AVX-512F; `a` covers k rows of m
-        // values `cs` apart (checked above) and `out` holds m x pairs.
-        unsafe { avx512::pairs_by_rows(a, k, m, cs, out.bits_mut()) };
-        return out;
+        // values `cs` apart and `out` holds m x pairs (checked above).
+        unsafe { avx512::pairs_by_rows(a, k, m, cs, out) };
+        return;
     }
     let by_pairs = pack_row_pairs(a, k, m, cs);
-    transpose_into(by_pairs.bits(), pairs, m, out.bits_mut());
-    out
+    transpose_into(by_pairs.bits(), pairs, m, &mut out[..m * pairs]);
 }
 
 /// Whether this processor multiplies bf16 pairs in hardware (AVX512-BF16).
@@ -254,58 +264,65 @@ pub fn gemm_bf16(
     }
     let tiles = b.tiles.is_some() && tiles_usable(m, n, k);
     let (a_pairs, a_pair_strides) = pack_a(m, k, a, a_strides, tiles);
+    // SAFETY: the packed A holds m x ceil(k/2) pairs at its strides, laid out by rows where
+    // `tiles`; B was packed for k x n; C holds m x n (checked above).
+    unsafe {
+        gemm_pairs(
+            m,
+            n,
+            k.div_ceil(2),
+            a_pairs.bits(),
+            a_pair_strides,
+            b,
+            c,
+            beta,
+            tiles,
+        )
+    }
+}
+
+/// `gemm_bf16` with A packed already: m x `pairs` pairs at `a_pair_strides` (by rows, (lda, 1),
+/// where `tiles`: only if `tiles_usable` and B has its tile panels).
+///
+/// # Safety
+/// `a` covers every pair the strides reach; B holds `pairs` pair rows of `n` columns; `c` at
+/// least m x n.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn gemm_pairs(
+    m: usize,
+    n: usize,
+    pairs: usize,
+    a: &[u32],
+    a_pair_strides: (usize, usize),
+    b: &PackedB,
+    c: &mut [f32],
+    beta: f32,
+    tiles: bool,
+) {
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     if tiles {
-        // SAFETY: AMX is usable and the processor supports AVX512-BF16; the packed operands
-        // hold m x ceil(k/2) (rows a_pair_strides.0 apart) and ceil(k/2) x n pairs (with tile
-        // panels), C m x n.
-        unsafe {
-            gemm_on_tiles(
-                m,
-                n,
-                k.div_ceil(2),
-                a_pairs.bits(),
-                a_pair_strides.0,
-                b,
-                c,
-                beta,
-            )
-        };
+        // SAFETY: `tiles` only where AMX and AVX512-BF16 are usable and B has its tile panels;
+        // A holds m x pairs by rows (a_pair_strides.0 apart), B pairs x n, C m x n (the
+        // caller's contract).
+        unsafe { gemm_on_tiles(m, n, pairs, a, a_pair_strides.0, b, c, beta) };
         return;
     }
+    // Tiles are never usable elsewhere.
+    #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+    let _ = tiles;
     #[cfg(target_arch = "x86_64")]
     if has_bf16_kernel() {
         // SAFETY: the processor supports AVX512-BF16 and AVX-512F; the packed operands hold
-        // m x ceil(k/2) and ceil(k/2) x n pairs and C at least m x n (checked above).
-        unsafe {
-            avx512::gemm(
-                m,
-                n,
-                k.div_ceil(2),
-                a_pairs.bits(),
-                a_pair_strides,
-                b.data.bits(),
-                c,
-                beta,
-            )
-        };
+        // m x pairs and pairs x n and C at least m x n (the caller's contract).
+        unsafe { avx512::gemm(m, n, pairs, a, a_pair_strides, b.data.bits(), c, beta) };
         return;
     }
-    portable(
-        m,
-        n,
-        k.div_ceil(2),
-        a_pairs.bits(),
-        a_pair_strides,
-        b.data.bits(),
-        c,
-        beta,
-    );
+    portable(m, n, pairs, a, a_pair_strides, b.data.bits(), c, beta);
 }
 
 /// Whether `gemm_bf16` runs an m x k x n product on AMX tiles: AMX and AVX512-BF16 usable, and
 /// at least one whole tile.
-fn tiles_usable(m: usize, n: usize, k: usize) -> bool {
+pub(super) fn tiles_usable(m: usize, n: usize, k: usize) -> bool {
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     {
         use super::amx::{PAIRS_PER_STEP, TILE};

@@ -2,6 +2,7 @@
 
 pub mod activation;
 pub mod amx;
+pub mod bf16_shared_a;
 pub(crate) mod dispatch;
 pub mod fma_peak;
 pub mod gemm;

@@ -33,11 +33,11 @@ pub fn balanced_row_blocks(
 }
 
 /// `c` (rows of `n` values) cut at `blocks`, each piece with its first row.
-pub fn split_rows_mut<'a>(
-    c: &'a mut [f32],
+pub fn split_rows_mut<'a, T>(
+    c: &'a mut [T],
     n: usize,
     blocks: &[Range<usize>],
-) -> Vec<(usize, &'a mut [f32])> {
+) -> Vec<(usize, &'a mut [T])> {
     let mut rest = c;
     let mut pieces = Vec::with_capacity(blocks.len());
     for block in blocks {

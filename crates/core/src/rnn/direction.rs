@@ -12,6 +12,7 @@ use super::gates;
 use super::layout::StepLayout;
 use super::step_weights::StepWeights;
 use crate::buffer_pool::PooledBuffer;
+use crate::kernels::bf16_shared_a::{sgemm_shared_a, SharedA};
 use crate::kernels::gemm::{panel_a_for, sgemm, sgemm_panel_a, Transpose};
 use crate::kernels::gemm_ab::gemm_ab;
 use crate::kernels::panel_a::PanelA;
@@ -601,10 +602,18 @@ pub fn backward(
             0.0,
         );
     }
+    // Where both weight gradients run on bf16 AMX tiles, dG^T packed for them once (an LSTM's or
+    // Elman layer's: a GRU's two read different dG).
+    let dg_shared = match (&dgi_panels, gru) {
+        (None, false) => SharedA::transposed_for_tiles(&dgi, g, n, cols),
+        _ => None,
+    };
     let mut dw_ih = vec![0.0f32; g * in_size];
-    match &dgi_panels {
-        Some(a) => sgemm_panel_a(n, in_size, a, 0, x, &mut dw_ih, 0.0),
-        None => sgemm(
+    let shared_ih = dg_shared.as_ref().filter(|a| a.serves(0, n, in_size));
+    match (&dgi_panels, shared_ih) {
+        (Some(a), _) => sgemm_panel_a(n, in_size, a, 0, x, &mut dw_ih, 0.0),
+        (None, Some(a)) => sgemm_shared_a(a, 0, n, in_size, x, &mut dw_ih, 0.0),
+        (None, None) => sgemm(
             g,
             n,
             in_size,
@@ -620,9 +629,15 @@ pub fn backward(
     let dgh_panels = if gru { &dgh_panels } else { &dgi_panels };
     // dW_hh (+)= dG^T's columns from..from + k against `h` (k x out): from the panels, or
     // from dG's rows.
-    let mut dw_hh_part = |k: usize, from: usize, h: &[f32], beta: f32| match dgh_panels {
-        Some(a) => sgemm_panel_a(k, out, a, from, h, &mut dw_hh, beta),
-        None => sgemm(
+    // The shared pairs serve what `sgemm` runs on tiles from an even depth (not an odd batch's
+    // later rows, nor the first step's small product).
+    let mut dw_hh_part = |k: usize, from: usize, h: &[f32], beta: f32| match (
+        dgh_panels,
+        dg_shared.as_ref().filter(|a| a.serves(from, k, out)),
+    ) {
+        (Some(a), _) => sgemm_panel_a(k, out, a, from, h, &mut dw_hh, beta),
+        (None, Some(a)) => sgemm_shared_a(a, from, k, out, h, &mut dw_hh, beta),
+        (None, None) => sgemm(
             g,
             k,
             out,
