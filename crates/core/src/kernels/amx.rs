@@ -8,9 +8,10 @@
 //! (pair-row q holds B[2q, j] and B[2q + 1, j] in one 32-bit lane, AMX's layout for B) copied
 //! once more in panels of 16 columns, so that each tile of B is 1 KB in a row: read from the
 //! row pairs, a tile's 16 rows lie a whole row of B apart (8 KB at m-lstm512's 2048 columns),
-//! all in one L1 set, and came from L2 at every load (bench/NOTES.md). The register tile is 32 x 32 of C (four accumulator tiles, two of A
-//! and two of B); what is not a whole tile (rows or columns past a multiple of 32, pairs past a
-//! multiple of 16) is left to the AVX512-BF16 kernel. No stable Rust intrinsics exist for AMX:
+//! all in one L1 set, and came from L2 at every load (bench/NOTES.md). The register tile is
+//! 32 x 32 of C (four accumulator tiles, two of A and two of B); what is not a whole tile (rows
+//! or columns past a multiple of 32, pairs past a multiple of 16) is left to the AVX512-BF16
+//! kernel. No stable Rust intrinsics exist for AMX:
 //! the instructions are written as inline assembly, which needs no target feature.
 //!
 //! `SEQTORCH_AMX=0` turns the tiles off (the AVX512-BF16 kernel runs instead), for measuring.

@@ -12,9 +12,8 @@
 //! correctness of a switch that asks for bf16 anywhere). Where AMX tiles are usable (`amx.rs`),
 //! the whole 32 x 32 tiles of C run on them from the same packed A (then packed by rows even
 //! when stored transposed) and B's tile panels (`PackedB` keeps both layouts), and this kernel
-//! takes the remainder: on a Sapphire Rapids-class
-//! Xeon `vdpbf16ps` ran slower than the float32 FMA kernel (bench/NOTES.md), the tiles 3-10x
-//! faster.
+//! takes the remainder: on a Sapphire Rapids-class Xeon `vdpbf16ps` ran slower than the float32
+//! FMA kernel (bench/NOTES.md), the tiles 3-10x faster.
 
 use super::transpose::transpose_into;
 use crate::buffer_pool::PooledBuffer;
@@ -340,8 +339,9 @@ pub(super) fn tiles_usable(m: usize, n: usize, k: usize) -> bool {
 }
 
 /// `gemm_bf16`'s products (of at least one whole tile: `tiles_usable`) on AMX tiles where they
-/// are whole tiles (32 x 32 of C, 16 pairs of depth), the rest (rows and columns past the last whole tile, pairs past the last whole step)
-/// on the AVX512-BF16 kernel. A is m x pairs, rows `lda` apart; `packed` holds its tile panels.
+/// are whole tiles (32 x 32 of C, 16 pairs of depth), the rest (rows and columns past the last
+/// whole tile, pairs past the last whole step) on the AVX512-BF16 kernel. A is m x pairs, rows
+/// `lda` apart; `packed` holds its tile panels.
 ///
 /// # Safety
 /// `amx::available()` and AVX512-BF16; A, B and C of the sizes above.

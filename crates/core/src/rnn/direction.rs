@@ -627,10 +627,9 @@ pub fn backward(
     }
     let mut dw_hh = vec![0.0f32; g * out];
     let dgh_panels = if gru { &dgh_panels } else { &dgi_panels };
-    // dW_hh (+)= dG^T's columns from..from + k against `h` (k x out): from the panels, or
-    // from dG's rows.
-    // The shared pairs serve what `sgemm` runs on tiles from an even depth (not an odd batch's
-    // later rows, nor the first step's small product).
+    // dW_hh (+)= dG^T's columns from..from + k against `h` (k x out): from the panels, from
+    // the shared bf16 pairs (where `sgemm` would run it on tiles, from an even depth: not an
+    // odd batch's later rows, nor the first step's small product), or from dG's rows.
     let mut dw_hh_part = |k: usize, from: usize, h: &[f32], beta: f32| match (
         dgh_panels,
         dg_shared.as_ref().filter(|a| a.serves(from, k, out)),
