@@ -20,6 +20,23 @@ use seqtorch_core::Tensor;
 /// The precision is process-wide and tests run in parallel: each test holds this.
 static PRECISION_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// The layer's weights as leaves, scaled to keep the gates off saturation; seeds from `seed`.
+fn leaf_weights(cfg: &RnnConfig, seed: u64) -> Vec<Tensor> {
+    cfg.weight_shapes()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let v = values(s.iter().product(), seed + i as u64)
+                .iter()
+                .map(|v| v * 0.3)
+                .collect();
+            Tensor::from_f32(v, s.clone())
+                .and_then(|t| t.requires_grad_(true))
+                .unwrap()
+        })
+        .collect()
+}
+
 /// Output, final states and the gradient of every leaf of one forward and backward.
 fn run(cfg: &RnnConfig, x_shape: &[usize], weights: &[Tensor]) -> Vec<Vec<f32>> {
     let n: usize = x_shape.iter().product();
@@ -71,20 +88,7 @@ fn medium_precision_rounds_products_to_bf16_and_highest_restores_float32() {
             bidirectional: true,
             ..rnn_config(mode, 24, 40, 2)
         };
-        let weights: Vec<Tensor> = cfg
-            .weight_shapes()
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let v = values(s.iter().product(), 10 + i as u64)
-                    .iter()
-                    .map(|v| v * 0.3)
-                    .collect();
-                Tensor::from_f32(v, s.clone())
-                    .and_then(|t| t.requires_grad_(true))
-                    .unwrap()
-            })
-            .collect();
+        let weights = leaf_weights(&cfg, 10);
         // 32 sequences: the step products (32 x 40 x 160 and back) hold whole AMX tiles.
         let shape = [12, 32, 24];
         let exact = run(&cfg, &shape, &weights);
@@ -204,20 +208,7 @@ fn an_lstm_whose_weight_gradients_share_dg_stays_within_bf16_of_float32() {
     // gradients (dW_hh over the 608 later rows) to run on bf16 (2^23 multiply-adds), so on AMX
     // tiles dG^T is packed once for both.
     let cfg = rnn_config(RnnMode::Lstm, 64, 64, 1);
-    let weights: Vec<Tensor> = cfg
-        .weight_shapes()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let v = values(s.iter().product(), 30 + i as u64)
-                .iter()
-                .map(|v| v * 0.3)
-                .collect();
-            Tensor::from_f32(v, s.clone())
-                .and_then(|t| t.requires_grad_(true))
-                .unwrap()
-        })
-        .collect();
+    let weights = leaf_weights(&cfg, 30);
     let shape = [20, 32, 64];
     let exact = run(&cfg, &shape, &weights);
     set_float32_matmul_precision(MatmulPrecision::Medium);
