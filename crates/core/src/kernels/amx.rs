@@ -96,6 +96,11 @@ const CONFIG: TileConfig = TileConfig {
 pub const TILE: usize = 32;
 pub const PAIRS_PER_STEP: usize = 16;
 
+/// Columns of C per band of `gemm_tiles` (8 register tiles). On the Xeon, 2 threads: m-lstm512's
+/// input projection (6400 x 512 x 2048) 800-900 -> 1120-1600 GFLOP/s, bands of 128 or 512 not
+/// better; products of 1024 columns or fewer level.
+const COLUMN_BAND: usize = 256;
+
 /// `C[..rows, ..cols] = A B + beta C` on tiles, for `rows` and `cols` multiples of 32 and `pairs`
 /// a multiple of 16: A is `rows` x `pairs` pairs, row i at `a[i * lda..]`; B is in panels of 16
 /// columns (`PackedB`'s tile panels), panel c (columns from 16c) at `b[c * panel..]`, its pair q
@@ -129,66 +134,72 @@ pub unsafe fn gemm_tiles(
     // changed it: loaded at every call, released at the end (a thread with tiles in use makes
     // every context switch save 8 KB more).
     asm!("ldtilecfg [{}]", in(reg) &CONFIG as *const TileConfig, options(nostack, readonly));
-    // Columns of C outer: a 32-column slice of B (pairs x 128 bytes) stays in L1 while every
-    // row tile of A passes over it.
-    for j in (0..cols).step_by(TILE) {
-        for i in (0..rows).step_by(TILE) {
-            let c0 = c.add(i * n + j);
-            let c1 = c0.add(16 * n);
-            if accumulate {
-                asm!(
-                    "tileloadd tmm0, [{c0} + {sc}*1]",
-                    "tileloadd tmm1, [{c0} + {sc}*1 + 64]",
-                    "tileloadd tmm2, [{c1} + {sc}*1]",
-                    "tileloadd tmm3, [{c1} + {sc}*1 + 64]",
-                    c0 = in(reg) c0,
-                    c1 = in(reg) c1,
-                    sc = in(reg) sc,
-                    options(nostack, readonly),
-                );
-            } else {
-                asm!(
-                    "tilezero tmm0",
-                    "tilezero tmm1",
-                    "tilezero tmm2",
-                    "tilezero tmm3",
-                    options(nomem, nostack)
-                );
-            }
-            let a0 = a.add(i * lda);
-            let a1 = a0.add(16 * lda);
-            let b0 = b.add(j / 16 * panel);
-            let b1 = b0.add(panel);
-            for q in (0..pairs).step_by(PAIRS_PER_STEP) {
-                asm!(
-                    "tileloadd tmm4, [{a0} + {sa}*1]",
-                    "tileloadd tmm6, [{b0} + {sb}*1]",
-                    "tileloadd tmm7, [{b1} + {sb}*1]",
-                    "tdpbf16ps tmm0, tmm4, tmm6",
-                    "tileloadd tmm5, [{a1} + {sa}*1]",
-                    "tdpbf16ps tmm1, tmm4, tmm7",
-                    "tdpbf16ps tmm2, tmm5, tmm6",
-                    "tdpbf16ps tmm3, tmm5, tmm7",
-                    a0 = in(reg) a0.add(q),
-                    a1 = in(reg) a1.add(q),
-                    b0 = in(reg) b0.add(q * 16),
-                    b1 = in(reg) b1.add(q * 16),
-                    sa = in(reg) sa,
-                    sb = in(reg) sb,
-                    options(nostack, readonly),
-                );
-            }
+    // C in bands of COLUMN_BAND columns, each band row tile by row tile: a tile of A is reused
+    // across the band's columns from L1, the band of B (256 KB at 256 pairs deep) stays in L2,
+    // and C is written 1 KB of a row at a time. Column by column down all rows instead, the C
+    // rows of m-lstm512's input projection (8 KB apart) took half its time (bench/NOTES.md).
+    let tiles = (0..cols).step_by(COLUMN_BAND).flat_map(|j0| {
+        let band = j0..(j0 + COLUMN_BAND).min(cols);
+        (0..rows)
+            .step_by(TILE)
+            .flat_map(move |i| band.clone().step_by(TILE).map(move |j| (i, j)))
+    });
+    for (i, j) in tiles {
+        let c0 = c.add(i * n + j);
+        let c1 = c0.add(16 * n);
+        if accumulate {
             asm!(
-                "tilestored [{c0} + {sc}*1], tmm0",
-                "tilestored [{c0} + {sc}*1 + 64], tmm1",
-                "tilestored [{c1} + {sc}*1], tmm2",
-                "tilestored [{c1} + {sc}*1 + 64], tmm3",
+                "tileloadd tmm0, [{c0} + {sc}*1]",
+                "tileloadd tmm1, [{c0} + {sc}*1 + 64]",
+                "tileloadd tmm2, [{c1} + {sc}*1]",
+                "tileloadd tmm3, [{c1} + {sc}*1 + 64]",
                 c0 = in(reg) c0,
                 c1 = in(reg) c1,
                 sc = in(reg) sc,
-                options(nostack),
+                options(nostack, readonly),
+            );
+        } else {
+            asm!(
+                "tilezero tmm0",
+                "tilezero tmm1",
+                "tilezero tmm2",
+                "tilezero tmm3",
+                options(nomem, nostack)
             );
         }
+        let a0 = a.add(i * lda);
+        let a1 = a0.add(16 * lda);
+        let b0 = b.add(j / 16 * panel);
+        let b1 = b0.add(panel);
+        for q in (0..pairs).step_by(PAIRS_PER_STEP) {
+            asm!(
+                "tileloadd tmm4, [{a0} + {sa}*1]",
+                "tileloadd tmm6, [{b0} + {sb}*1]",
+                "tileloadd tmm7, [{b1} + {sb}*1]",
+                "tdpbf16ps tmm0, tmm4, tmm6",
+                "tileloadd tmm5, [{a1} + {sa}*1]",
+                "tdpbf16ps tmm1, tmm4, tmm7",
+                "tdpbf16ps tmm2, tmm5, tmm6",
+                "tdpbf16ps tmm3, tmm5, tmm7",
+                a0 = in(reg) a0.add(q),
+                a1 = in(reg) a1.add(q),
+                b0 = in(reg) b0.add(q * 16),
+                b1 = in(reg) b1.add(q * 16),
+                sa = in(reg) sa,
+                sb = in(reg) sb,
+                options(nostack, readonly),
+            );
+        }
+        asm!(
+            "tilestored [{c0} + {sc}*1], tmm0",
+            "tilestored [{c0} + {sc}*1 + 64], tmm1",
+            "tilestored [{c1} + {sc}*1], tmm2",
+            "tilestored [{c1} + {sc}*1 + 64], tmm3",
+            c0 = in(reg) c0,
+            c1 = in(reg) c1,
+            sc = in(reg) sc,
+            options(nostack),
+        );
     }
     asm!("tilerelease", options(nomem, nostack));
 }
@@ -209,64 +220,70 @@ mod tests {
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
         {
             use crate::kernels::gemm_bf16::{from_bf16, to_bf16};
-            let (rows, cols, pairs, n, lda) = (64, 64, 48, 80, 50);
-            let half = |i: usize| to_bf16(((i * 7 % 23) as f32 - 11.0) * 0.37) as u32;
-            let a: Vec<u32> = (0..rows * lda)
-                .map(|i| half(i) | half(i + 5) << 16)
-                .collect();
-            let b: Vec<u32> = (0..pairs * n)
-                .map(|i| half(i + 3) | half(i + 9) << 16)
-                .collect();
-            // B's columns in panels of 16, as `PackedB` lays them out for the tiles.
-            let panels: Vec<u32> = (0..cols / 16)
-                .flat_map(|c| (0..pairs).flat_map(move |q| (0..16).map(move |j| (q, c * 16 + j))))
-                .map(|(q, j)| b[q * n + j])
-                .collect();
-            let f = |v: u32, high: bool| {
-                f64::from(from_bf16(if high { (v >> 16) as u16 } else { v as u16 }))
-            };
-            for accumulate in [false, true] {
-                let c0: Vec<f32> = (0..rows * n).map(|i| (i % 17) as f32 - 8.0).collect();
-                let mut c = c0.clone();
-                // SAFETY: available() (checked above); the buffers cover the shapes.
-                unsafe {
-                    gemm_tiles(
-                        rows,
-                        cols,
-                        pairs,
-                        a.as_ptr(),
-                        lda,
-                        panels.as_ptr(),
-                        pairs * 16,
-                        n,
-                        c.as_mut_ptr(),
-                        accumulate,
-                    )
+            // Within one band of columns, and over two (the second a part band).
+            for (rows, cols, pairs, n, lda) in
+                [(64, 64, 48, 80, 50), (96, COLUMN_BAND + 32, 32, 300, 40)]
+            {
+                let half = |i: usize| to_bf16(((i * 7 % 23) as f32 - 11.0) * 0.37) as u32;
+                let a: Vec<u32> = (0..rows * lda)
+                    .map(|i| half(i) | half(i + 5) << 16)
+                    .collect();
+                let b: Vec<u32> = (0..pairs * n)
+                    .map(|i| half(i + 3) | half(i + 9) << 16)
+                    .collect();
+                // B's columns in panels of 16, as `PackedB` lays them out for the tiles.
+                let panels: Vec<u32> = (0..cols / 16)
+                    .flat_map(|c| {
+                        (0..pairs).flat_map(move |q| (0..16).map(move |j| (q, c * 16 + j)))
+                    })
+                    .map(|(q, j)| b[q * n + j])
+                    .collect();
+                let f = |v: u32, high: bool| {
+                    f64::from(from_bf16(if high { (v >> 16) as u16 } else { v as u16 }))
                 };
-                for i in 0..rows {
-                    for j in 0..n {
-                        let got = f64::from(c[i * n + j]);
-                        if j >= cols {
-                            assert_eq!(
-                                got,
-                                f64::from(c0[i * n + j]),
-                                "({i}, {j}) outside the tiles"
+                for accumulate in [false, true] {
+                    let c0: Vec<f32> = (0..rows * n).map(|i| (i % 17) as f32 - 8.0).collect();
+                    let mut c = c0.clone();
+                    // SAFETY: available() (checked above); the buffers cover the shapes.
+                    unsafe {
+                        gemm_tiles(
+                            rows,
+                            cols,
+                            pairs,
+                            a.as_ptr(),
+                            lda,
+                            panels.as_ptr(),
+                            pairs * 16,
+                            n,
+                            c.as_mut_ptr(),
+                            accumulate,
+                        )
+                    };
+                    for i in 0..rows {
+                        for j in 0..n {
+                            let got = f64::from(c[i * n + j]);
+                            if j >= cols {
+                                assert_eq!(
+                                    got,
+                                    f64::from(c0[i * n + j]),
+                                    "({i}, {j}) outside the tiles"
+                                );
+                                continue;
+                            }
+                            let mut want = if accumulate {
+                                f64::from(c0[i * n + j])
+                            } else {
+                                0.0
+                            };
+                            for q in 0..pairs {
+                                let (x, y) = (a[i * lda + q], b[q * n + j]);
+                                want += f(x, false) * f(y, false) + f(x, true) * f(y, true);
+                            }
+                            assert!(
+                                (got - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                                "accumulate {accumulate} at ({i}, {j}): {got} vs {want}"
                             );
-                            continue;
                         }
-                        let mut want = if accumulate {
-                            f64::from(c0[i * n + j])
-                        } else {
-                            0.0
-                        };
-                        for q in 0..pairs {
-                            let (x, y) = (a[i * lda + q], b[q * n + j]);
-                            want += f(x, false) * f(y, false) + f(x, true) * f(y, true);
-                        }
-                        assert!(
-                            (got - want).abs() <= 1e-5 * (1.0 + want.abs()),
-                            "accumulate {accumulate} at ({i}, {j}): {got} vs {want}"
-                        );
                     }
                 }
             }
