@@ -99,6 +99,7 @@ pub const PAIRS_PER_STEP: usize = 16;
 /// Columns of C per band of `gemm_tiles` (8 register tiles). On the Xeon, 2 threads: m-lstm512's
 /// input projection (6400 x 512 x 2048) 800-900 -> 1120-1600 GFLOP/s, bands of 128 or 512 not
 /// better; products of 1024 columns or fewer level.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 const COLUMN_BAND: usize = 256;
 
 /// `C[..rows, ..cols] = A B + beta C` on tiles, for `rows` and `cols` multiples of 32 and `pairs`
