@@ -227,3 +227,28 @@ fn an_lstm_whose_weight_gradients_share_dg_stays_within_bf16_of_float32() {
     }
     assert_ne!(rounded, exact, "Medium did not change the results");
 }
+
+#[test]
+fn the_bf16_input_projection_packs_w_ih_once_per_weight_version() {
+    use seqtorch_core::rnn::prepared_weight_builds;
+    let _lock = PRECISION_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    // 640 rows x 64 inputs x 256 gates: the input projection runs on bf16 at Medium.
+    let cfg = rnn_config(RnnMode::Lstm, 64, 64, 1);
+    let weights = leaf_weights(&cfg, 40);
+    let shape = [20, 32, 64];
+    set_float32_matmul_precision(MatmulPrecision::Medium);
+    let first_builds = prepared_weight_builds();
+    let first = run(&cfg, &shape, &weights);
+    let built = prepared_weight_builds() - first_builds;
+    let again_builds = prepared_weight_builds();
+    let again = run(&cfg, &shape, &weights);
+    let rebuilt = prepared_weight_builds() - again_builds;
+    set_float32_matmul_precision(MatmulPrecision::Highest);
+    assert!(again == first, "the prepared pack gives the same numbers");
+    if !cpu_bf16_products() {
+        return;
+    }
+    // W_hh's bf16 packs and W_ih^T's, once; the same weights again build nothing.
+    assert_eq!(built, 2, "W_hh and W_ih packed for bf16 once each");
+    assert_eq!(rebuilt, 0, "an unchanged weight is not packed again");
+}

@@ -430,8 +430,25 @@ pub fn sgemm_bf16(
     parallel: bool,
 ) {
     let packed = PackedB::new(b, k, n, b_transposed);
+    sgemm_bf16_packed(m, k, a, a_strides, &packed, c, beta, parallel);
+}
+
+/// `sgemm_bf16` with B packed already (a weight kept across calls): the same products.
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm_bf16_packed(
+    m: usize,
+    k: usize,
+    a: &[f32],
+    a_strides: (usize, usize),
+    packed: &PackedB,
+    c: &mut [f32],
+    beta: f32,
+    parallel: bool,
+) {
+    let n = packed.n;
+    assert!(c.len() >= m * n, "gemm_bf16: buffer too small");
     if !parallel || m < 16 {
-        gemm_bf16(m, k, a, a_strides, &packed, &mut c[..m * n], beta);
+        gemm_bf16(m, k, a, a_strides, packed, &mut c[..m * n], beta);
         return;
     }
     let (rs, _) = a_strides;
@@ -444,7 +461,7 @@ pub fn sgemm_bf16(
     };
     super::row_split::for_row_blocks(c, m, n, tile, 256, true, |r0, block| {
         let mi = block.len() / n;
-        gemm_bf16(mi, k, &a[r0 * rs..], a_strides, &packed, block, beta);
+        gemm_bf16(mi, k, &a[r0 * rs..], a_strides, packed, block, beta);
     });
 }
 

@@ -13,8 +13,9 @@ use super::layout::StepLayout;
 use super::step_weights::StepWeights;
 use crate::buffer_pool::PooledBuffer;
 use crate::kernels::bf16_shared_a::{sgemm_shared_a, SharedA};
-use crate::kernels::gemm::{panel_a_for, sgemm, sgemm_panel_a, Transpose};
+use crate::kernels::gemm::{may_split, panel_a_for, runs_on_bf16, sgemm, sgemm_panel_a, Transpose};
 use crate::kernels::gemm_ab::gemm_ab;
+use crate::kernels::gemm_bf16::{sgemm_bf16_packed, PackedB};
 use crate::kernels::panel_a::PanelA;
 use crate::threads;
 
@@ -32,6 +33,8 @@ pub struct DirWeights<'a> {
     /// W_ih transposed, prepared only for short inputs (streaming steps): there the packed
     /// GEMM would repack all of W_ih for a handful of rows on every call.
     pub w_ih_t: Option<&'a [f32]>,
+    /// W_ih^T packed in bf16, prepared where the input projection runs on bf16 operands.
+    pub w_ih_bf16: Option<&'a PackedB>,
 }
 
 /// What backward needs, one row per (step, active batch row) like the layer input. Forward
@@ -199,17 +202,23 @@ pub fn forward(
         Some(t) => (t, Transpose::No),
         None => (w.w_ih, Transpose::Yes),
     };
-    sgemm(
-        n,
-        in_size,
-        g,
-        x,
-        Transpose::No,
-        w_ih,
-        w_ih_layout,
-        &mut xw,
-        0.0,
-    );
+    match w.w_ih_bf16 {
+        // What `sgemm` computes there, with W_ih^T packed once per weight version.
+        Some(b) if runs_on_bf16(n, in_size, g) => {
+            sgemm_bf16_packed(n, in_size, x, (in_size, 1), b, &mut xw, 0.0, may_split())
+        }
+        _ => sgemm(
+            n,
+            in_size,
+            g,
+            x,
+            Transpose::No,
+            w_ih,
+            w_ih_layout,
+            &mut xw,
+            0.0,
+        ),
+    }
     let lstm = cfg.mode == RnnMode::Lstm;
     let gru = cfg.mode == RnnMode::Gru;
     let proj = w.w_hr.is_some();

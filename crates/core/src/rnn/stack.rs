@@ -11,6 +11,8 @@ use super::layout::{batch_first_output, swap_leading, StepLayout};
 use super::step_weights::{HhBf16, HhPanels, StepWeights};
 use crate::autograd::{is_grad_enabled, CustomBackward, Node};
 use crate::backend::fused::{self, FusedOp};
+use crate::kernels::gemm::runs_on_bf16;
+use crate::kernels::gemm_bf16::PackedB;
 use crate::kernels::transpose::transpose;
 use crate::shape::fmt_shape;
 use crate::{bail, threads, DType, HostData, Result, Tensor};
@@ -329,6 +331,17 @@ fn prepared_bf16(w: &Tensor) -> Result<Arc<HhBf16>> {
     })
 }
 
+/// `w` (W_ih, [g, in]) as W_ih^T packed for the bf16 input projection, cached like
+/// `prepared_transpose`: inference at `'medium'` packed it at every call (1.7 ms on one thread
+/// at m-lstm512, while the other waited; bench/NOTES.md).
+fn prepared_bf16_ih(w: &Tensor) -> Result<Arc<PackedB>> {
+    w.derived(|w| {
+        PREPARED_BUILDS.fetch_add(1, Ordering::Relaxed);
+        let (g, input) = (w.shape()[0], w.shape()[1]);
+        w.with_f32("rnn weight", |v| PackedB::new(v, input, g, true))
+    })
+}
+
 /// `w` (W_hh, [g, out]) packed in float32 panels both ways, cached like `prepared_transpose`.
 fn prepared_panels(w: &Tensor) -> Result<Arc<HhPanels>> {
     w.derived(|w| {
@@ -351,6 +364,7 @@ struct PreparedDirection {
     w_hh: PreparedHh,
     w_hr_t: Option<Arc<Vec<f32>>>,
     w_ih_t: Option<Arc<Vec<f32>>>,
+    w_ih_bf16: Option<Arc<PackedB>>,
 }
 
 /// The weights read in place (no copies), plus each direction's prepared transposes.
@@ -368,6 +382,10 @@ impl<'t> WeightViews<'t> {
             .map(|w| {
                 let w_hr = (cfg.proj_size > 0).then(|| prepared_transpose(&w[k - 1]));
                 let w_ih = (rows <= PREPARED_INPUT_MAX_ROWS).then(|| prepared_transpose(&w[0]));
+                // The input projection on bf16 where `sgemm` would run it so (rows x in x g).
+                let (g, input) = (w[0].shape()[0], w[0].shape()[1]);
+                let w_ih_bf16 = (rows > PREPARED_INPUT_MAX_ROWS && runs_on_bf16(rows, input, g))
+                    .then(|| prepared_bf16_ih(&w[0]));
                 let w_hh = if crate::precision::cpu_bf16() {
                     PreparedHh::Bf16(prepared_bf16(&w[1])?)
                 } else if crate::kernels::plan::plan().step_panels && rows > PREPARED_INPUT_MAX_ROWS
@@ -384,6 +402,7 @@ impl<'t> WeightViews<'t> {
                     w_hh,
                     w_hr_t: w_hr.transpose()?,
                     w_ih_t: w_ih.transpose()?,
+                    w_ih_bf16: w_ih_bf16.transpose()?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -430,6 +449,7 @@ impl<'t> WeightViews<'t> {
                     },
                     w_hr_t: p.w_hr_t.as_deref().map(|v| v.as_slice()),
                     w_ih_t: p.w_ih_t.as_deref().map(|v| v.as_slice()),
+                    w_ih_bf16: p.w_ih_bf16.as_deref(),
                 }
             })
             .collect();
