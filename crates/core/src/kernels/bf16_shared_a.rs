@@ -5,12 +5,9 @@
 //! the step's time at `'medium'` on the Xeon).
 
 use super::gemm::{may_split, runs_on_bf16};
-use rayon::prelude::*;
-
 use super::gemm_bf16::{gemm_pairs, pairs_by_rows_into, tiles_usable, PackedB};
-use super::row_split::{self, for_row_blocks};
+use super::row_split::for_row_blocks;
 use crate::buffer_pool::PooledBuffer;
-use crate::threads;
 
 /// A (m x k) as bf16 pairs along k, by rows: row i's pair q holds A[i, 2q] and A[i, 2q + 1].
 pub struct SharedA {
@@ -31,21 +28,16 @@ impl SharedA {
         // shared copy cost what the second one had).
         let per_row = k.div_ceil(2);
         let mut pairs = PooledBuffer::new(m * per_row);
-        let rows = row_split::balanced_row_blocks(m, 16, 256, threads::get_num_threads());
-        let pack = |(r0, out): (usize, &mut [u32])| {
-            pairs_by_rows_into(&a[r0..], k, out.len() / per_row, m, out)
-        };
-        let blocks = row_split::split_rows_mut(pairs.bits_mut(), per_row, &rows);
-        if may_split() {
-            threads::install(|| blocks.into_par_iter().for_each(pack));
-        } else {
-            blocks.into_iter().for_each(pack);
-        }
+        for_row_blocks(
+            pairs.bits_mut(),
+            m,
+            per_row,
+            16,
+            256,
+            may_split(),
+            |r0, out| pairs_by_rows_into(&a[r0..], k, out.len() / per_row, m, out),
+        );
         Some(SharedA { m, k, pairs })
-    }
-
-    pub fn m(&self) -> usize {
-        self.m
     }
 
     /// Whether `sgemm_shared_a` computes the product over depth p0..p0 + k against n columns
@@ -64,7 +56,6 @@ impl SharedA {
 /// packed already. `p0` must be even (a pair boundary); where p0 + k ends inside a pair, its
 /// other half meets the zero that packing an odd-length B adds. C in row blocks of whole tiles,
 /// on the pool's threads where `sgemm` would split.
-#[allow(clippy::too_many_arguments)]
 pub fn sgemm_shared_a(
     a: &SharedA,
     p0: usize,
@@ -94,7 +85,7 @@ pub fn sgemm_shared_a(
     let (q0, pairs) = (p0 / 2, k.div_ceil(2));
     for_row_blocks(c, m, n, super::amx::TILE, 256, may_split(), |r0, block| {
         let mi = block.len() / n;
-        let tiles = packed.has_tiles() && tiles_usable(mi, n, k);
+        let tiles = packed.runs_on_tiles(mi);
         // SAFETY: rows r0..r0 + mi of A from pair q0 hold `pairs` pairs each, lda apart
         // (q0 + pairs <= lda as p0 + k <= a.k); B holds k x n; the block is mi x n of C.
         unsafe {

@@ -78,9 +78,10 @@ impl PackedB {
         self.n
     }
 
-    /// Whether it holds the tile panels (AMX usable for such a B).
-    pub(super) fn has_tiles(&self) -> bool {
-        self.tiles.is_some()
+    /// Whether a product of m rows against it runs on AMX tiles: its tile panels are there and
+    /// the product holds a whole tile.
+    pub(super) fn runs_on_tiles(&self, m: usize) -> bool {
+        self.tiles.is_some() && tiles_usable(m, self.n, self.k)
     }
 }
 
@@ -261,7 +262,7 @@ pub fn gemm_bf16(
     if m == 0 || n == 0 {
         return;
     }
-    let tiles = b.tiles.is_some() && tiles_usable(m, n, k);
+    let tiles = b.runs_on_tiles(m);
     let (a_pairs, a_pair_strides) = pack_a(m, k, a, a_strides, tiles);
     // SAFETY: the packed A holds m x ceil(k/2) pairs at its strides, laid out by rows where
     // `tiles`; B was packed for k x n; C holds m x n (checked above).

@@ -51,14 +51,14 @@ pub fn split_rows_mut<'a, T>(
 /// `f(first row, its rows of c)` for every block of `balanced_row_blocks(m, tile, max_rows,
 /// threads)` of `c` (m rows of `n` values), on the pool's threads when `parallel`, else in
 /// order on this one.
-pub fn for_row_blocks(
-    c: &mut [f32],
+pub fn for_row_blocks<T: Send>(
+    c: &mut [T],
     m: usize,
     n: usize,
     tile: usize,
     max_rows: usize,
     parallel: bool,
-    f: impl Fn(usize, &mut [f32]) + Sync + Send,
+    f: impl Fn(usize, &mut [T]) + Sync + Send,
 ) {
     use rayon::prelude::*;
     let threads = if parallel {
