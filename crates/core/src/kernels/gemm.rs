@@ -81,10 +81,7 @@ pub fn sgemm(
         // B in panels (each read as one stream) once the copy is small beside the products;
         // a transposed B is copied either way, and packing it costs less than transposing
         // (0.3 against 1.1 ms for m-lstm512's W_ih).
-        let panels_from = match ta {
-            Transpose::No => plan.panels_min_rows,
-            Transpose::Yes => plan.transposed_a_panels_min_rows,
-        };
+        let panels_from = plan.b_panels_min_rows(ta == Transpose::Yes, n);
         let panels = (tb == Transpose::Yes || m >= panels_from)
             .then(|| PanelB::pack(b, k, n, tb == Transpose::Yes, parallel));
         let b = match &panels {
@@ -135,7 +132,7 @@ pub fn sgemm_panel_a(
     let m = a.m();
     let large = m.saturating_mul(n).saturating_mul(k) >= plan.parallel_min_work;
     let parallel = large && may_split();
-    let panels = (large && m >= plan.transposed_a_panels_min_rows)
+    let panels = (large && m >= plan.b_panels_min_rows(true, n))
         .then(|| PanelB::pack(b, k, n, false, parallel));
     let b = match &panels {
         Some(p) => BlockedB::Panels(p),

@@ -84,6 +84,14 @@ pub struct KernelPlan {
     /// layers 34.6-36.2 -> 32.9-34.4 and 22.3-23.3 -> 21.1-21.9 ms), at 512 rows still not
     /// (small-lstm128 4.1 -> 4.2 ms).
     pub transposed_a_panels_min_rows: usize,
+    /// Rows of A, either layout, from which a large product packs B in panels when B is wide
+    /// (`WIDE_B_COLS` columns or more: its rows 4 KB or more apart, so a tile's walk down one
+    /// column of panels maps to a few L1 sets and reads B from L2 at every row tile). On the
+    /// Sapphire Rapids-class Xeon, 2 threads: 384-1024 rows x 1024-2048 columns 8-35% faster
+    /// in panels (1024^3 207-230 -> 268-280 GFLOP/s; a transposed A, 512 x 4096 x 1024, 186 ->
+    /// 237), while B of 128-512 columns lost 2-7% at 512-1024 rows (the copy, no thrash to
+    /// undo). `usize::MAX` where unmeasured.
+    pub wide_b_panels_min_rows: usize,
     /// Whether the recurrent step products read W_hh packed in panels (`PanelB`, prepared once
     /// per weight version) instead of row-major. Rows of a row-major W_hh^T lie a whole row
     /// apart and share a few L1 sets, so every register tile reads its column panel from L2
@@ -94,7 +102,25 @@ pub struct KernelPlan {
     pub transposed_a: TransposedA,
 }
 
+/// Columns from which B counts as wide for `KernelPlan::wide_b_panels_min_rows`.
+pub const WIDE_B_COLS: usize = 1024;
+
 impl KernelPlan {
+    /// Rows of A from which a large product against a row-major B of `n` columns packs B in
+    /// panels, for A stored transposed or not.
+    pub fn b_panels_min_rows(&self, a_transposed: bool, n: usize) -> usize {
+        let by_layout = if a_transposed {
+            self.transposed_a_panels_min_rows
+        } else {
+            self.panels_min_rows
+        };
+        if n >= WIDE_B_COLS {
+            by_layout.min(self.wide_b_panels_min_rows)
+        } else {
+            by_layout
+        }
+    }
+
     /// The plan for a family, each measured on this project's machines of that family
     /// (`examples/kernel_plans.rs`; Intel without AMX takes the AMX plan unmeasured).
     pub fn for_family(family: CpuClass) -> KernelPlan {
@@ -106,6 +132,7 @@ impl KernelPlan {
             parallel_min_work: 1 << 23,
             panels_min_rows: 2048,
             transposed_a_panels_min_rows: 1024,
+            wide_b_panels_min_rows: usize::MAX,
             step_panels: false,
             transposed_a: TransposedA::Fetched,
         };
@@ -119,6 +146,7 @@ impl KernelPlan {
                 tile_rows: TileRows::Twelve,
                 block_rows: 192,
                 block_depth: 256,
+                wide_b_panels_min_rows: 384,
                 step_panels: true,
                 transposed_a: TransposedA::Panels,
                 ..zen4
@@ -214,6 +242,33 @@ mod tests {
             assert_eq!(p.block_rows % p.tile_rows.rows(), 0, "{family:?}");
             assert!(p.parallel_min_work.is_power_of_two());
             assert!(p.summary().starts_with(family.name()));
+        }
+    }
+
+    #[test]
+    fn a_wide_b_lowers_the_panel_threshold_only_where_the_plan_says() {
+        let intel = KernelPlan::for_family(CpuClass::IntelAmx);
+        for transposed in [false, true] {
+            let by_layout = intel.b_panels_min_rows(transposed, WIDE_B_COLS - 1);
+            assert!(by_layout > intel.wide_b_panels_min_rows);
+            assert_eq!(
+                intel.b_panels_min_rows(transposed, WIDE_B_COLS),
+                intel.wide_b_panels_min_rows
+            );
+        }
+        assert_eq!(intel.b_panels_min_rows(false, 512), intel.panels_min_rows);
+        assert_eq!(
+            intel.b_panels_min_rows(true, 512),
+            intel.transposed_a_panels_min_rows
+        );
+        // Unmeasured families keep their thresholds at every width.
+        let zen4 = KernelPlan::for_family(CpuClass::Zen4);
+        for n in [128, WIDE_B_COLS, 8192] {
+            assert_eq!(zen4.b_panels_min_rows(false, n), zen4.panels_min_rows);
+            assert_eq!(
+                zen4.b_panels_min_rows(true, n),
+                zen4.transposed_a_panels_min_rows
+            );
         }
     }
 }
