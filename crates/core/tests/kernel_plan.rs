@@ -26,11 +26,14 @@ fn the_environment_picks_a_plan_and_every_plan_computes_the_same_products() {
     assert_eq!(p.tile_rows, TileRows::Twelve);
 
     // Large enough for the blocked, parallel path (rows past two blocks of 192 and a
-    // remainder, depth past a block), and one step-sized product.
+    // remainder, depth past a block), and one step-sized product; C past two bands of 256
+    // columns with a masked tail, and wide (a transposed A's products in bands too).
     for (m, k, n, ta) in [
         (419, 300, 70, false),
         (419, 300, 70, true),
         (32, 64, 96, false),
+        (419, 300, 600, false),
+        (205, 300, 1100, true),
     ] {
         let a: Vec<f32> = (0..m * k).map(|i| ((i % 13) as f32 - 6.0) * 0.1).collect();
         let b: Vec<f32> = (0..k * n).map(|i| ((i % 7) as f32 - 3.0) * 0.2).collect();
@@ -46,6 +49,27 @@ fn the_environment_picks_a_plan_and_every_plan_computes_the_same_products() {
                     "{family:?} {m}x{k}x{n} transposed {ta} at {idx}: {x} vs {y}"
                 );
             }
+        }
+        // Bands of any width sum each element as the panel-by-panel walk does: bit for bit.
+        let intel = KernelPlan::for_family(CpuClass::IntelAmx);
+        let mut by_band = Vec::new();
+        for column_band in [32, 96, 256, 4096] {
+            set_plan(KernelPlan {
+                column_band,
+                ..intel
+            });
+            let mut c = vec![f32::NAN; m * n];
+            let t = if ta { Transpose::Yes } else { Transpose::No };
+            sgemm(m, k, n, &a, t, &b, Transpose::No, &mut c, 0.0);
+            by_band.push(c);
+        }
+        for c in &by_band[1..] {
+            assert!(
+                c.iter()
+                    .zip(&by_band[0])
+                    .all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{m}x{k}x{n} transposed {ta}: bands change the sums"
+            );
         }
     }
 }

@@ -507,6 +507,71 @@ fn gemm_ab_blocked_with(
     for_row_blocks(c, m, n, tile, block_rows, parallel, run_rows);
 }
 
+/// The register tiles that cover `m` rows, as (first row, rows), top to bottom: tiles of
+/// `max` rows, then the rest in tiles as even as possible.
+///
+/// A tile of fewer than 4 rows holds fewer than 8 accumulators, too few to cover the FMA
+/// latency on two pipes: it runs at half rate or less. So where tiles may start at any row
+/// (`anywhere`), a remainder of 1-3 rows joins the last full tile and the two run as two tiles
+/// cut evenly (6 + 2 -> 4 + 4, 8 + 1 -> 5 + 4). Each element's sum is the same, in the same
+/// order. On Zen 3, one thread, 26 and 32 rows (a thread's share of a step at batch 64) went
+/// from 89-94 to 94-99 GFLOP/s, level with 30 and 34. Otherwise the rest runs as one tile,
+/// or two where 9-11 rows remain of 12-row tiles: tiles after the full ones have at most 8
+/// rows.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct RowTiles {
+    next: usize,
+    max: usize,
+    /// Full tiles still to come before the rest.
+    plain: usize,
+    /// Tiles the rest is still to be cut into.
+    pieces: usize,
+    m: usize,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl RowTiles {
+    fn new(m: usize, max: usize, anywhere: bool) -> RowTiles {
+        let (full, rest) = (m / max, m % max);
+        let joined = anywhere && full > 0 && (1..4).contains(&rest);
+        let plain = if joined { full - 1 } else { full };
+        let pieces = if joined {
+            2
+        } else {
+            (m - plain * max).div_ceil(8)
+        };
+        RowTiles {
+            next: 0,
+            max,
+            plain,
+            pieces,
+            m,
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Iterator for RowTiles {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let rows = if self.plain > 0 {
+            self.plain -= 1;
+            self.max
+        } else if self.pieces > 0 {
+            let rows = (self.m - self.next).div_ceil(self.pieces);
+            self.pieces -= 1;
+            rows
+        } else {
+            return None;
+        };
+        let first = self.next;
+        self.next += rows;
+        Some((first, rows))
+    }
+}
+
 /// Steps of depth ahead that a tile fetches a transposed A: about 500 cycles of FMAs, a memory
 /// latency, on either family's tile. Chosen on Zen 4 (16-32 best of 8-48 in isolation); the
 /// weight gradients of a training step on 2 threads went 4.4-4.6 -> 4.3 ms at small-lstm128 and
@@ -612,63 +677,39 @@ macro_rules! tiled_product {
             }
         }
 
-        /// Every row tile of one column panel.
+        /// One tile of `rows` rows (at most `MR_MAX`; 8 only where `MR_MAX` is 8 or more) at
+        /// (i, j), through the tile kernel of that height.
         #[target_feature(enable = $feat)]
         #[allow(clippy::too_many_arguments)]
-        unsafe fn panel<const MR_MAX: usize, const NV: usize, const MASKED: bool>(
-            m: usize,
-            n: usize,
+        #[inline]
+        unsafe fn row_tile<const MR_MAX: usize, const NV: usize, const MASKED: bool>(
+            rows: usize,
             k: usize,
+            n: usize,
+            strides: (usize, usize),
             fetch_a: bool,
-            a: super::TileA,
+            at: *const f32,
             b: (*const f32, usize),
             c: *mut f32,
-            j: usize,
+            (i, j): (usize, usize),
             mask: Mask,
             beta: f32,
         ) {
-            let strides = a.steps();
-            let rows_anywhere = a.tiles_may_start_anywhere();
-            let a = |i: usize| a.row(i);
-            // A tile of fewer than 4 rows holds fewer than 8 accumulators, too few to cover the
-            // FMA latency on two pipes: it runs at half rate or less. So where tiles may start
-            // at any row, a remainder of 1-3 rows joins the last full tile and the two run as
-            // two tiles cut evenly (6 + 2 -> 4 + 4, 8 + 1 -> 5 + 4). Each element's sum is the
-            // same, in the same order. On Zen 3, one thread, 26 and 32 rows (a thread's share
-            // of a step at batch 64) went from 89-94 to 94-99 GFLOP/s, level with 30 and 34.
-            let (full, rest) = (m / MR_MAX, m % MR_MAX);
-            let joined = rows_anywhere && full > 0 && (1..4).contains(&rest);
-            let plain = if joined { full - 1 } else { full };
-            for t in 0..plain {
-                let i = t * MR_MAX;
-                tile::<MR_MAX, NV, MASKED>(k, n, strides, fetch_a, a(i), b, c, i, j, mask, beta);
-            }
-            // The rest in tiles as even as possible: two when joined (at most 8 rows each, from
-            // at most 12 + 3), else one unless 9-11 rows remain of 12-row tiles.
-            let mut i = plain * MR_MAX;
-            let mut tail = m - i;
-            let mut pieces = if joined { 2 } else { tail.div_ceil(8) };
-            while tail > 0 {
-                let rows = tail.div_ceil(pieces);
-                let at = a(i);
-                match rows {
-                    1 => tile::<1, NV, MASKED>(k, n, strides, fetch_a, at, b, c, i, j, mask, beta),
-                    2 => tile::<2, NV, MASKED>(k, n, strides, fetch_a, at, b, c, i, j, mask, beta),
-                    3 => tile::<3, NV, MASKED>(k, n, strides, fetch_a, at, b, c, i, j, mask, beta),
-                    4 => tile::<4, NV, MASKED>(k, n, strides, fetch_a, at, b, c, i, j, mask, beta),
-                    5 => tile::<5, NV, MASKED>(k, n, strides, fetch_a, at, b, c, i, j, mask, beta),
-                    6 => tile::<6, NV, MASKED>(k, n, strides, fetch_a, at, b, c, i, j, mask, beta),
-                    7 => tile::<7, NV, MASKED>(k, n, strides, fetch_a, at, b, c, i, j, mask, beta),
-                    // Only tiles of 12 rows leave 8 or more (AVX2's 16 registers hold no 8-row
-                    // tile).
-                    _ if MR_MAX > 8 => {
-                        tile::<8, NV, MASKED>(k, n, strides, fetch_a, at, b, c, i, j, mask, beta)
-                    }
-                    _ => unreachable!("a remainder tile of {rows} rows"),
+            let (s, f) = (strides, fetch_a);
+            match rows {
+                r if r == MR_MAX => {
+                    tile::<MR_MAX, NV, MASKED>(k, n, s, f, at, b, c, i, j, mask, beta)
                 }
-                i += rows;
-                tail -= rows;
-                pieces -= 1;
+                1 => tile::<1, NV, MASKED>(k, n, s, f, at, b, c, i, j, mask, beta),
+                2 => tile::<2, NV, MASKED>(k, n, s, f, at, b, c, i, j, mask, beta),
+                3 => tile::<3, NV, MASKED>(k, n, s, f, at, b, c, i, j, mask, beta),
+                4 => tile::<4, NV, MASKED>(k, n, s, f, at, b, c, i, j, mask, beta),
+                5 => tile::<5, NV, MASKED>(k, n, s, f, at, b, c, i, j, mask, beta),
+                6 => tile::<6, NV, MASKED>(k, n, s, f, at, b, c, i, j, mask, beta),
+                7 => tile::<7, NV, MASKED>(k, n, s, f, at, b, c, i, j, mask, beta),
+                // Only tiles of 12 rows leave 8 (AVX2's 16 registers hold no 8-row tile).
+                8 if MR_MAX > 8 => tile::<8, NV, MASKED>(k, n, s, f, at, b, c, i, j, mask, beta),
+                _ => unreachable!("a tile of {rows} rows under tiles of {MR_MAX}"),
             }
         }
 
@@ -687,25 +728,55 @@ macro_rules! tiled_product {
             cp: *mut f32,
             beta: f32,
         ) {
+            use crate::kernels::plan::TransposedA;
             const WIDTH: usize = 2 * LANES;
             let full = mask_for(LANES);
-            let fetch_a = a.steps().1 >= LANES
-                && crate::kernels::plan::plan().transposed_a
-                    == crate::kernels::plan::TransposedA::Fetched;
-            let mut j = 0;
-            while j + WIDTH <= n {
-                let b = (b_at(j), ldb);
-                panel::<MR_MAX, 2, false>(m, n, k, fetch_a, a, b, cp, j, full, beta);
-                j += WIDTH;
-            }
-            let rest = n - j;
+            let plan = crate::kernels::plan::plan();
+            let strides = a.steps();
+            let fetch_a = strides.1 >= LANES && plan.transposed_a == TransposedA::Fetched;
+            let anywhere = a.tiles_may_start_anywhere();
+            // C in bands of columns, each covered row tile by row tile, a row tile crossing the
+            // band's panels: its A stays in L1 and C is written along its rows. With one panel
+            // a band, each panel's row tiles run down C (the panel of B stays in L1, C's tiles
+            // lie a row apart): kept for a few row tiles (the step products, whose B is deep
+            // and would stream from L3) and for A packed in panels (a weight gradient's dG^T,
+            // 1-4% slower in bands below 1024 columns) against a narrow C.
+            let banded = m > 4 * MR_MAX && (anywhere || n >= crate::kernels::plan::WIDE_B_COLS);
+            let band = if banded {
+                plan.column_band.max(WIDTH) / WIDTH * WIDTH
+            } else {
+                WIDTH
+            };
+            let rest = n % WIDTH;
             let tail = mask_for(rest % LANES);
-            let b = (b_at(j), ldb);
-            match (rest / LANES, rest % LANES) {
-                (0, 0) => {}
-                (1, 0) => panel::<MR_MAX, 1, false>(m, n, k, fetch_a, a, b, cp, j, full, beta),
-                (0, _) => panel::<MR_MAX, 1, true>(m, n, k, fetch_a, a, b, cp, j, tail, beta),
-                _ => panel::<MR_MAX, 2, true>(m, n, k, fetch_a, a, b, cp, j, tail, beta),
+            for b0 in (0..n).step_by(band) {
+                let b1 = (b0 + band).min(n);
+                for (i, rows) in super::RowTiles::new(m, MR_MAX, anywhere) {
+                    let at = a.row(i);
+                    let mut j = b0;
+                    while j + WIDTH <= b1 {
+                        let (b, ij) = ((b_at(j), ldb), (i, j));
+                        row_tile::<MR_MAX, 2, false>(
+                            rows, k, n, strides, fetch_a, at, b, cp, ij, full, beta,
+                        );
+                        j += WIDTH;
+                    }
+                    if j == b1 {
+                        continue;
+                    }
+                    let (b, ij) = ((b_at(j), ldb), (i, j));
+                    match (rest / LANES, rest % LANES) {
+                        (1, 0) => row_tile::<MR_MAX, 1, false>(
+                            rows, k, n, strides, fetch_a, at, b, cp, ij, full, beta,
+                        ),
+                        (0, _) => row_tile::<MR_MAX, 1, true>(
+                            rows, k, n, strides, fetch_a, at, b, cp, ij, tail, beta,
+                        ),
+                        _ => row_tile::<MR_MAX, 2, true>(
+                            rows, k, n, strides, fetch_a, at, b, cp, ij, tail, beta,
+                        ),
+                    }
+                }
             }
         }
 
@@ -1163,6 +1234,36 @@ mod tests {
             }
         }
         heights
+    }
+
+    #[test]
+    fn row_tiles_cover_every_row_once_without_short_tiles_where_they_may_start_anywhere() {
+        for max in [6, 8, 12] {
+            for m in 0..60 {
+                for anywhere in [false, true] {
+                    let tiles: Vec<_> = RowTiles::new(m, max, anywhere).collect();
+                    let mut next = 0;
+                    for &(first, rows) in &tiles {
+                        assert_eq!(first, next, "{m} rows in tiles of {max}: contiguous");
+                        assert!((1..=max).contains(&rows), "{m}/{max}: a tile of {rows}");
+                        assert!(rows == max || rows <= 8, "{m}/{max}: a rest tile of {rows}");
+                        next += rows;
+                    }
+                    assert_eq!(next, m, "{m} rows in tiles of {max}: all covered");
+                    let full = tiles.iter().take_while(|t| t.1 == max).count();
+                    if anywhere && m >= max {
+                        // 1-3 rest rows joined to the last full tile: 6 + 1 -> 4 + 3 at least.
+                        let shortest = if max > 6 { 4 } else { 3 };
+                        assert!(
+                            tiles.iter().all(|t| t.1 >= shortest),
+                            "{m}/{max}: a short tile {tiles:?}"
+                        );
+                    } else {
+                        assert_eq!(full, m / max, "{m}/{max}: full tiles first {tiles:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
