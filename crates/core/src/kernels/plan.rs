@@ -174,16 +174,22 @@ impl KernelPlan {
     }
 
     /// One line for benchmark records, e.g. `zen4: tile 8x32, blocks 128x256, threads from
-    /// 2^23`: the tile that runs on this processor (6x16 without AVX-512), then `, W_hh in
-    /// panels` when the step products read panels, and how large products read a transposed
-    /// A unless fetched ahead in place: `, A^T in place`, `, A^T in panels`, `, A^T packed`.
+    /// 2^23`: the tile that runs on this processor (6x16 without AVX-512), the blocks (`in
+    /// bands of 256` where large products walk C in bands), then `, W_hh in panels` when the
+    /// step products read panels, and how large products read a transposed A unless fetched
+    /// ahead in place: `, A^T in place`, `, A^T in panels`, `, A^T packed`.
     pub fn summary(&self) -> String {
         format!(
-            "{}: tile {}, blocks {}x{}, threads from 2^{}{}{}",
+            "{}: tile {}, blocks {}x{}{}, threads from 2^{}{}{}",
             self.family.name(),
             tile_shape(self.tile_rows),
             self.block_rows,
             self.block_depth,
+            if self.column_band > 32 {
+                format!(" in bands of {}", self.column_band)
+            } else {
+                String::new()
+            },
             self.parallel_min_work.trailing_zeros(),
             if self.step_panels {
                 ", W_hh in panels"
