@@ -17,7 +17,7 @@ test('the harness runs a case through seqtorch and TensorFlow.js and reports eve
   // The plan is this processor's family's unless SEQTORCH_KERNEL_PLAN names another.
   const family = process.env.SEQTORCH_KERNEL_PLAN ?? report.cpu.microarchitecture
   expect(report.cpu.kernelPlan).toMatch(
-    new RegExp(`^${family}: tile (6x16|8x32|12x32), blocks \\d+x\\d+, threads from 2\\^\\d+(, W_hh in panels)?(, A\\^T (in place|in panels|packed))?$`),
+    new RegExp(`^${family}: tile (6x16|8x32|12x32), blocks \\d+x\\d+( in bands of \\d+)?, threads from 2\\^\\d+(, W_hh in panels)?(, A\\^T (in place|in panels|packed))?$`),
   )
   expect(report.cases).toHaveLength(1)
   const c = report.cases[0]!

@@ -18,8 +18,8 @@ pub struct CpuDescription {
     pub microarchitecture: String,
     pub features: Vec<String>,
     /// The float32 kernels' plan in use (tile, cache blocks, threading threshold, layout
-    /// choices), e.g. `zen4: tile 8x32, blocks 128x256, threads from 2^23` or
-    /// `x86-avx2: tile 6x16, blocks 128x256, threads from 2^23, W_hh in panels, A^T in panels`.
+    /// choices), e.g. `zen4: tile 8x32, blocks 128x256, threads from 2^23` or `intel-amx: tile
+    /// 12x32, blocks 192x256 in bands of 256, threads from 2^23, W_hh in panels, A^T in panels`.
     pub kernel_plan: String,
     /// Logical CPUs sharing a core (2 with hyperthreading), where the OS says.
     pub threads_per_core: Option<u32>,
