@@ -87,18 +87,19 @@ pub struct KernelPlan {
     /// Rows of A, either layout, from which a large product packs B in panels when B is wide
     /// (`WIDE_B_COLS` columns or more: its rows 4 KB or more apart, so a tile's walk down one
     /// column of panels maps to a few L1 sets and reads B from L2 at every row tile). On the
-    /// Sapphire Rapids-class Xeon, 2 threads: 384-1024 rows x 1024-2048 columns 8-35% faster
-    /// in panels (1024^3 207-230 -> 268-280 GFLOP/s; a transposed A, 512 x 4096 x 1024, 186 ->
-    /// 237), while B of 128-512 columns lost 2-7% at 512-1024 rows (the copy, no thrash to
-    /// undo). `usize::MAX` where unmeasured.
+    /// Sapphire Rapids-class Xeon, 2 threads (`examples/b_panel_threshold`): 1024 x 512 x 2048
+    /// 172 -> 287 GFLOP/s, 1024^3 242-265 -> 264-281, a transposed A at 512 x 2048 x 2048 159 ->
+    /// 237; 512 rows 1-2% faster on two threads (17% on one), 384 rows 4-10% slower on two. A
+    /// B of 128-512 columns lost 2-7% at 512-1024 rows (the copy, no thrash to undo).
+    /// `usize::MAX` where unmeasured.
     pub wide_b_panels_min_rows: usize,
     /// Columns of C (a multiple of the 32-column panels) a row tile of the AVX-512 and AVX2
     /// products crosses before the next row tile starts, in products of more than four row
     /// tiles (the large products' blocks): 32 walks each panel down all its row tiles before
     /// the next panel. On the Sapphire Rapids-class Xeon, 2 threads, bands of 256 columns:
-    /// m-lstm512's input projection 233-247 -> 280-285 GFLOP/s, 6400 x 512 x 1024-1536 and
-    /// 6400 x 64 x 2048 8-19% faster, the input gradient 6400 x 2048 x 512 0-6%; a B of
-    /// 256 x 256 floats (256 KB) stays in L2 across a band.
+    /// m-lstm512's input projection 277-290 -> 306-315 GFLOP/s, 6400 x 64 x 2048 257 -> 297,
+    /// 2048 x 512 x 2048 283 -> 315, its input gradient (6400 x 2048 x 512) 291 -> 307,
+    /// 6400 x 512 x 1024-1536 3-5%; a B of 256 x 256 floats (256 KB) stays in L2 across a band.
     pub column_band: usize,
     /// Whether the recurrent step products read W_hh packed in panels (`PanelB`, prepared once
     /// per weight version) instead of row-major. Rows of a row-major W_hh^T lie a whole row
@@ -155,7 +156,7 @@ impl KernelPlan {
                 tile_rows: TileRows::Twelve,
                 block_rows: 192,
                 block_depth: 256,
-                wide_b_panels_min_rows: 384,
+                wide_b_panels_min_rows: 512,
                 column_band: 256,
                 step_panels: true,
                 transposed_a: TransposedA::Panels,
