@@ -7,30 +7,12 @@
 use seqtorch_core::kernels::gemm::{sgemm, Transpose};
 use seqtorch_core::kernels::plan::{set_plan, KernelPlan};
 
+mod timing;
+use timing::{best_seconds, values};
+
 // The allocator the Node addon uses (large buffers' pages differ from the system's).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use std::time::Instant;
-
-/// Best seconds per call of `f` over two rounds of about 30 ms.
-fn best_seconds(f: &mut dyn FnMut()) -> f64 {
-    let mut best = f64::MAX;
-    for _ in 0..2 {
-        let start = Instant::now();
-        let mut reps = 0u32;
-        while start.elapsed().as_secs_f64() < 0.03 {
-            f();
-            reps += 1;
-        }
-        best = best.min(start.elapsed().as_secs_f64() / f64::from(reps));
-    }
-    best
-}
-
-fn values(len: usize, seed: f32) -> Vec<f32> {
-    (0..len).map(|i| (i as f32 * seed).sin()).collect()
-}
-
 fn main() {
     let threads: usize = std::env::args()
         .nth(1)
@@ -75,7 +57,7 @@ fn main() {
         for _ in 0..5 {
             for (i, (_, p)) in plans.iter().enumerate() {
                 set_plan(*p);
-                best[i] = best[i].min(best_seconds(&mut || {
+                best[i] = best[i].min(best_seconds(2, 0.03, &mut || {
                     sgemm(
                         m,
                         k,

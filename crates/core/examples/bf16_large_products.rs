@@ -5,32 +5,15 @@
 //! the input projections through `sgemm`. GFLOP/s and ms, best of 3 rounds of about 100 ms.
 //!   cargo run --release -p seqtorch-core --example bf16_large_products [-- THREADS]
 
-use std::time::Instant;
-
 use seqtorch_core::kernels::bf16_shared_a::{sgemm_shared_a, SharedA};
 use seqtorch_core::kernels::gemm::{sgemm, Transpose};
 use seqtorch_core::precision::{cpu_bf16_products, set_float32_matmul_precision, MatmulPrecision};
 
+mod timing;
+use timing::{best_seconds, values};
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn best_seconds(f: &mut dyn FnMut()) -> f64 {
-    let mut best = f64::MAX;
-    for _ in 0..3 {
-        let start = Instant::now();
-        let mut reps = 0u32;
-        while start.elapsed().as_secs_f64() < 0.1 {
-            f();
-            reps += 1;
-        }
-        best = best.min(start.elapsed().as_secs_f64() / f64::from(reps));
-    }
-    best
-}
-
-fn values(len: usize, seed: f32) -> Vec<f32> {
-    (0..len).map(|i| (i as f32 * seed).sin()).collect()
-}
 
 fn main() {
     let threads: usize = std::env::args()
@@ -67,7 +50,7 @@ fn main() {
         } else {
             (Transpose::No, Transpose::Yes)
         };
-        let s = best_seconds(&mut || sgemm(m, k, n, &a, ta_, &b, tb, &mut c, 0.0));
+        let s = best_seconds(3, 0.1, &mut || sgemm(m, k, n, &a, ta_, &b, tb, &mut c, 0.0));
         print!(
             "{what} ({m} x {k} x {n}): sgemm {:.1} GFLOP/s ({:.2} ms)",
             flop / s / 1e9,
@@ -77,8 +60,12 @@ fn main() {
             .then(|| SharedA::transposed_for_tiles(&a, m, k, n))
             .flatten()
         {
-            let pack = best_seconds(&mut || drop(SharedA::transposed_for_tiles(&a, m, k, n)));
-            let s2 = best_seconds(&mut || sgemm_shared_a(&shared, 0, k, n, &b, &mut c, 0.0));
+            let pack = best_seconds(3, 0.1, &mut || {
+                drop(SharedA::transposed_for_tiles(&a, m, k, n))
+            });
+            let s2 = best_seconds(3, 0.1, &mut || {
+                sgemm_shared_a(&shared, 0, k, n, &b, &mut c, 0.0)
+            });
             print!(
                 "; dG^T packed once {:.2} ms, then each product {:.1} GFLOP/s ({:.2} ms)",
                 pack * 1e3,

@@ -6,27 +6,13 @@
 //! recurrent weight would be, and that packing is timed separately.
 //!   cargo run --release -p seqtorch-core --example bf16_products
 
-use std::time::Instant;
-
 use seqtorch_core::kernels::fma_peak::peak_gflops;
 use seqtorch_core::kernels::gemm_ab::gemm_ab;
 use seqtorch_core::kernels::gemm_bf16::{from_bf16, gemm_bf16, has_bf16_kernel, to_bf16, PackedB};
 use seqtorch_core::kernels::transpose::transpose;
 
-/// Best seconds per call of `f` over a few rounds of about 50 ms.
-fn seconds(mut f: impl FnMut()) -> f64 {
-    let mut best = f64::MAX;
-    for _ in 0..5 {
-        let start = Instant::now();
-        let mut reps = 0u32;
-        while start.elapsed().as_secs_f64() < 0.05 {
-            f();
-            reps += 1;
-        }
-        best = best.min(start.elapsed().as_secs_f64() / f64::from(reps));
-    }
-    best
-}
+mod timing;
+use timing::best_seconds;
 
 fn main() {
     seqtorch_core::threads::set_num_threads(1).expect("one thread");
@@ -65,13 +51,15 @@ fn main() {
         let wt = transpose(&w, n, k);
         let flop = 2.0 * (m * n * k) as f64;
         let mut c32 = vec![0.0f32; m * n];
-        let f32_s = seconds(|| gemm_ab(m, n, k, &a, &wt, &mut c32, 0.0));
-        let pack_s = seconds(|| {
+        let f32_s = best_seconds(5, 0.05, || gemm_ab(m, n, k, &a, &wt, &mut c32, 0.0));
+        let pack_s = best_seconds(5, 0.05, || {
             std::hint::black_box(PackedB::new(&w, k, n, true));
         });
         let packed = PackedB::new(&w, k, n, true);
         let mut c16 = vec![0.0f32; m * n];
-        let bf16_s = seconds(|| gemm_bf16(m, k, &a, (k, 1), &packed, &mut c16, 0.0));
+        let bf16_s = best_seconds(5, 0.05, || {
+            gemm_bf16(m, k, &a, (k, 1), &packed, &mut c16, 0.0)
+        });
         // Error of the bf16 product against the float32 one, relative to the product's scale.
         let scale = c32.iter().fold(0.0f32, |s, v| s.max(v.abs())).max(1e-30);
         let err = c32

@@ -4,8 +4,6 @@
 //! (kernels/plan.rs). Prints the processor, its FMA peak, and GFLOP/s per plan and shape.
 //!   cargo run --release -p seqtorch-core --example kernel_plans [-- THREADS]
 
-use std::time::Instant;
-
 use seqtorch_core::cpu_info::{describe, CpuClass};
 use seqtorch_core::kernels::fma_peak::peak_gflops;
 use seqtorch_core::kernels::gemm::{sgemm, Transpose};
@@ -13,27 +11,11 @@ use seqtorch_core::kernels::gemm_ab::{gemm_ab, gemm_panels};
 use seqtorch_core::kernels::panel_b::PanelB;
 use seqtorch_core::kernels::plan::{plan, set_plan, KernelPlan, TileRows, TransposedA};
 
+mod timing;
+use timing::{best_seconds, values};
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Best seconds per call of `f` over two rounds of about 20 ms.
-fn best_seconds(f: &mut dyn FnMut()) -> f64 {
-    let mut best = f64::MAX;
-    for _ in 0..2 {
-        let start = Instant::now();
-        let mut reps = 0u32;
-        while start.elapsed().as_secs_f64() < 0.02 {
-            f();
-            reps += 1;
-        }
-        best = best.min(start.elapsed().as_secs_f64() / f64::from(reps));
-    }
-    best
-}
-
-fn values(len: usize, seed: f32) -> Vec<f32> {
-    (0..len).map(|i| (i as f32 * seed).sin()).collect()
-}
 
 fn main() {
     let threads: usize = std::env::args()
@@ -108,7 +90,7 @@ fn main() {
         for _ in 0..7 {
             for (i, plan) in plans.iter().enumerate() {
                 set_plan(*plan);
-                best[i] = best[i].min(best_seconds(&mut *f));
+                best[i] = best[i].min(best_seconds(2, 0.02, &mut *f));
             }
         }
         for (r, s) in rates.iter_mut().zip(best) {

@@ -2,25 +2,16 @@
 //! the broadcast kernel the recurrent layers use (`gemm_ab`) against the packed GEMM.
 //!   cargo run --release -p seqtorch-core --example step_products
 
-use std::time::Instant;
-
 use seqtorch_core::kernels::gemm::{sgemm, sgemm_packed, Transpose};
 use seqtorch_core::kernels::gemm_ab::{gemm_ab, gemm_ab_blocked, BlockedB};
 use seqtorch_core::kernels::transpose::transpose;
 
-/// Best GFLOP/s of `f` over a few rounds of about 50 ms.
-fn gflops(flop: f64, mut f: impl FnMut()) -> f64 {
-    let mut best = f64::MAX;
-    for _ in 0..5 {
-        let start = Instant::now();
-        let mut reps = 0u32;
-        while start.elapsed().as_secs_f64() < 0.05 {
-            f();
-            reps += 1;
-        }
-        best = best.min(start.elapsed().as_secs_f64() / f64::from(reps));
-    }
-    flop / best / 1e9
+mod timing;
+use timing::best_seconds;
+
+/// Best GFLOP/s of `f` (best of 5 rounds of about 50 ms).
+fn gflops(flop: f64, f: impl FnMut()) -> f64 {
+    flop / best_seconds(5, 0.05, f) / 1e9
 }
 
 fn main() {
