@@ -741,7 +741,9 @@ macro_rules! tiled_product {
             // lie a row apart): kept for a few row tiles (the step products, whose B is deep
             // and would stream from L3) and for A packed in panels (a weight gradient's dG^T,
             // 1-4% slower in bands below 1024 columns) against a narrow C.
-            let banded = m > 4 * MR_MAX && (anywhere || n >= crate::kernels::plan::WIDE_B_COLS);
+            let banded = plan.column_band > 0
+                && m > 4 * MR_MAX
+                && (anywhere || n >= crate::kernels::plan::WIDE_B_COLS);
             let band = if banded {
                 plan.column_band.max(WIDTH) / WIDTH * WIDTH
             } else {

@@ -93,10 +93,10 @@ pub struct KernelPlan {
     /// B of 128-512 columns lost 2-7% at 512-1024 rows (the copy, no thrash to undo).
     /// `usize::MAX` where unmeasured.
     pub wide_b_panels_min_rows: usize,
-    /// Columns of C (a multiple of the 32-column panels) a row tile of the AVX-512 and AVX2
-    /// products crosses before the next row tile starts, in products of more than four row
-    /// tiles (the large products' blocks): 32 walks each panel down all its row tiles before
-    /// the next panel. On the Sapphire Rapids-class Xeon, 2 threads, bands of 256 columns:
+    /// Columns of C (rounded down to whole panels) a row tile of the AVX-512 and AVX2 products
+    /// crosses before the next row tile starts, in products of more than four row tiles (the
+    /// large products' blocks); 0 walks each panel down all its row tiles before the next
+    /// panel, whatever the panels' width (32 columns with AVX-512, 16 with AVX2). On the Sapphire Rapids-class Xeon, 2 threads, bands of 256 columns:
     /// m-lstm512's input projection 277-290 -> 306-315 GFLOP/s, 6400 x 64 x 2048 257 -> 297,
     /// 2048 x 512 x 2048 283 -> 315, its input gradient (6400 x 2048 x 512) 291 -> 307,
     /// 6400 x 512 x 1024-1536 3-5%; a B of 256 x 256 floats (256 KB) stays in L2 across a band.
@@ -142,7 +142,7 @@ impl KernelPlan {
             panels_min_rows: 2048,
             transposed_a_panels_min_rows: 1024,
             wide_b_panels_min_rows: usize::MAX,
-            column_band: 32,
+            column_band: 0,
             step_panels: false,
             transposed_a: TransposedA::Fetched,
         };
@@ -186,7 +186,7 @@ impl KernelPlan {
             tile_shape(self.tile_rows),
             self.block_rows,
             self.block_depth,
-            if self.column_band > 32 {
+            if self.column_band > 0 {
                 format!(" in bands of {}", self.column_band)
             } else {
                 String::new()
