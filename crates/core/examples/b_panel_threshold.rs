@@ -8,32 +8,25 @@ use seqtorch_core::kernels::gemm::{sgemm, Transpose};
 use seqtorch_core::kernels::plan::{set_plan, KernelPlan};
 
 mod timing;
-use timing::{best_seconds, values};
+use timing::{best_seconds, threads_arg, values};
 
 // The allocator the Node addon uses (large buffers' pages differ from the system's).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
-    let threads: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2);
+    let threads = threads_arg();
     seqtorch_core::threads::set_num_threads(threads).unwrap();
     let base = KernelPlan::for_family(seqtorch_core::cpu_info::describe().class);
     println!(
         "{}, {threads} threads: | shape | GFLOP/s before | after |",
         base.summary()
     );
-    let plans: Vec<(&str, KernelPlan)> = vec![
-        (
-            "before",
-            KernelPlan {
-                wide_b_panels_min_rows: usize::MAX,
-                ..base
-            },
-        ),
-        ("after", base),
-    ];
+    let before = KernelPlan {
+        wide_b_panels_min_rows: usize::MAX,
+        ..base
+    };
+    let plans = [before, base];
     // (m, k, n, A transposed): B of 1024-2048 columns, and two narrow ones the plan leaves alone.
     let shapes = [
         (1024, 1024, 1024, false),
@@ -55,7 +48,7 @@ fn main() {
         let mut best = vec![f64::MAX; plans.len()];
         // Plans alternate, best of 5 rounds each: the machine's speed drifts over seconds.
         for _ in 0..5 {
-            for (i, (_, p)) in plans.iter().enumerate() {
+            for (i, p) in plans.iter().enumerate() {
                 set_plan(*p);
                 best[i] = best[i].min(best_seconds(2, 0.03, &mut || {
                     sgemm(

@@ -10,16 +10,13 @@ use seqtorch_core::kernels::gemm::{sgemm, Transpose};
 use seqtorch_core::precision::{cpu_bf16_products, set_float32_matmul_precision, MatmulPrecision};
 
 mod timing;
-use timing::{best_seconds, values};
+use timing::{best_seconds, threads_arg, values};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let threads: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2);
+    let threads = threads_arg();
     seqtorch_core::threads::set_num_threads(threads).expect("threads");
     set_float32_matmul_precision(MatmulPrecision::Medium);
     println!(

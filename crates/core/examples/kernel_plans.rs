@@ -12,16 +12,13 @@ use seqtorch_core::kernels::panel_b::PanelB;
 use seqtorch_core::kernels::plan::{plan, set_plan, KernelPlan, TileRows, TransposedA};
 
 mod timing;
-use timing::{best_seconds, values};
+use timing::{best_seconds, threads_arg, values};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let threads: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2);
+    let threads = threads_arg();
     let cpu = describe();
     let peak1 = peak_gflops(1);
     let peak = peak_gflops(threads);

@@ -23,3 +23,11 @@ pub fn best_seconds(rounds: usize, window: f64, mut f: impl FnMut()) -> f64 {
 pub fn values(len: usize, seed: f32) -> Vec<f32> {
     (0..len).map(|i| (i as f32 * seed).sin()).collect()
 }
+
+/// The thread count given as the first argument, else 2 (this project's machines' cores).
+pub fn threads_arg() -> usize {
+    std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2)
+}
