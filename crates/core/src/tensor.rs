@@ -30,9 +30,10 @@ pub(crate) struct TensorImpl {
     pub(crate) grad_fn: Option<Arc<Node>>,
     /// Which output of `grad_fn` this tensor is (fused nodes such as an RNN stack have several).
     pub(crate) output_nr: usize,
-    /// Data a kernel derived from these values (e.g. a recurrent weight transposed), with the
-    /// version it was derived at: reused until an in-place write bumps the version.
-    derived: Mutex<Option<(u64, Arc<dyn Any + Send + Sync>)>>,
+    /// Data kernels derived from these values (e.g. a recurrent weight transposed), one per
+    /// type, each with the version it was derived at: reused until an in-place write bumps the
+    /// version.
+    derived: Mutex<Vec<(u64, Arc<dyn Any + Send + Sync>)>>,
 }
 
 #[derive(Clone)]
@@ -64,7 +65,7 @@ impl Tensor {
             grad: Mutex::new(None),
             grad_fn: None,
             output_nr: 0,
-            derived: Mutex::new(None),
+            derived: Mutex::new(Vec::new()),
         }))
     }
 
@@ -85,7 +86,7 @@ impl Tensor {
             grad: Mutex::new(None),
             grad_fn,
             output_nr: 0,
-            derived: Mutex::new(None),
+            derived: Mutex::new(Vec::new()),
         }))
     }
 
@@ -110,7 +111,7 @@ impl Tensor {
                 grad: Mutex::new(None),
                 grad_fn: None,
                 output_nr: 0,
-                derived: Mutex::new(None),
+                derived: Mutex::new(Vec::new()),
             },
         };
         Tensor(Arc::new(TensorImpl {
@@ -233,18 +234,31 @@ impl Tensor {
         self.0.version.load(Ordering::Relaxed)
     }
 
-    /// Data derived from this tensor's current values by `build`, cached on this handle and
+    /// Data derived from this tensor's current values by `build`, cached on this handle (one
+    /// value per type, so layouts that different calls prepare do not evict each other) and
     /// rebuilt only after an in-place write (an optimizer step, `copy_`, `loadStateDict`, an
     /// init function) has changed the version, so nothing stale is ever returned.
     pub fn derived<T: Any + Send + Sync>(
         &self,
         build: impl FnOnce(&Tensor) -> Result<T>,
     ) -> Result<Arc<T>> {
-        let mut slot = self.0.derived.lock().unwrap_or_else(|e| e.into_inner());
+        self.derived_matching(|_| true, build)
+    }
+
+    /// `derived`, where a cached value also has to satisfy `matches` (it was built for other
+    /// parameters, e.g. another thread count), else it is rebuilt and replaced.
+    pub fn derived_matching<T: Any + Send + Sync>(
+        &self,
+        matches: impl Fn(&T) -> bool,
+        build: impl FnOnce(&Tensor) -> Result<T>,
+    ) -> Result<Arc<T>> {
+        let mut slots = self.0.derived.lock().unwrap_or_else(|e| e.into_inner());
         let version = self.version();
-        if let Some((v, data)) = slot.as_ref() {
-            if *v == version {
-                if let Ok(t) = data.clone().downcast::<T>() {
+        let mine = slots.iter().position(|(_, data)| data.is::<T>());
+        if let Some(i) = mine {
+            let (v, data) = &slots[i];
+            if let Ok(t) = data.clone().downcast::<T>() {
+                if *v == version && matches(&t) {
                     return Ok(t);
                 }
             }
@@ -252,7 +266,11 @@ impl Tensor {
         let data = Arc::new(build(self)?);
         // Built from the values at `version`: a write during `build` is impossible (it holds
         // no lock a writer needs), so keying by the version read before is exact.
-        *slot = Some((version, data.clone()));
+        let entry: (u64, Arc<dyn Any + Send + Sync>) = (version, data.clone());
+        match mine {
+            Some(i) => slots[i] = entry,
+            None => slots.push(entry),
+        }
         Ok(data)
     }
 
