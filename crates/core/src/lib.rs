@@ -28,6 +28,7 @@ pub mod precision;
 pub mod preprocessing;
 pub mod rnn;
 pub mod shape;
+pub mod spin_team;
 pub mod storage;
 pub mod tensor;
 pub mod threads;
