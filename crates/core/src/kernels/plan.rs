@@ -109,6 +109,11 @@ pub struct KernelPlan {
     pub step_panels: bool,
     /// How products that read A transposed (the weight gradients, dG^T x) read it.
     pub transposed_a: TransposedA,
+    /// Weight bytes from which a one-row recurrent step (a streaming step at batch 1) is split
+    /// by hidden units between threads (`rnn::stream_split`), each keeping its share of the
+    /// weights in its own L2. On the Sapphire Rapids-class Xeon one core streams weights from
+    /// L3 at 30-35 GB/s, from L2 at about 70: `usize::MAX` (never) where unmeasured.
+    pub stream_split_min_bytes: usize,
 }
 
 /// Columns from which B counts as wide for `KernelPlan::wide_b_panels_min_rows`.
@@ -145,6 +150,7 @@ impl KernelPlan {
             column_band: 0,
             step_panels: false,
             transposed_a: TransposedA::Fetched,
+            stream_split_min_bytes: usize::MAX,
         };
         match family {
             // Measured on a 2-core Sapphire Rapids-class Xeon (2 MB L2, 48 KB L1 per core;
@@ -160,6 +166,7 @@ impl KernelPlan {
                 column_band: 256,
                 step_panels: true,
                 transposed_a: TransposedA::Panels,
+                stream_split_min_bytes: 1 << 20,
                 ..zen4
             },
             // Zen 1-3 and client Intel: the AVX2 kernel's 6-row tiles (tile_rows does not

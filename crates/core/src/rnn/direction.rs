@@ -132,7 +132,7 @@ fn for_blocks(blocks: &[(usize, usize)], f: impl Fn(usize, usize) + Sync + Send)
 
 /// A buffer that several row blocks write at disjoint ranges from different threads.
 #[derive(Clone, Copy)]
-struct Shared {
+pub(super) struct Shared {
     ptr: *mut f32,
     len: usize,
 }
@@ -143,7 +143,7 @@ unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
 impl Shared {
-    fn new(v: &mut [f32]) -> Shared {
+    pub(super) fn new(v: &mut [f32]) -> Shared {
         Shared {
             ptr: v.as_mut_ptr(),
             len: v.len(),
@@ -153,9 +153,17 @@ impl Shared {
     /// # Safety
     /// No other live reference may overlap `start..start + len`, and the buffer must outlive
     /// the returned slice.
-    unsafe fn slice<'a>(self, start: usize, len: usize) -> &'a mut [f32] {
+    pub(super) unsafe fn slice<'a>(self, start: usize, len: usize) -> &'a mut [f32] {
         assert!(start + len <= self.len, "row range outside its buffer");
         unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) }
+    }
+
+    /// # Safety
+    /// Nothing may write `start..start + len` while the returned slice lives, and the buffer
+    /// must outlive it.
+    pub(super) unsafe fn read<'a>(self, start: usize, len: usize) -> &'a [f32] {
+        assert!(start + len <= self.len, "row range outside its buffer");
+        unsafe { std::slice::from_raw_parts(self.ptr.add(start), len) }
     }
 }
 
@@ -163,6 +171,29 @@ impl Shared {
 fn block_rows(lay: &StepLayout, t: usize, r0: usize, r1: usize) -> Option<(usize, usize)> {
     let bt = lay.batch_sizes[t];
     (bt > r0).then(|| (lay.offsets[t] + r0, bt.min(r1) - r0))
+}
+
+/// The one row of biases the gate kernels add: b_ih + b_hh per gate where PyTorch's formula
+/// allows, and for the GRU b_ih alone in the n gate followed by b_hn (scaled there by r).
+pub(super) fn gate_bias(
+    mode: RnnMode,
+    hid: usize,
+    b_ih: Option<&[f32]>,
+    b_hh: Option<&[f32]>,
+) -> Vec<f32> {
+    let g = mode.gates() * hid;
+    let mut bias = vec![0.0f32; if mode == RnnMode::Gru { g + hid } else { g }];
+    if let Some(b) = b_ih {
+        bias.iter_mut().zip(b).for_each(|(o, &v)| *o += v);
+    }
+    if let Some(b) = b_hh {
+        let folded = if mode == RnnMode::Gru { 2 * hid } else { g };
+        bias[..folded].iter_mut().zip(b).for_each(|(o, &v)| *o += v);
+        if mode == RnnMode::Gru {
+            bias[g..].copy_from_slice(&b[2 * hid..]);
+        }
+    }
+    bias
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -183,19 +214,8 @@ pub fn forward(
 
     // Input projections of every step at once. The biases join in the gate kernels (one row,
     // read from L1 at every step) rather than seeding this buffer: a serial pass over the
-    // whole-sequence buffer (52 MB at m-lstm512) and a read of it by the product saved. b_hh
-    // joins them where PyTorch's formula allows; the GRU's b_hn, scaled by r, follows them.
-    let mut bias = vec![0.0f32; if cfg.mode == RnnMode::Gru { g + hid } else { g }];
-    if let Some(b) = w.b_ih {
-        bias.iter_mut().zip(b).for_each(|(o, &v)| *o += v);
-    }
-    if let Some(b) = w.b_hh {
-        let folded = if cfg.mode == RnnMode::Gru { 2 * hid } else { g };
-        bias[..folded].iter_mut().zip(b).for_each(|(o, &v)| *o += v);
-        if cfg.mode == RnnMode::Gru {
-            bias[g..].copy_from_slice(&b[2 * hid..]);
-        }
-    }
+    // whole-sequence buffer (52 MB at m-lstm512) and a read of it by the product saved.
+    let bias = gate_bias(cfg.mode, hid, w.b_ih, w.b_hh);
     // Pooled buffers: every row of each is written below before it is read.
     let mut xw = PooledBuffer::new(n * g);
     let (w_ih, w_ih_layout) = match w.w_ih_t {

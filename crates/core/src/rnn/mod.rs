@@ -17,6 +17,7 @@ mod recurrent_product;
 mod sequence;
 mod stack;
 mod step_weights;
+mod stream_split;
 
 pub use config::{RnnConfig, RnnMode};
 pub use packing::{pack_padded, pad_packed};

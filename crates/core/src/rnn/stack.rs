@@ -9,6 +9,7 @@ use super::config::{RnnConfig, RnnMode};
 use super::direction::{self, DirForward, DirGrads, DirWeights};
 use super::layout::{batch_first_output, swap_leading, StepLayout};
 use super::step_weights::{HhBf16, HhPanels, StepWeights};
+use super::stream_split;
 use crate::autograd::{is_grad_enabled, CustomBackward, Node};
 use crate::backend::fused::{self, FusedOp};
 use crate::kernels::gemm::runs_on_bf16;
@@ -306,6 +307,11 @@ static PREPARED_BUILDS: AtomicUsize = AtomicUsize::new(0);
 
 pub fn prepared_weight_builds() -> usize {
     PREPARED_BUILDS.load(Ordering::Relaxed)
+}
+
+/// Counts one prepared layout built elsewhere in the module (`stream_split`'s shares).
+pub(super) fn count_prepared_build() {
+    PREPARED_BUILDS.fetch_add(1, Ordering::Relaxed);
 }
 
 /// `w` ([rows, cols]) transposed, cached on the weight until its next in-place write.
@@ -621,6 +627,36 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
         raw.to_vec()
     };
     drop(host);
+    // A one-row step whose weights outgrow a core's cache: split between cores (not where
+    // training mode drops out between layers).
+    let dropout = inp.training && cfg.dropout > 0.0 && cfg.num_layers > 1;
+    let split = (!needs_grad && !dropout && lay.rows == 1 && !shape.packed)
+        .then(|| stream_split::parties(cfg))
+        .flatten();
+    if let Some(parties) = split {
+        let step = stream_split::forward(cfg, &x0, inp.weights, &h0, &c0, parties)?;
+        let shape_of = |size: usize| {
+            if shape.unbatched {
+                vec![cfg.num_layers, size]
+            } else {
+                vec![cfg.num_layers, 1, size]
+            }
+        };
+        let out_shape = if shape.unbatched {
+            vec![1, cfg.hidden_size]
+        } else {
+            vec![1, 1, cfg.hidden_size]
+        };
+        return Ok(RnnOutput {
+            output: Tensor::from_f32(step.y, out_shape)?,
+            h_n: Tensor::from_f32(step.h_n, shape_of(cfg.hidden_size))?,
+            c_n: if cfg.mode == RnnMode::Lstm {
+                Some(Tensor::from_f32(step.c_n, shape_of(cfg.hidden_size))?)
+            } else {
+                None
+            },
+        });
+    }
     let views = WeightViews::new(cfg, inp.weights, lay.rows)?;
     let weights = views.borrow(cfg)?;
 

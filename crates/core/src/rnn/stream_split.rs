@@ -1,0 +1,229 @@
+//! A one-row recurrent step (a streaming step at batch 1: `stream().step()`, a cell-by-cell
+//! generation loop) split by hidden units between cores.
+//!
+//! Such a step reads every weight once for one row of products, so it runs at the speed the
+//! weights stream in. On the Sapphire Rapids-class Xeon a core streams about 70 GB/s from its
+//! own L2 (2 MB) but 30-35 GB/s from L3: the streaming bench's GRU (128 -> 256, 2 layers, 2.75
+//! MB of weights) took 79-86 µs a step on one core against 11 µs for a model whose weights fit
+//! L2. Split by hidden units, each core reads only the weight columns of its units, always the
+//! same ones (`spin_team` keeps participant i on one thread), so its share stays in its L2
+//! between tokens. Every participant computes its units' gates and states; a barrier between
+//! layers makes the whole of a layer's new state visible to the next layer's products.
+//!
+//! The sums are the serial step's own (`row_times_columns` sums a block of columns as the
+//! one-row product sums all of them; the gate kernels are per unit), so results are identical.
+
+use std::sync::Arc;
+
+use super::config::{RnnConfig, RnnMode};
+use super::direction::{gate_bias, Shared};
+use super::gates;
+use crate::kernels::gemm_ab::row_times_columns;
+use crate::spin_team::{self, SpinBarrier, TeamError};
+use crate::{bail, threads, Result, Tensor};
+
+/// Units per share are a multiple of this (16 floats, one cache line): no two participants
+/// write the same line of a state.
+const UNIT_ALIGN: usize = 16;
+
+/// Weight bytes one participant's share should not exceed (half of the Xeon's 2 MB L2: the
+/// rest holds the step's other data and whatever the caller does between steps).
+const SHARE_BYTES: usize = 1 << 20;
+
+/// A step's outputs: the last layer's state (the output row), and every layer's h and c.
+pub(super) struct SplitStep {
+    pub y: Vec<f32>,
+    pub h_n: Vec<f32>,
+    pub c_n: Vec<f32>,
+}
+
+/// The participants a one-row step of `cfg` splits between, or None where it runs as usual:
+/// the kernel plan enables the split from `stream_split_min_bytes` of weights (unmeasured
+/// processors never split), more than one thread is allowed, the products run in float32,
+/// and the caller is not itself a pool thread (whose work is already spread).
+pub(super) fn parties(cfg: &RnnConfig) -> Option<usize> {
+    if cfg.directions() != 1
+        || cfg.proj_size != 0
+        || crate::precision::cpu_bf16()
+        || rayon::current_thread_index().is_some()
+    {
+        return None;
+    }
+    let g = cfg.mode.gates() * cfg.hidden_size;
+    let bytes: usize = (0..cfg.num_layers)
+        .map(|l| (cfg.layer_input_size(l) + cfg.hidden_size) * g * 4)
+        .sum();
+    if bytes < crate::kernels::plan::plan().stream_split_min_bytes {
+        return None;
+    }
+    let most = threads::get_num_threads().min(cfg.hidden_size / UNIT_ALIGN);
+    (most >= 2).then(|| bytes.div_ceil(SHARE_BYTES).clamp(2, most))
+}
+
+/// Participant `p`'s hidden units among `parties`: whole lines, the last share the rest.
+fn share(p: usize, parties: usize, hidden: usize) -> (usize, usize) {
+    let per = hidden.div_ceil(parties).div_ceil(UNIT_ALIGN) * UNIT_ALIGN;
+    ((p * per).min(hidden), ((p + 1) * per).min(hidden))
+}
+
+/// A weight (`gates * hidden` x `k`, W_ih or W_hh) transposed and cut into the participants'
+/// column blocks, each stored whole: participant p's block is `k` rows of its units' columns,
+/// gate after gate. Read from one contiguous region, a share stays in its core's L2; columns of
+/// the shared transpose, interleaved with the others', did not (the hardware prefetchers pulled
+/// the neighbours' lines in too: 63 against 87 µs a step, where the shares run in 24-29).
+struct ColumnShares {
+    parties: usize,
+    blocks: Vec<Vec<f32>>,
+}
+
+impl ColumnShares {
+    fn new(w: &[f32], gates: usize, hidden: usize, k: usize, parties: usize) -> ColumnShares {
+        let blocks = (0..parties)
+            .map(|p| {
+                let (u0, u1) = share(p, parties, hidden);
+                let hp = u1 - u0;
+                let mut block = vec![0.0f32; k * gates * hp];
+                for gate in 0..gates {
+                    for (j, unit) in (u0..u1).enumerate() {
+                        let row = &w[(gate * hidden + unit) * k..(gate * hidden + unit + 1) * k];
+                        for (r, &v) in row.iter().enumerate() {
+                            block[r * gates * hp + gate * hp + j] = v;
+                        }
+                    }
+                }
+                block
+            })
+            .collect();
+        ColumnShares { parties, blocks }
+    }
+
+    /// Cached on the weight tensor until its next in-place write or another team size.
+    fn of(w: &Tensor, gates: usize, hidden: usize, parties: usize) -> Result<Arc<ColumnShares>> {
+        w.derived_matching(
+            |s: &ColumnShares| s.parties == parties,
+            |w| {
+                super::stack::count_prepared_build();
+                let k = w.shape()[1];
+                w.with_f32("rnn weight", |v| {
+                    ColumnShares::new(v, gates, hidden, k, parties)
+                })
+            },
+        )
+    }
+}
+
+/// One layer's weights as the participants read them.
+struct LayerWeights {
+    ih: Arc<ColumnShares>,
+    hh: Arc<ColumnShares>,
+    bias: Vec<f32>,
+}
+
+/// The step of `cfg`'s layers (one direction, no projection) for one input row `x`, from
+/// states `h0` and (LSTM) `c0` (one row per layer), split between `parties` participants.
+/// `weights` are the stack's weight tensors in PyTorch's order. When the team is taken (another
+/// thread's step), the participants' work runs one after another on this thread.
+pub(super) fn forward(
+    cfg: &RnnConfig,
+    x: &[f32],
+    weights: &[Tensor],
+    h0: &[f32],
+    c0: &[f32],
+    parties: usize,
+) -> Result<SplitStep> {
+    let (hid, layers, mode) = (cfg.hidden_size, cfg.num_layers, cfg.mode);
+    let gates_n = mode.gates();
+    let lstm = mode == RnnMode::Lstm;
+    assert!(h0.len() == layers * hid && (!lstm || c0.len() == layers * hid));
+    let per_layer = cfg.weights_per_direction();
+    let prepared = weights
+        .chunks_exact(per_layer)
+        .map(|w| {
+            let bias = |i: usize| -> Result<Option<Vec<f32>>> {
+                if !cfg.bias {
+                    return Ok(None);
+                }
+                Ok(Some(w[i].host()?.f32("rnn bias")?.to_vec()))
+            };
+            let (b_ih, b_hh) = (bias(2)?, bias(3)?);
+            Ok(LayerWeights {
+                ih: ColumnShares::of(&w[0], gates_n, hid, parties)?,
+                hh: ColumnShares::of(&w[1], gates_n, hid, parties)?,
+                bias: gate_bias(mode, hid, b_ih.as_deref(), b_hh.as_deref()),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut h_n = vec![0.0f32; layers * hid];
+    let mut c_n = vec![0.0f32; if lstm { layers * hid } else { 0 }];
+    let (hs, cs) = (Shared::new(&mut h_n), Shared::new(&mut c_n));
+    // Participant p's part of layer l: its units' products, gates and states.
+    let part = |p: usize, l: usize| {
+        let (u0, u1) = share(p, parties, hid);
+        let hp = u1 - u0;
+        if hp == 0 {
+            return;
+        }
+        let w = &prepared[l];
+        let in_size = cfg.layer_input_size(l);
+        // SAFETY: layer l - 1's states were all written before this layer started (the team's
+        // barrier, or the loop below); this layer writes only its own row.
+        let input = if l == 0 {
+            x
+        } else {
+            unsafe { hs.read((l - 1) * hid, hid) }
+        };
+        let h_prev = &h0[l * hid..(l + 1) * hid];
+        // The gate values gate after gate (`hp` each): the layout the gate kernels read for a
+        // layer of `hp` units.
+        let width = gates_n * hp;
+        let mut xw = vec![0.0f32; width];
+        let mut hw = vec![0.0f32; width];
+        row_times_columns(width, in_size, input, &w.ih.blocks[p], width, &mut xw);
+        row_times_columns(width, hid, h_prev, &w.hh.blocks[p], width, &mut hw);
+        let bias: Vec<f32> = w
+            .bias
+            .chunks_exact(hid)
+            .flat_map(|b| &b[u0..u1])
+            .copied()
+            .collect();
+        let mut act = vec![0.0f32; width];
+        // SAFETY: units u0..u1 of layer l's rows are this participant's alone.
+        let h = unsafe { hs.slice(l * hid + u0, hp) };
+        match mode {
+            RnnMode::Tanh | RnnMode::Relu => {
+                gates::elman_forward(mode == RnnMode::Relu, &xw, &hw, &bias, h)
+            }
+            RnnMode::Lstm => {
+                let c = unsafe { cs.slice(l * hid + u0, hp) };
+                let c_in = Some(&c0[l * hid + u0..l * hid + u1]);
+                gates::lstm_forward(hp, &xw, &hw, &bias, c_in, c, &mut act, h);
+            }
+            RnnMode::Gru => {
+                let h_in = Some(&h_prev[u0..u1]);
+                let mut ghn = vec![0.0f32; hp];
+                gates::gru_forward(hp, &xw, &hw, &bias, h_in, h, &mut act, &mut ghn);
+            }
+        }
+    };
+    let job = |p: usize, barrier: &SpinBarrier| {
+        for l in 0..layers {
+            part(p, l);
+            if l + 1 < layers {
+                barrier.wait();
+            }
+        }
+    };
+    match spin_team::run(parties, &job) {
+        Ok(()) => {}
+        Err(TeamError::Unavailable) => {
+            for l in 0..layers {
+                (0..parties).for_each(|p| part(p, l));
+            }
+        }
+        Err(TeamError::HelperPanicked) => {
+            bail!(internal, "{}.step(): a helper thread failed", mode.name())
+        }
+    }
+    let y = h_n[(layers - 1) * hid..].to_vec();
+    Ok(SplitStep { y, h_n, c_n })
+}
