@@ -1,7 +1,8 @@
-//! Times one streaming step (batch 1, state carried) of the streaming bench's GRU through the
-//! core alone, without Node.
+//! Times one streaming step (batch 1, state carried) of the streaming bench's GRU (128 -> 256,
+//! 2 layers) through the core alone, without Node; other sizes as INPUT HIDDEN (the weights'
+//! size decides whether a step is split between threads, `rnn/stream_split.rs`).
 //!
-//!     cargo run --release -p seqtorch-core --example stream_step
+//!     cargo run --release -p seqtorch-core --example stream_step [-- INPUT HIDDEN]
 
 use std::time::Instant;
 
@@ -14,10 +15,16 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let _ng = NoGradGuard::new();
+    let arg = |i: usize, default: usize| {
+        std::env::args()
+            .nth(i)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
     let cfg = RnnConfig {
         mode: RnnMode::Gru,
-        input_size: 128,
-        hidden_size: 256,
+        input_size: arg(1, 128),
+        hidden_size: arg(2, 256),
         num_layers: 2,
         bias: true,
         batch_first: false,
@@ -33,7 +40,7 @@ fn main() {
             Tensor::from_f32((0..n).map(|i| ((i % 17) as f32 - 8.0) * 0.01).collect(), s).unwrap()
         })
         .collect();
-    let x = Tensor::from_f32(vec![0.1; 128], vec![1, 128]).unwrap();
+    let x = Tensor::from_f32(vec![0.1; cfg.input_size], vec![1, cfg.input_size]).unwrap();
     let mut h: Option<Tensor> = None;
     for round in 0..3 {
         let reps = 20_000;
