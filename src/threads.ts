@@ -4,7 +4,10 @@ import { native } from './native.js'
 import * as v from './validate.js'
 
 /**
- * Like `torch.set_num_threads`: how many threads kernels may use.
+ * Like `torch.set_num_threads`: how many threads kernels may use. On Intel Xeons a streaming
+ * step (`stream().step()` at batch 1) whose weights outgrow a core's cache runs on the calling
+ * thread and up to `n - 1` helper threads, which poll for the next step for 300 µs before they
+ * sleep; `setNumThreads(1)` keeps such steps on the calling thread.
  * @example
  * ```ts
  * import { getNumThreads, setNumThreads } from 'seqtorch'
