@@ -47,7 +47,7 @@ pub fn gemm_ab_strided(
     // One row streams B (`row_vector`), except on x86 without AVX2, where the packed GEMM's
     // kernels are faster than plain loops.
     if m == 1 && k >= 4 && (cfg!(not(target_arch = "x86_64")) || has_simd_kernel()) {
-        row_vector_widest(n, k, a, a_strides.1, b, n, c, beta);
+        row_vector_widest(n, k, a, a_strides.1, b, c, beta);
         return;
     }
     #[cfg(target_arch = "x86_64")]
@@ -70,31 +70,22 @@ pub fn gemm_ab_strided(
 /// `c = a @ b + beta * c` for a single row `a` (a streaming step's product): B is read row after
 /// row, sequentially, four rows per pass over C (which stays in L1). The tiled kernel walks B
 /// in 32-column panels, strided; for one row of A there is no reuse of B to win, only the
-/// memory stream, which this order keeps straight. B's rows are `ldb` apart (`n` for all of
-/// B, more for a block of its columns).
+/// memory stream, which this order keeps straight.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn row_vector(
-    n: usize,
-    k: usize,
-    a: &[f32],
-    cs: usize,
-    b: &[f32],
-    ldb: usize,
-    c: &mut [f32],
-    beta: f32,
-) {
+fn row_vector(n: usize, k: usize, a: &[f32], cs: usize, b: &[f32], c: &mut [f32], beta: f32) {
     let c = &mut c[..n];
     if beta == 0.0 {
         c.fill(0.0);
     } else if beta != 1.0 {
         c.iter_mut().for_each(|v| *v *= beta);
     }
-    let row = |p: usize| &b[p * ldb..p * ldb + n];
     let mut p = 0;
     while p + 4 <= k {
         let (a0, a1, a2, a3) = (a[p * cs], a[(p + 1) * cs], a[(p + 2) * cs], a[(p + 3) * cs]);
-        let (b0, b1, b2, b3) = (row(p), row(p + 1), row(p + 2), row(p + 3));
+        let rows = &b[p * n..(p + 4) * n];
+        let (b0, rest) = rows.split_at(n);
+        let (b1, rest) = rest.split_at(n);
+        let (b2, b3) = rest.split_at(n);
         for ((((c, &x0), &x1), &x2), &x3) in c.iter_mut().zip(b0).zip(b1).zip(b2).zip(b3) {
             *c += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
         }
@@ -102,32 +93,9 @@ fn row_vector(
     }
     for p in p..k {
         let ap = a[p * cs];
-        c.iter_mut().zip(row(p)).for_each(|(c, &x)| *c += ap * x);
-    }
-}
-
-/// `c = a B[:, ..n]` for one row `a` of `k` values and a block of `n` columns of a row-major B
-/// whose rows are `ldb` apart: a streaming step's product over the columns one thread owns
-/// (`rnn::stream_split`). The same sums, in the same order, as `gemm_ab` makes for those
-/// columns of one row.
-pub fn row_times_columns(n: usize, k: usize, a: &[f32], b: &[f32], ldb: usize, c: &mut [f32]) {
-    assert!(
-        n <= ldb || k <= 1,
-        "row_times_columns: a block wider than B's rows"
-    );
-    assert!(
-        a.len() >= k && c.len() >= n && (k == 0 || b.len() >= (k - 1) * ldb + n),
-        "row_times_columns: buffer too small"
-    );
-    if k >= 4 && (cfg!(not(target_arch = "x86_64")) || has_simd_kernel()) {
-        row_vector_widest(n, k, a, 1, b, ldb, c, 0.0);
-    } else {
-        // What `gemm_ab` runs for one row elsewhere, on a contiguous copy of the block.
-        let block: Vec<f32> = (0..k)
-            .flat_map(|p| &b[p * ldb..p * ldb + n])
-            .copied()
-            .collect();
-        gemm_ab(1, n, k, &a[..k], &block, &mut c[..n], 0.0);
+        c.iter_mut()
+            .zip(&b[p * n..(p + 1) * n])
+            .for_each(|(c, &x)| *c += ap * x);
     }
 }
 
@@ -136,7 +104,7 @@ dispatch!(
     /// one-row tile of the broadcast kernel, has two accumulator chains, too few to cover the
     /// FMA latency (the streaming bench's GRU 128 -> 256 step's four products on Zen 3: 77 ->
     /// 45-48 µs).
-    fn row_vector_widest(n: usize, k: usize, a: &[f32], cs: usize, b: &[f32], ldb: usize, c: &mut [f32], beta: f32) => row_vector
+    fn row_vector_widest(n: usize, k: usize, a: &[f32], cs: usize, b: &[f32], c: &mut [f32], beta: f32) => row_vector
 );
 
 /// Whether this processor has one of the kernels above (AVX-512 or AVX2+FMA). Without one,

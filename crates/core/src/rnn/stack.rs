@@ -600,6 +600,47 @@ pub fn rnn_forward(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
     fused::run(RnnStack { cfg, inp })
 }
 
+/// The stack's outputs as tensors from the last layer's outputs (`x` step-major, or `x_last`
+/// already batch-first where the shape is reordered) and the final states, before any autograd
+/// node is attached.
+fn output_tensors(
+    cfg: &RnnConfig,
+    shape: Shape,
+    lay: &StepLayout,
+    x: Vec<f32>,
+    x_last: Vec<f32>,
+    h_n: Vec<f32>,
+    c_n: Vec<f32>,
+) -> Result<RnnOutput> {
+    let (d, b) = (cfg.directions(), shape.batch);
+    let feat = d * cfg.output_size();
+    let (out_data, out_shape) = if shape.packed {
+        (x, vec![lay.rows, feat])
+    } else if shape.unbatched {
+        (x, vec![shape.steps, feat])
+    } else if shape.reordered(cfg) {
+        (x_last, vec![b, shape.steps, feat])
+    } else {
+        (x, vec![shape.steps, b, feat])
+    };
+    let state_shape = |size: usize| {
+        if shape.unbatched {
+            vec![cfg.num_layers * d, size]
+        } else {
+            vec![cfg.num_layers * d, b, size]
+        }
+    };
+    Ok(RnnOutput {
+        output: Tensor::from_f32(out_data, out_shape)?,
+        h_n: Tensor::from_f32(h_n, state_shape(cfg.output_size()))?,
+        c_n: if cfg.mode == RnnMode::Lstm {
+            Some(Tensor::from_f32(c_n, state_shape(cfg.hidden_size))?)
+        } else {
+            None
+        },
+    })
+}
+
 fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
     cfg.validate()?;
     check_weights(cfg, inp.weights)?;
@@ -635,27 +676,13 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
         .flatten();
     if let Some(parties) = split {
         let step = stream_split::forward(cfg, &x0, inp.weights, &h0, &c0, parties)?;
-        let shape_of = |size: usize| {
-            if shape.unbatched {
-                vec![cfg.num_layers, size]
-            } else {
-                vec![cfg.num_layers, 1, size]
-            }
-        };
-        let out_shape = if shape.unbatched {
-            vec![1, cfg.hidden_size]
+        // One row of one step is the same in either order.
+        let (x, x_last) = if shape.reordered(cfg) {
+            (Vec::new(), step.y)
         } else {
-            vec![1, 1, cfg.hidden_size]
+            (step.y, Vec::new())
         };
-        return Ok(RnnOutput {
-            output: Tensor::from_f32(step.y, out_shape)?,
-            h_n: Tensor::from_f32(step.h_n, shape_of(cfg.hidden_size))?,
-            c_n: if cfg.mode == RnnMode::Lstm {
-                Some(Tensor::from_f32(step.c_n, shape_of(cfg.hidden_size))?)
-            } else {
-                None
-            },
-        });
+        return output_tensors(cfg, shape, &lay, x, x_last, step.h_n, step.c_n);
     }
     let views = WeightViews::new(cfg, inp.weights, lay.rows)?;
     let weights = views.borrow(cfg)?;
@@ -738,31 +765,7 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
     }
 
     // `x` now holds the last layer's (undropped) outputs, step-major, or `x_last` batch-first.
-    let feat = d * out;
-    let (out_data, out_shape) = if shape.packed {
-        (x, vec![lay.rows, feat])
-    } else if shape.unbatched {
-        (x, vec![shape.steps, feat])
-    } else if shape.reordered(cfg) {
-        (x_last, vec![b, shape.steps, feat])
-    } else {
-        (x, vec![shape.steps, b, feat])
-    };
-    let state_shape = |size: usize| {
-        if shape.unbatched {
-            vec![cfg.num_layers * d, size]
-        } else {
-            vec![cfg.num_layers * d, b, size]
-        }
-    };
-    let output = Tensor::from_f32(out_data, out_shape)?;
-    let h_n = Tensor::from_f32(h_n, state_shape(out))?;
-    let c_n = if cfg.mode == RnnMode::Lstm {
-        Some(Tensor::from_f32(c_n, state_shape(hid))?)
-    } else {
-        None
-    };
-
+    let RnnOutput { output, h_n, c_n } = output_tensors(cfg, shape, &lay, x, x_last, h_n, c_n)?;
     if !needs_grad {
         return Ok(RnnOutput { output, h_n, c_n });
     }

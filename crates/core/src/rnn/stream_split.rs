@@ -10,15 +10,15 @@
 //! between tokens. Every participant computes its units' gates and states; a barrier between
 //! layers makes the whole of a layer's new state visible to the next layer's products.
 //!
-//! The sums are the serial step's own (`row_times_columns` sums a block of columns as the
-//! one-row product sums all of them; the gate kernels are per unit), so results are identical.
+//! The sums are the serial step's own (the one-row product sums each column alike whichever
+//! columns it is given; the gate kernels are per unit), so results are identical.
 
 use std::sync::Arc;
 
 use super::config::{RnnConfig, RnnMode};
 use super::direction::{gate_bias, Shared};
 use super::gates;
-use crate::kernels::gemm_ab::row_times_columns;
+use crate::kernels::gemm_ab::gemm_ab;
 use crate::spin_team::{self, SpinBarrier, TeamError};
 use crate::{bail, threads, Result, Tensor};
 
@@ -178,8 +178,8 @@ pub(super) fn forward(
         let width = gates_n * hp;
         let mut xw = vec![0.0f32; width];
         let mut hw = vec![0.0f32; width];
-        row_times_columns(width, in_size, input, &w.ih.blocks[p], width, &mut xw);
-        row_times_columns(width, hid, h_prev, &w.hh.blocks[p], width, &mut hw);
+        gemm_ab(1, width, in_size, input, &w.ih.blocks[p], &mut xw, 0.0);
+        gemm_ab(1, width, hid, h_prev, &w.hh.blocks[p], &mut hw, 0.0);
         let bias: Vec<f32> = w
             .bias
             .chunks_exact(hid)
