@@ -1,12 +1,16 @@
 //! Times one streaming step (batch 1, state carried) of the streaming bench's GRU (128 -> 256,
-//! 2 layers) through the core alone, without Node; other sizes as INPUT HIDDEN (the weights'
-//! size decides whether a step is split between threads, `rnn/stream_split.rs`).
+//! 2 layers) through the core alone, without Node; other sizes as INPUT HIDDEN, and BATCH
+//! sequences a step (the weights' size decides whether a step is split between threads,
+//! `rnn/stream_split.rs`).
 //!
-//!     cargo run --release -p seqtorch-core --example stream_step [-- INPUT HIDDEN]
+//!     cargo run --release -p seqtorch-core --example stream_step [-- INPUT HIDDEN [BATCH]]
+//!
+//! `SPLIT=always` or `SPLIT=never` overrides the plan's thresholds (`KernelPlan::stream_split_*`).
 
 use std::time::Instant;
 
 use seqtorch_core::autograd::NoGradGuard;
+use seqtorch_core::kernels::plan::{plan, set_plan, KernelPlan};
 use seqtorch_core::rnn::{rnn_step, RnnConfig, RnnInput, RnnMode};
 use seqtorch_core::Tensor;
 
@@ -15,6 +19,15 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let _ng = NoGradGuard::new();
+    // SPLIT=always|never overrides the plan's split thresholds.
+    if let Ok(split) = std::env::var("SPLIT") {
+        let min = if split == "always" { 0 } else { usize::MAX };
+        set_plan(KernelPlan {
+            stream_split_min_bytes: min,
+            stream_split_min_work: min,
+            ..plan()
+        });
+    }
     let arg = |i: usize, default: usize| {
         std::env::args()
             .nth(i)
@@ -40,10 +53,15 @@ fn main() {
             Tensor::from_f32((0..n).map(|i| ((i % 17) as f32 - 8.0) * 0.01).collect(), s).unwrap()
         })
         .collect();
-    let x = Tensor::from_f32(vec![0.1; cfg.input_size], vec![1, cfg.input_size]).unwrap();
+    let batch = arg(3, 1);
+    let x = Tensor::from_f32(
+        vec![0.1; batch * cfg.input_size],
+        vec![batch, cfg.input_size],
+    )
+    .unwrap();
     let mut h: Option<Tensor> = None;
     for round in 0..3 {
-        let reps = 20_000;
+        let reps = 20_000 / batch.clamp(1, 20);
         let t = Instant::now();
         for _ in 0..reps {
             let out = rnn_step(

@@ -1,7 +1,9 @@
-//! A one-row streaming step split by hidden units between threads (`rnn::stream_split`) gives
-//! the serial step's results bit for bit, for every cell kind, one to three layers, hidden
-//! sizes that do and do not divide into cache lines, with and without biases, given states or
-//! zeros, unbatched and batch-first input; also when the team is taken and the shares run on
+//! A streaming step split by hidden units between threads (`rnn::stream_split`) gives the
+//! serial step's results bit for bit (one row, or up to 64 rows batched: the same product
+//! kernel sums each column alike), for every cell kind, one to three layers, hidden sizes that
+//! do and do not divide into cache lines, with and without biases, given states or zeros,
+//! unbatched and batch-first input; within float32 rounding for more rows (the serial step's
+//! products then go through other kernels); also when the team is taken and the shares run on
 //! the calling thread, and after a weight is written in place (the shares are rebuilt). Its own
 //! process: the kernel plan is process-wide.
 
@@ -25,16 +27,18 @@ static PLAN: Mutex<()> = Mutex::new(());
 
 fn with_split<R>(split: bool, f: impl FnOnce() -> R) -> R {
     let base = KernelPlan::for_family(CpuClass::IntelAmx);
+    let min = if split { 0 } else { usize::MAX };
     set_plan(KernelPlan {
-        stream_split_min_bytes: if split { 0 } else { usize::MAX },
+        stream_split_min_bytes: min,
+        stream_split_min_work: min,
         ..base
     });
     f()
 }
 
 /// Output, h_n and c_n of one step of `cfg` from input `x` (shape `x_shape`: one step's rows
-/// through `rnn_step`, or a whole one-step sequence through `rnn_forward`), with given states
-/// when `states`.
+/// through `rnn_step`, or a whole one-step sequence through `rnn_forward`, batch-first as `cfg`
+/// says), with given states when `states`.
 fn step(cfg: &RnnConfig, weights: &[Tensor], x_shape: &[usize], states: bool) -> Vec<Vec<f32>> {
     step_in_mode(cfg, weights, x_shape, states, false)
 }
@@ -50,12 +54,17 @@ fn step_in_mode(
     let n: usize = x_shape.iter().product();
     let x = Tensor::from_f32(values(n, 3), x_shape.to_vec()).unwrap();
     let sequence = x_shape.len() == 3;
+    let batch = match x_shape.len() {
+        1 => 1,
+        2 => x_shape[0],
+        _ => x_shape[if cfg.batch_first { 0 } else { 1 }],
+    };
     let state_shape = if x_shape.len() == 1 {
         vec![cfg.num_layers, cfg.hidden_size]
     } else {
-        vec![cfg.num_layers, 1, cfg.hidden_size]
+        vec![cfg.num_layers, batch, cfg.hidden_size]
     };
-    let len = cfg.num_layers * cfg.hidden_size;
+    let len = cfg.num_layers * batch * cfg.hidden_size;
     let h = Tensor::from_f32(values(len, 5), state_shape.clone()).unwrap();
     let c = Tensor::from_f32(values(len, 7), state_shape).unwrap();
     let lstm = cfg.mode == RnnMode::Lstm;
@@ -98,17 +107,26 @@ fn configs() -> Vec<RnnConfig> {
     v
 }
 
-/// Exact where the serial step's products are the one-row kernel's (x86 with AVX2 or
-/// AVX-512); elsewhere its input projection goes through the packed GEMM.
+/// Exact where the serial step's products are the split's kernel (x86 with AVX2 or AVX-512);
+/// elsewhere its input projection goes through the packed GEMM.
 fn assert_same(split: &[Vec<f32>], serial: &[Vec<f32>], what: &str) {
+    assert_close(
+        split,
+        serial,
+        if has_simd_kernel() { 0.0 } else { 1e-6 },
+        what,
+    )
+}
+
+fn assert_close(split: &[Vec<f32>], serial: &[Vec<f32>], tolerance: f32, what: &str) {
     assert_eq!(split.len(), serial.len(), "{what}");
     for (a, b) in split.iter().zip(serial) {
         assert_eq!(a.len(), b.len(), "{what}");
-        if has_simd_kernel() {
+        if tolerance == 0.0 {
             assert_eq!(a, b, "{what}");
         } else {
             for (x, y) in a.iter().zip(b) {
-                assert!((x - y).abs() <= 1e-6, "{what}: {x} vs {y}");
+                assert!((x - y).abs() <= tolerance, "{what}: {x} vs {y}");
             }
         }
     }
@@ -131,6 +149,35 @@ fn split_steps_match_the_serial_step() {
             let what = format!("{cfg:?}, input {x_shape:?}, states {states}");
             assert_same(&split, &serial, &what);
         }
+    }
+}
+
+#[test]
+fn batched_split_steps_match_the_serial_step() {
+    let _turn = PLAN.lock().unwrap_or_else(|e| e.into_inner());
+    threads::set_num_threads(2).unwrap();
+    for cfg in configs() {
+        let weights = rnn_weights(&cfg);
+        let i = cfg.input_size;
+        for (x_shape, states) in [
+            (vec![2, i], true),
+            (vec![13, i], false),
+            (vec![40, i], true),
+            (vec![1, 5, i], true),
+            (vec![5, 1, i], true),
+        ] {
+            if x_shape.len() == 3 && (x_shape[0] == 1) == cfg.batch_first {
+                continue; // not one step in this layout
+            }
+            let serial = with_split(false, || step(&cfg, &weights, &x_shape, states));
+            let split = with_split(true, || step(&cfg, &weights, &x_shape, states));
+            let what = format!("{cfg:?}, input {x_shape:?}, states {states}");
+            assert_same(&split, &serial, &what);
+        }
+        // Beyond 64 rows the serial step packs its weights for other product kernels.
+        let serial = with_split(false, || step(&cfg, &weights, &[100, i], true));
+        let split = with_split(true, || step(&cfg, &weights, &[100, i], true));
+        assert_close(&split, &serial, 2e-6, &format!("{cfg:?}, 100 rows"));
     }
 }
 

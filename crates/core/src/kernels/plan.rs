@@ -109,13 +109,19 @@ pub struct KernelPlan {
     pub step_panels: bool,
     /// How products that read A transposed (the weight gradients, dG^T x) read it.
     pub transposed_a: TransposedA,
-    /// Weight bytes from which a one-row recurrent step (a streaming step at batch 1) is split
+    /// Weight bytes from which one recurrent step of inference (a streaming step) is split
     /// by hidden units between threads (`rnn::stream_split`), each keeping its share of the
     /// weights in its own L2. On the Sapphire Rapids-class Xeon one core streams weights from
     /// L3 at 30-35 GB/s, from L2 at about 70; split there, a 393 KB LSTM step lost 20-35% to
     /// the hand-off, 1 MB ones were level and 1.2 MB gained 8%. `usize::MAX` (never) where
     /// unmeasured.
     pub stream_split_min_bytes: usize,
+    /// Multiply-adds (rows x weights) from which one step of several rows (streams batched
+    /// together) is split the same way whatever its weights' size: the products then have
+    /// enough work for two cores. On the Xeon a 172 KB GRU gained from 32 rows (34 -> 27 µs)
+    /// and was level at 16, a 405 KB one gained from 16 rows, a 786 KB one from 4 (1 Mi
+    /// multiply-adds: 24, 10 and 5 rows). `usize::MAX` (never) where unmeasured.
+    pub stream_split_min_work: usize,
 }
 
 /// Columns from which B counts as wide for `KernelPlan::wide_b_panels_min_rows`.
@@ -153,6 +159,7 @@ impl KernelPlan {
             step_panels: false,
             transposed_a: TransposedA::Fetched,
             stream_split_min_bytes: usize::MAX,
+            stream_split_min_work: usize::MAX,
         };
         match family {
             // Measured on a 2-core Sapphire Rapids-class Xeon (2 MB L2, 48 KB L1 per core;
@@ -169,6 +176,7 @@ impl KernelPlan {
                 step_panels: true,
                 transposed_a: TransposedA::Panels,
                 stream_split_min_bytes: 1 << 20,
+                stream_split_min_work: 1 << 20,
                 ..zen4
             },
             // Zen 1-3 and client Intel: the AVX2 kernel's 6-row tiles (tile_rows does not

@@ -668,15 +668,15 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
         raw.to_vec()
     };
     drop(host);
-    // A one-row step whose weights outgrow a core's cache: split between cores (not where
-    // training mode drops out between layers).
+    // One step of inference (a streaming step, one row per sequence) whose weights outgrow a
+    // core's cache: split between cores (not where training mode drops out between layers).
     let dropout = inp.training && cfg.dropout > 0.0 && cfg.num_layers > 1;
-    let split = (!needs_grad && !dropout && lay.rows == 1 && !shape.packed)
-        .then(|| stream_split::parties(cfg))
+    let split = (!needs_grad && !dropout && shape.steps == 1 && !shape.packed)
+        .then(|| stream_split::parties(cfg, lay.rows))
         .flatten();
     if let Some(parties) = split {
-        let step = stream_split::forward(cfg, &x0, inp.weights, &h0, &c0, parties)?;
-        // One row of one step is the same in either order.
+        let step = stream_split::forward(cfg, &x0, lay.rows, inp.weights, &h0, &c0, parties)?;
+        // One step's rows are in the same order either way.
         let (x, x_last) = if shape.reordered(cfg) {
             (Vec::new(), step.y)
         } else {

@@ -1,17 +1,21 @@
-//! A one-row recurrent step (a streaming step at batch 1: `stream().step()`, a cell-by-cell
-//! generation loop) split by hidden units between cores.
+//! One recurrent step of inference (a streaming step: `stream().step()`, a cell-by-cell
+//! generation loop; one row per sequence, several when a server batches its streams) split by
+//! hidden units between cores.
 //!
-//! Such a step reads every weight once for one row of products, so it runs at the speed the
+//! Such a step reads every weight once for a few rows of products, so it runs at the speed the
 //! weights stream in. On the Sapphire Rapids-class Xeon a core streams about 70 GB/s from its
 //! own L2 (2 MB) but 30-35 GB/s from L3: the streaming bench's GRU (128 -> 256, 2 layers, 2.75
 //! MB of weights) took 79-86 µs a step on one core against 11 µs for a model whose weights fit
 //! L2. Split by hidden units, each core reads only the weight columns of its units, always the
 //! same ones (`spin_team` keeps participant i on one thread), so its share stays in its L2
-//! between tokens. Every participant computes its units' gates and states; a barrier between
-//! layers makes the whole of a layer's new state visible to the next layer's products.
+//! between tokens. Every participant computes its units' gates and states for every row; a
+//! barrier between layers makes the whole of a layer's new state visible to the next layer's
+//! products. With many rows the products themselves are worth splitting, whatever the
+//! weights' size (`KernelPlan::stream_split_min_work`).
 //!
-//! The sums are the serial step's own (the one-row product sums each column alike whichever
-//! columns it is given; the gate kernels are per unit), so results are identical.
+//! The sums are the serial step's own where it uses the same product kernel (up to 64 rows:
+//! the kernel sums each column alike whichever columns it is given; the gate kernels are per
+//! unit), so results are identical there.
 
 use std::sync::Arc;
 
@@ -30,18 +34,24 @@ const UNIT_ALIGN: usize = 16;
 /// rest holds the step's other data and whatever the caller does between steps).
 const SHARE_BYTES: usize = 1 << 20;
 
-/// A step's outputs: the last layer's state (the output row), and every layer's h and c.
+/// Multiply-adds a participant should have at least (about 5 µs of products on one core), so
+/// that a batch of many rows uses more participants than its weights' size alone asks for.
+const SHARE_WORK: usize = 1 << 19;
+
+/// A step's outputs: the last layer's state (the output rows), and every layer's h and c.
 pub(super) struct SplitStep {
     pub y: Vec<f32>,
     pub h_n: Vec<f32>,
     pub c_n: Vec<f32>,
 }
 
-/// The participants a one-row step of `cfg` splits between, or None where it runs as usual:
-/// the kernel plan enables the split from `stream_split_min_bytes` of weights (unmeasured
-/// processors never split), more than one thread is allowed, the products run in float32,
-/// and the caller is not itself a pool thread (whose work is already spread).
-pub(super) fn parties(cfg: &RnnConfig) -> Option<usize> {
+/// The participants one step of `rows` rows of `cfg` splits between, or None where it runs as
+/// usual: the kernel plan enables the split from `stream_split_min_bytes` of weights (which
+/// then no longer fit one core's cache) or from `stream_split_min_work` multiply-adds (enough
+/// products for several cores); unmeasured processors never split. More than one thread must
+/// be allowed, the products run in float32, and the caller is not itself a pool thread (whose
+/// work is already spread).
+pub(super) fn parties(cfg: &RnnConfig, rows: usize) -> Option<usize> {
     if cfg.directions() != 1
         || cfg.proj_size != 0
         || crate::precision::cpu_bf16()
@@ -50,14 +60,17 @@ pub(super) fn parties(cfg: &RnnConfig) -> Option<usize> {
         return None;
     }
     let g = cfg.mode.gates() * cfg.hidden_size;
-    let bytes: usize = (0..cfg.num_layers)
-        .map(|l| (cfg.layer_input_size(l) + cfg.hidden_size) * g * 4)
+    let floats: usize = (0..cfg.num_layers)
+        .map(|l| (cfg.layer_input_size(l) + cfg.hidden_size) * g)
         .sum();
-    if bytes < crate::kernels::plan::plan().stream_split_min_bytes {
+    let (bytes, work) = (floats * 4, floats.saturating_mul(rows));
+    let plan = crate::kernels::plan::plan();
+    if bytes < plan.stream_split_min_bytes && work < plan.stream_split_min_work {
         return None;
     }
     let most = threads::get_num_threads().min(cfg.hidden_size / UNIT_ALIGN);
-    (most >= 2).then(|| bytes.div_ceil(SHARE_BYTES).clamp(2, most))
+    let wanted = bytes.div_ceil(SHARE_BYTES).max(work.div_ceil(SHARE_WORK));
+    (most >= 2).then(|| wanted.clamp(2, most))
 }
 
 /// Participant `p`'s hidden units among `parties`: whole lines, the last share the rest.
@@ -119,13 +132,15 @@ struct LayerWeights {
     bias: Vec<f32>,
 }
 
-/// The step of `cfg`'s layers (one direction, no projection) for one input row `x`, from
-/// states `h0` and (LSTM) `c0` (one row per layer), split between `parties` participants.
+/// The step of `cfg`'s layers (one direction, no projection) for the `rows` input rows `x`,
+/// from states `h0` and (LSTM) `c0` (`rows` rows per layer), split between `parties`
+/// participants.
 /// `weights` are the stack's weight tensors in PyTorch's order. When the team is taken (another
 /// thread's step), the participants' work runs one after another on this thread.
 pub(super) fn forward(
     cfg: &RnnConfig,
     x: &[f32],
+    rows: usize,
     weights: &[Tensor],
     h0: &[f32],
     c0: &[f32],
@@ -134,7 +149,8 @@ pub(super) fn forward(
     let (hid, layers, mode) = (cfg.hidden_size, cfg.num_layers, cfg.mode);
     let gates_n = mode.gates();
     let lstm = mode == RnnMode::Lstm;
-    assert!(h0.len() == layers * hid && (!lstm || c0.len() == layers * hid));
+    assert!(h0.len() == layers * rows * hid && (!lstm || c0.len() == layers * rows * hid));
+    assert!(x.len() == rows * cfg.input_size);
     let per_layer = cfg.weights_per_direction();
     let prepared = weights
         .chunks_exact(per_layer)
@@ -153,8 +169,9 @@ pub(super) fn forward(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let mut h_n = vec![0.0f32; layers * hid];
-    let mut c_n = vec![0.0f32; if lstm { layers * hid } else { 0 }];
+    let state = rows * hid;
+    let mut h_n = vec![0.0f32; layers * state];
+    let mut c_n = vec![0.0f32; if lstm { layers * state } else { 0 }];
     let (hs, cs) = (Shared::new(&mut h_n), Shared::new(&mut c_n));
     // Participant p's part of layer l: its units' products, gates and states.
     let part = |p: usize, l: usize| {
@@ -166,20 +183,20 @@ pub(super) fn forward(
         let w = &prepared[l];
         let in_size = cfg.layer_input_size(l);
         // SAFETY: layer l - 1's states were all written before this layer started (the team's
-        // barrier, or the loop below); this layer writes only its own row.
+        // barrier, or the loop below); this layer writes only its own rows.
         let input = if l == 0 {
             x
         } else {
-            unsafe { hs.read((l - 1) * hid, hid) }
+            unsafe { hs.read((l - 1) * state, state) }
         };
-        let h_prev = &h0[l * hid..(l + 1) * hid];
-        // The gate values gate after gate (`hp` each): the layout the gate kernels read for a
-        // layer of `hp` units.
+        let h_prev = &h0[l * state..(l + 1) * state];
+        // The gate values gate after gate (`hp` each) per row: the layout the gate kernels read
+        // for a layer of `hp` units.
         let width = gates_n * hp;
-        let mut xw = vec![0.0f32; width];
-        let mut hw = vec![0.0f32; width];
-        gemm_ab(1, width, in_size, input, &w.ih.blocks[p], &mut xw, 0.0);
-        gemm_ab(1, width, hid, h_prev, &w.hh.blocks[p], &mut hw, 0.0);
+        let mut xw = vec![0.0f32; rows * width];
+        let mut hw = vec![0.0f32; rows * width];
+        gemm_ab(rows, width, in_size, input, &w.ih.blocks[p], &mut xw, 0.0);
+        gemm_ab(rows, width, hid, h_prev, &w.hh.blocks[p], &mut hw, 0.0);
         let bias: Vec<f32> = w
             .bias
             .chunks_exact(hid)
@@ -187,21 +204,28 @@ pub(super) fn forward(
             .copied()
             .collect();
         let mut act = vec![0.0f32; width];
-        // SAFETY: units u0..u1 of layer l's rows are this participant's alone.
-        let h = unsafe { hs.slice(l * hid + u0, hp) };
-        match mode {
-            RnnMode::Tanh | RnnMode::Relu => {
-                gates::elman_forward(mode == RnnMode::Relu, &xw, &hw, &bias, h)
-            }
-            RnnMode::Lstm => {
-                let c = unsafe { cs.slice(l * hid + u0, hp) };
-                let c_in = Some(&c0[l * hid + u0..l * hid + u1]);
-                gates::lstm_forward(hp, &xw, &hw, &bias, c_in, c, &mut act, h);
-            }
-            RnnMode::Gru => {
-                let h_in = Some(&h_prev[u0..u1]);
-                let mut ghn = vec![0.0f32; hp];
-                gates::gru_forward(hp, &xw, &hw, &bias, h_in, h, &mut act, &mut ghn);
+        let mut ghn = vec![0.0f32; if mode == RnnMode::Gru { hp } else { 0 }];
+        for r in 0..rows {
+            let (xw, hw) = (
+                &xw[r * width..(r + 1) * width],
+                &hw[r * width..(r + 1) * width],
+            );
+            let at = l * state + r * hid + u0;
+            // SAFETY: units u0..u1 of layer l's rows are this participant's alone.
+            let h = unsafe { hs.slice(at, hp) };
+            match mode {
+                RnnMode::Tanh | RnnMode::Relu => {
+                    gates::elman_forward(mode == RnnMode::Relu, xw, hw, &bias, h)
+                }
+                RnnMode::Lstm => {
+                    let c = unsafe { cs.slice(at, hp) };
+                    let c_in = Some(&c0[at..at + hp]);
+                    gates::lstm_forward(hp, xw, hw, &bias, c_in, c, &mut act, h);
+                }
+                RnnMode::Gru => {
+                    let h_in = Some(&h_prev[r * hid + u0..r * hid + u1]);
+                    gates::gru_forward(hp, xw, hw, &bias, h_in, h, &mut act, &mut ghn);
+                }
             }
         }
     };
@@ -224,6 +248,6 @@ pub(super) fn forward(
             bail!(internal, "{}.step(): a helper thread failed", mode.name())
         }
     }
-    let y = h_n[(layers - 1) * hid..].to_vec();
+    let y = h_n[(layers - 1) * state..].to_vec();
     Ok(SplitStep { y, h_n, c_n })
 }
