@@ -5,7 +5,7 @@ dict (for seqtorch) and as a one-step ONNX graph (for onnxruntime-node), plus th
 
 Writes, per model (lstm: LSTM(64 -> 128); gru: GRU(128 -> 256, 2 layers)):
   OUT_DIR/<model>.safetensors   PyTorch's state dict (weight_ih_l0, ...)
-  OUT_DIR/<model>.onnx          one time step: x [1, 1, I], h [L, 1, H] (, c) -> y, h' (, c')
+  OUT_DIR/<model>.onnx          one time step: x [1, B, I], h [L, B, H] (, c) -> y, h' (, c'), any B
   OUT_DIR/<model>.inputs.bin    TOKENS x I float32 values, one row per token
 and OUT_DIR/models.json describing them.
 """
@@ -51,8 +51,10 @@ for i, (name, m) in enumerate(MODELS.items()):
     args = (x, h, torch.zeros_like(h)) if lstm else (x, h)
     names_in = ["x", "h", "c"] if lstm else ["x", "h"]
     names_out = ["y", "h_out", "c_out"] if lstm else ["y", "h_out"]
+    # The batch (streams served together) is free: dimension 1 of every input and output.
+    batch_axis = {n: {1: "batch"} for n in names_in + names_out}
     torch.onnx.export(Step(rnn, lstm), args, os.path.join(out_dir, f"{name}.onnx"), input_names=names_in,
-                      output_names=names_out, opset_version=17, dynamo=False)
+                      output_names=names_out, dynamic_axes=batch_axis, opset_version=17, dynamo=False)
     torch.manual_seed(200 + i)
     torch.randn(tokens, m["input"]).numpy().tofile(os.path.join(out_dir, f"{name}.inputs.bin"))
 

@@ -1,7 +1,7 @@
-// Per-token latency of a recurrent layer in seqtorch or onnxruntime-node, state carried
-// between calls, batch 1, in its own process.
+// Per-step latency of a recurrent layer in seqtorch or onnxruntime-node, state carried
+// between calls, BATCH streams a step (default 1), in its own process.
 //
-//   tsx bench/streaming/node_peer.ts seqtorch|onnxruntime MODEL_DIR MODEL THREADS WARMUP
+//   tsx bench/streaming/node_peer.ts seqtorch|onnxruntime MODEL_DIR MODEL THREADS WARMUP [BATCH]
 //
 // Prints one JSON line: { peer, model, latencies_us, last }.
 
@@ -15,15 +15,18 @@ interface ModelInfo {
   layers: number
 }
 
-const [peer, dir, name, threadsArg, warmupArg] = process.argv.slice(2) as [string, string, string, string, string]
+const [peer, dir, name, threadsArg, warmupArg, batchArg] = process.argv.slice(2) as [string, string, string, string, string, string | undefined]
 const threads = Number(threadsArg)
 const warmup = Number(warmupArg)
+const batch = Number(batchArg ?? 1)
 const meta = JSON.parse(readFileSync(join(dir, 'models.json'), 'utf8')) as { tokens: number; models: Record<string, ModelInfo> }
 const m = meta.models[name]!
 const tokens = meta.tokens
 const raw = readFileSync(join(dir, `${name}.inputs.bin`))
 const xs = new Float32Array(raw.buffer, raw.byteOffset, tokens * m.input)
-const row = (t: number) => xs.subarray((t % tokens) * m.input, ((t % tokens) + 1) * m.input)
+// Step t reads the `batch` rows of block t % blocks (one row per stream).
+const blocks = Math.floor(tokens / batch)
+const rows = (t: number) => xs.subarray((t % blocks) * batch * m.input, ((t % blocks) + 1) * batch * m.input)
 
 /** Runs `step` for warm-up plus timed tokens; `reset` clears the state before the timed run. */
 async function time(step: (x: Float32Array) => ArrayLike<number> | Promise<ArrayLike<number>>, reset: () => void) {
@@ -32,7 +35,7 @@ async function time(step: (x: Float32Array) => ArrayLike<number> | Promise<Array
   for (let t = 0; t < warmup + tokens; t++) {
     const start = process.hrtime.bigint()
     // Synchronous peers are not awaited: an await would add a microtask hop to their time.
-    const r = step(row(t))
+    const r = step(rows(t))
     out = r instanceof Promise ? await r : r
     if (t >= warmup) lat.push(Number(process.hrtime.bigint() - start) / 1000)
     if (t === warmup - 1) reset()
@@ -49,7 +52,7 @@ async function seqtorch() {
   const stream = layer instanceof st.nn.LSTM ? layer.stream() : layer.stream()
   return st.noGrad(() =>
     time(
-      (x) => stream.step(st.tensor(x, { shape: [1, m.input] })).data(),
+      (x) => stream.step(st.tensor(x, { shape: [batch, m.input] })).data(),
       () => stream.reset(),
     ),
   )
@@ -64,12 +67,12 @@ async function onnxruntime() {
     graphOptimizationLevel: 'all',
   })
   const lstm = m.cell === 'LSTM'
-  const zeros = () => new ort.Tensor('float32', new Float32Array(m.layers * m.hidden), [m.layers, 1, m.hidden])
+  const zeros = () => new ort.Tensor('float32', new Float32Array(m.layers * batch * m.hidden), [m.layers, batch, m.hidden])
   let h: InstanceType<typeof ort.Tensor> = zeros()
   let c: InstanceType<typeof ort.Tensor> = zeros()
   return time(
     async (x) => {
-      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = { x: new ort.Tensor('float32', x, [1, 1, m.input]), h: h as InstanceType<typeof ort.Tensor> }
+      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = { x: new ort.Tensor('float32', x, [1, batch, m.input]), h: h as InstanceType<typeof ort.Tensor> }
       if (lstm) feeds.c = c
       const r = await session.run(feeds)
       h = r.h_out!

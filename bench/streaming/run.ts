@@ -1,13 +1,14 @@
-// Streaming inference: per-token latency at batch 1 with the state carried between calls, for
+// Streaming inference: per-step latency with the state carried between calls, at batch 1 (one
+// stream) or `--batch N` (N streams served together, one row each per step), for
 // LSTM(64 -> 128) and GRU(128 -> 256, 2 layers), seqtorch vs PyTorch (CPU, no_grad) vs
 // onnxruntime-node (CPU) on the same weights (exported from PyTorch). Each peer runs in its own
-// process, peers alternate within each round, and the outputs of the last token must agree.
+// process, peers alternate within each round, and the outputs of the last step must agree.
 //
 //   npx tsx bench/streaming/run.ts --python tools/.venv/bin/python [--tokens 10000] [--rounds 3]
-//                                  [--threads 2] [--warmup 500] [--no-write]
+//                                  [--threads 2] [--warmup 500] [--batch 1] [--no-write]
 //
 // The Python needs torch, safetensors and onnx. Results go to
-// bench/results/<date>-<machine>-streaming.json.
+// bench/results/<date>-<machine>-streaming.json (`-streaming-b<N>.json` for a batch above 1).
 
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -28,11 +29,12 @@ interface Args {
   rounds: number
   threads: number
   warmup: number
+  batch: number
   write: boolean
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { python: 'python3', tokens: 10000, rounds: 3, threads: 2, warmup: 500, write: true }
+  const a: Args = { python: 'python3', tokens: 10000, rounds: 3, threads: 2, warmup: 500, batch: 1, write: true }
   for (let i = 0; i < argv.length; i++) {
     const next = () => argv[++i] as string
     if (argv[i] === '--python') a.python = next()
@@ -40,9 +42,11 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--rounds') a.rounds = Number(next())
     else if (argv[i] === '--threads') a.threads = Number(next())
     else if (argv[i] === '--warmup') a.warmup = Number(next())
+    else if (argv[i] === '--batch') a.batch = Number(next())
     else if (argv[i] === '--no-write') a.write = false
     else throw new Error(`unknown argument ${argv[i]}`)
   }
+  if (!Number.isInteger(a.batch) || a.batch < 1 || a.batch > a.tokens) throw new Error(`--batch must be an integer from 1 to --tokens, got ${a.batch}`)
   return a
 }
 
@@ -61,7 +65,7 @@ function run(cmd: string, argv: string[]): string {
 }
 
 function runPeer(peer: string, dir: string, model: string, a: Args): PeerRun {
-  const common = [dir, model, String(a.threads), String(a.warmup)]
+  const common = [dir, model, String(a.threads), String(a.warmup), String(a.batch)]
   const out =
     peer === 'pytorch'
       ? run(a.python, [join(here, 'torch_peer.py'), ...common])
@@ -115,20 +119,22 @@ function main(): void {
     // from different families of one brand string are not comparable.
     cpu: native.cpuDescription(),
     threads: a.threads,
+    batch: a.batch,
     tokens: a.tokens,
     rounds: a.rounds,
     node: process.version,
     results: rows.map((w) => ({ model: w.model, peer: w.peer, version: w.version, p50Us: median(w.p50), p99Us: median(w.p99), meanUs: median(w.mean), perRound: { p50: w.p50, p99: w.p99 } })),
   }
   const { cpu } = report
-  console.log(`${cpu.brand || machine} (family ${cpu.family} model ${cpu.model}, ${cpu.microarchitecture}; ${cpu.features.join(' ')}), ${a.threads} threads, batch 1, ${a.tokens} tokens x ${a.rounds} rounds (median of rounds)\n`)
-  console.log('| model | peer | p50 µs | p99 µs | mean µs |')
+  console.log(`${cpu.brand || machine} (family ${cpu.family} model ${cpu.model}, ${cpu.microarchitecture}; ${cpu.features.join(' ')}), ${a.threads} threads, batch ${a.batch}, ${a.tokens} steps x ${a.rounds} rounds (median of rounds)\n`)
+  console.log('| model | peer | p50 µs a step | p99 µs | mean µs |')
   console.log('|---|---|---:|---:|---:|')
   for (const w of report.results) {
     console.log(`| ${MODELS[w.model as keyof typeof MODELS]} | ${w.peer} ${w.version} | ${w.p50Us.toFixed(1)} | ${w.p99Us.toFixed(1)} | ${w.meanUs.toFixed(1)} |`)
   }
   if (a.write) {
-    const file = join(root, 'bench', 'results', `${report.date.slice(0, 10)}-${machine}-streaming.json`)
+    const suffix = a.batch > 1 ? `-b${a.batch}` : ''
+    const file = join(root, 'bench', 'results', `${report.date.slice(0, 10)}-${machine}-streaming${suffix}.json`)
     writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
     console.log(`\nwrote ${file}`)
   }
