@@ -22,6 +22,27 @@ test('garbage collection frees native tensors in a long loop (native bytes repor
   expect((peak - before) / MiB).toBeLessThan(400)
 })
 
+test('arrays read out of tensors are freed inside a synchronous loop', () => {
+  // data() and its siblings hand back memory V8 owns and collects itself. An external buffer
+  // (native memory lent to JavaScript) is released by a finalizer that Node defers to the event
+  // loop, so a loop that never yields kept every array it read: 4 GiB here.
+  const t = ones(65_536) // 256 KiB of float32
+  const i = ones(8_192).to('int64') // 64 KiB of int64
+  const before = process.memoryUsage().rss
+  let peak = before
+  let checksum = 0
+  for (let k = 0; k < 12_000; k++) {
+    const a = t.data()
+    const b = i.data()
+    const c = i.toBigInt64Array()
+    checksum += (a[k] as number) + (b[0] as number) + Number(c[1])
+    if (k % 500 === 0) peak = Math.max(peak, process.memoryUsage().rss)
+  }
+  peak = Math.max(peak, process.memoryUsage().rss)
+  expect(checksum).toBe(3 * 12_000)
+  expect((peak - before) / MiB).toBeLessThan(600)
+})
+
 test('dispose() frees early and is idempotent', () => {
   const t = zeros(1024, 1024)
   t.dispose()

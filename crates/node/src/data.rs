@@ -39,18 +39,17 @@ pub fn create_sequences(
     ])
 }
 
-/// A permutation of 0..n: from the global generator, or a stream of its own for `seed`.
-#[napi]
-pub fn randperm(env: Env, n: f64, seed: Option<f64>) -> Result<Uint32Array> {
-    guard(&env, || {
+/// A permutation of 0..n: from the global generator, or a stream of its own for `seed`. In
+/// memory V8 owns, like the tensors' typed arrays (`NativeTensor::to_float32_array`).
+#[napi(ts_return_type = "Uint32Array")]
+pub fn randperm<'env>(env: &'env Env, n: f64, seed: Option<f64>) -> Result<Unknown<'env>> {
+    let perm = guard(env, || {
         let n = int("randperm", "n", n)?;
         if !(0..=u32::MAX as i64).contains(&n) {
             seqtorch_core::bail!(range, "randperm(): n must be between 0 and 2^32-1, got {n}");
         }
         let seed = seed.map(|s| int("randperm", "seed", s)).transpose()?;
-        Ok(Uint32Array::new(data::randperm(
-            n as usize,
-            seed.map(|s| s as u64),
-        )?))
-    })
+        data::randperm(n as usize, seed.map(|s| s as u64))
+    })?;
+    Ok(Uint32ArraySlice::copy_from(env, perm)?.to_unknown())
 }

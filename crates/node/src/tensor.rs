@@ -122,33 +122,51 @@ impl NativeTensor {
         guard(&env, || Ok(self.get()?.numel() as f64))
     }
 
-    /// float32 data (int64 converted) as a Float32Array copy.
-    #[napi]
-    pub fn to_float32_array(&self, env: Env) -> Result<Float32Array> {
-        guard(&env, || Ok(Float32Array::new(self.get()?.to_vec_f32())))
+    /// float32 data (int64 converted) as a Float32Array copy, in memory V8 owns and frees in
+    /// its own collections. Handed out as external buffers (a Vec lent to JavaScript), arrays
+    /// were freed by finalizers that Node defers to the event loop, so a loop that never
+    /// yielded kept every array it read: 20,000 reads of a 16 KB tensor grew the process by
+    /// 430 MB, and the fresh pages cost 5-6 ms stalls (`__test__/memory.test.ts`).
+    #[napi(ts_return_type = "Float32Array")]
+    pub fn to_float32_array<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+        let t = guard(env, || self.get())?;
+        let host = guard(env, || t.host())?;
+        let array = match host.slice() {
+            HostSlice::F32(v) => Float32ArraySlice::copy_from(env, v)?,
+            HostSlice::I64(v) => {
+                Float32ArraySlice::copy_from(env, v.iter().map(|&x| x as f32).collect::<Vec<_>>())?
+            }
+        };
+        Ok(array.to_unknown())
     }
 
     /// int64 data as doubles. Refuses values beyond 2^53 instead of rounding them: those
     /// come back exactly through `to_big_int64_array`.
-    #[napi]
-    pub fn to_float64_array(&self, env: Env) -> Result<Float64Array> {
-        guard(&env, || {
-            let t = self.get()?;
-            let v: Vec<f64> = match t.dtype() {
-                DType::I64 => {
-                    refuse_unsafe_integers(&t)?;
-                    t.to_vec_i64().into_iter().map(|x| x as f64).collect()
-                }
-                DType::F32 => t.to_vec_f32().into_iter().map(|x| x as f64).collect(),
-            };
-            Ok(Float64Array::new(v))
-        })
+    #[napi(ts_return_type = "Float64Array")]
+    pub fn to_float64_array<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+        let t = guard(env, || self.get())?;
+        let v: Vec<f64> = guard(env, || match t.dtype() {
+            DType::I64 => {
+                refuse_unsafe_integers(&t)?;
+                Ok(t.to_vec_i64().into_iter().map(|x| x as f64).collect())
+            }
+            DType::F32 => Ok(t.to_vec_f32().into_iter().map(|x| x as f64).collect()),
+        })?;
+        Ok(Float64ArraySlice::copy_from(env, v)?.to_unknown())
     }
 
     /// int64 data exactly, as a BigInt64Array (float32 data is truncated toward zero).
-    #[napi]
-    pub fn to_big_int64_array(&self, env: Env) -> Result<BigInt64Array> {
-        guard(&env, || Ok(BigInt64Array::new(self.get()?.to_vec_i64())))
+    #[napi(ts_return_type = "BigInt64Array")]
+    pub fn to_big_int64_array<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+        let t = guard(env, || self.get())?;
+        let host = guard(env, || t.host())?;
+        let array = match host.slice() {
+            HostSlice::I64(v) => BigInt64ArraySlice::copy_from(env, v)?,
+            HostSlice::F32(v) => {
+                BigInt64ArraySlice::copy_from(env, v.iter().map(|&x| x as i64).collect::<Vec<_>>())?
+            }
+        };
+        Ok(array.to_unknown())
     }
 
     /// Whether any int64 element lies outside the range a double holds exactly.
