@@ -237,6 +237,41 @@ describe.each(DEVICES)('streaming inference on %s', (device) => {
     expect(() => gru.step(randn([1, 2, 4]))).toThrow('expected one time step')
   })
 
+  test('a stream frees the states only it held, never one the caller gave it or read', () => {
+    manualSeed(5)
+    const lstm = new nn.LSTM(4, 6).to(device as 'cpu').eval()
+    const x = randn([3, 4], { device: device as 'cpu' })
+    const given: [Tensor, Tensor] = [zeros([1, 3, 6], { device: device as 'cpu' }), zeros([1, 3, 6], { device: device as 'cpu' })]
+    const freed: Tensor[] = []
+    const dispose = Tensor.prototype.dispose
+    Tensor.prototype.dispose = function (this: Tensor) {
+      freed.push(this)
+      dispose.call(this)
+    }
+    try {
+      const stream = lstm.stream(given)
+      const ys: Tensor[] = []
+      let held: readonly [Tensor, Tensor] | null = null
+      noGrad(() => {
+        ys.push(stream.step(x)) // the given state stays
+        ys.push(stream.step(x)) // the first step's state goes
+        held = stream.state // read: stays
+        ys.push(stream.step(x))
+        ys.push(stream.step(x)) // the third step's state goes
+      })
+      expect(freed.length).toBe(4)
+      for (const t of [...given, ...(held as unknown as Tensor[]), ...ys]) expect(t.disposed).toBe(false)
+      expect(freed.every((t) => t.disposed)).toBe(true)
+      // With grad mode on nothing is freed: the carried states are detached views.
+      freed.length = 0
+      for (let t = 0; t < 3; t++) stream.step(x)
+      expect(freed.length).toBe(0)
+      expect((ys[3] as Tensor).data().length).toBe(18)
+    } finally {
+      Tensor.prototype.dispose = dispose
+    }
+  })
+
   test('per-token steps reuse the prepared weights; an optimizer step or loadStateDict refreshes them', () => {
     manualSeed(5)
     const lstm = new nn.LSTM(3, 5, { numLayers: 2 }).to(device as 'cpu')

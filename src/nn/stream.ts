@@ -16,7 +16,8 @@ export interface Steppable<S> {
  *
  * The carried state is detached after every step: a stream never grows an autograd graph, so
  * it runs for any number of tokens in constant memory (use `layer.step` directly to backpropagate
- * through steps).
+ * through steps). Without grad mode, a state that only the stream held is freed as soon as the
+ * next step replaces it; a state you passed in or read through `state` is left to you.
  * @example
  * ```ts
  * import { nn, noGrad, randn } from 'seqtorch'
@@ -32,6 +33,8 @@ export interface Steppable<S> {
  */
 export class RecurrentStream<S extends Tensor | readonly [Tensor, Tensor]> {
   private current: S | null
+  /** Whether the caller may hold `current` (given to us, or read through `state`). */
+  private shared = true
 
   constructor(
     private readonly layer: Steppable<S>,
@@ -42,20 +45,31 @@ export class RecurrentStream<S extends Tensor | readonly [Tensor, Tensor]> {
 
   /** The state after the last step (`null` before the first: zeros, as in `forward`). */
   get state(): S | null {
+    this.shared = true
     return this.current
   }
 
   /** Runs one time step: `input` is [batch, inputSize] or [inputSize]; returns the output. */
   step(input: Tensor): Tensor {
-    const [y, next] = this.layer.step(input, this.current)
+    const previous = this.current
+    const [y, next] = this.layer.step(input, previous)
     // Without grad mode the state has no history to cut.
-    const detach = (t: Tensor) => (isGradEnabled() ? t.detach() : t)
+    const grad = isGradEnabled()
+    const detach = (t: Tensor) => (grad ? t.detach() : t)
     this.current = (Array.isArray(next) ? [detach(next[0]), detach(next[1])] : detach(next as Tensor)) as unknown as S
+    // A state only this stream ever held is freed now rather than by garbage collection: a
+    // server stepping many streams otherwise leaves two or three dead tensors a step for the
+    // collector, whose finalizers then run in one pause (bench/NOTES.md).
+    if (previous !== null && !this.shared && !grad) {
+      for (const t of Array.isArray(previous) ? previous : [previous as Tensor]) t.dispose()
+    }
+    this.shared = false
     return y
   }
 
   /** Starts a new sequence: zero state, or the given one. */
   reset(state: S | null = null): void {
     this.current = state
+    this.shared = true
   }
 }
