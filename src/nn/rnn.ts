@@ -438,17 +438,13 @@ abstract class RNNCellBase extends Module {
     const h = hx === null || hx === undefined ? null : this.checkHidden(x, hx, 'hx')
     const c = cx === null || cx === undefined ? null : this.checkHidden(x, cx, 'cx')
     const weights = [this.weight_ih, this.weight_hh, ...(this.bias ? [this.bias_ih as Parameter, this.bias_hh as Parameter] : [])]
-    const outs = this._native.forward(
-      x.unsqueeze(0)._h,
-      null,
-      h ? h.unsqueeze(0)._h : null,
-      c ? c.unsqueeze(0)._h : null,
+    const outs = this._native.cellStep(
+      x._h,
+      h ? h._h : null,
+      c ? c._h : null,
       weights.map((w) => w._h),
-      false,
     ) as NativeTensor[]
-    const hNext = new Tensor(outs[1] as NativeTensor).squeeze(0)
-    const cNext = outs[2] ? new Tensor(outs[2]).squeeze(0) : null
-    return [hNext, cNext]
+    return [new Tensor(outs[0] as NativeTensor), outs[1] ? new Tensor(outs[1]) : null]
   }
 
   override extraRepr(): string {
