@@ -51,15 +51,21 @@ fn step_in_mode(
     training: bool,
 ) -> Vec<Vec<f32>> {
     let _no_grad = NoGradGuard::new();
-    let n: usize = x_shape.iter().product();
-    let x = Tensor::from_f32(values(n, 3), x_shape.to_vec()).unwrap();
-    let sequence = x_shape.len() == 3;
+    let dims: Vec<usize> = x_shape
+        .iter()
+        .copied()
+        .filter(|&d| d != UNBATCHED)
+        .collect();
+    let n: usize = dims.iter().product();
+    let x = Tensor::from_f32(values(n, 3), dims).unwrap();
+    let sequence = x_shape.len() == 3 || sequence_2d(x_shape);
     let batch = match x_shape.len() {
+        _ if sequence_2d(x_shape) => 1,
         1 => 1,
         2 => x_shape[0],
         _ => x_shape[if cfg.batch_first { 0 } else { 1 }],
     };
-    let state_shape = if x_shape.len() == 1 {
+    let state_shape = if x_shape.len() == 1 || sequence_2d(x_shape) {
         vec![cfg.num_layers, cfg.hidden_size]
     } else {
         vec![cfg.num_layers, batch, cfg.hidden_size]
@@ -87,6 +93,14 @@ fn step_in_mode(
         all.push(c.to_vec_f32());
     }
     all
+}
+
+/// An unbatched sequence ([steps, input]) is marked by a leading `UNBATCHED` in the shape
+/// given to `step`, which it drops.
+const UNBATCHED: usize = usize::MAX;
+
+fn sequence_2d(x_shape: &[usize]) -> bool {
+    x_shape.first() == Some(&UNBATCHED)
 }
 
 fn configs() -> Vec<RnnConfig> {
@@ -178,6 +192,36 @@ fn batched_split_steps_match_the_serial_step() {
         let serial = with_split(false, || step(&cfg, &weights, &[100, i], true));
         let split = with_split(true, || step(&cfg, &weights, &[100, i], true));
         assert_close(&split, &serial, 2e-6, &format!("{cfg:?}, 100 rows"));
+    }
+}
+
+#[test]
+fn split_sequences_match_the_serial_forward() {
+    let _turn = PLAN.lock().unwrap_or_else(|e| e.into_inner());
+    threads::set_num_threads(2).unwrap();
+    for cfg in configs() {
+        let weights = rnn_weights(&cfg);
+        let i = cfg.input_size;
+        let (t, b) = (7, |n: usize| n);
+        for (x_shape, states) in [
+            (vec![t, b(1), i], true),
+            (vec![t, b(3), i], false),
+            (vec![t, b(15), i], true),
+            (vec![b(2), t, i], true),
+            (vec![UNBATCHED, t, i], true),
+            (vec![40, b(1), i], true),
+        ] {
+            // Batch-first layouts only for the batch-first config, and the other way round.
+            let leading_batch = x_shape.len() == 3 && x_shape[0] == 2;
+            if leading_batch != cfg.batch_first {
+                continue;
+            }
+            let serial = with_split(false, || step(&cfg, &weights, &x_shape, states));
+            let split = with_split(true, || step(&cfg, &weights, &x_shape, states));
+            let what = format!("{cfg:?}, input {x_shape:?}, states {states}");
+            // The serial forward's input projection may go through the packed GEMM.
+            assert_close(&split, &serial, 2e-6, &what);
+        }
     }
 }
 

@@ -109,9 +109,9 @@ pub struct KernelPlan {
     pub step_panels: bool,
     /// How products that read A transposed (the weight gradients, dG^T x) read it.
     pub transposed_a: TransposedA,
-    /// Weight bytes from which one recurrent step of inference (a streaming step) is split
-    /// by hidden units between threads (`rnn::stream_split`), each keeping its share of the
-    /// weights in its own L2. On the Sapphire Rapids-class Xeon one core streams weights from
+    /// Weight bytes from which recurrent inference (a streaming step, or the forward of fewer
+    /// than 16 sequences) is split by hidden units between threads (`rnn::stream_split`), each
+    /// keeping its share of the weights in its own L2. On the Sapphire Rapids-class Xeon one core streams weights from
     /// L3 at 30-35 GB/s, from L2 at about 70; split there, a 393 KB LSTM step lost 20-35% to
     /// the hand-off, 1 MB ones were level and 1.2 MB gained 8%. `usize::MAX` (never) where
     /// unmeasured.

@@ -323,6 +323,11 @@ fn prepared_transpose(w: &Tensor) -> Result<Arc<Vec<f32>>> {
     })
 }
 
+/// Sequences (batch rows) below which an inference forward over several steps may be split
+/// by hidden units (`stream_split`): from 16 the time loop runs row blocks on separate
+/// threads (`direction::row_blocks`).
+const SPLIT_MAX_SEQUENCE_BATCH: usize = 16;
+
 /// Input rows up to which a layer counts as a streaming step (one row per sequence): its input
 /// projection reads a prepared W_ih^T instead of packing W_ih (above it the packed GEMM's copy
 /// is amortised), and its step products keep W_hh^T row-major for the one-row kernel.
@@ -668,21 +673,27 @@ fn rnn_forward_cpu(cfg: &RnnConfig, inp: RnnInput) -> Result<RnnOutput> {
         raw.to_vec()
     };
     drop(host);
-    // One step of inference (a streaming step, one row per sequence) whose weights outgrow a
-    // core's cache: split between cores (not where training mode drops out between layers).
+    // Inference of one step (a streaming step, one row per sequence) or of a few sequences
+    // (which the time loop below would run on one thread) whose weights outgrow a core's cache
+    // or whose products are worth two cores: split by hidden units (not where training mode
+    // drops out between layers).
     let dropout = inp.training && cfg.dropout > 0.0 && cfg.num_layers > 1;
-    let split = (!needs_grad && !dropout && shape.steps == 1 && !shape.packed)
-        .then(|| stream_split::parties(cfg, lay.rows))
+    let split = (!needs_grad
+        && !dropout
+        && !shape.packed
+        && shape.steps > 0
+        && (shape.steps == 1 || shape.batch < SPLIT_MAX_SEQUENCE_BATCH))
+        .then(|| stream_split::parties(cfg, shape.batch))
         .flatten();
     if let Some(parties) = split {
-        let step = stream_split::forward(cfg, &x0, lay.rows, inp.weights, &h0, &c0, parties)?;
-        // One step's rows are in the same order either way.
+        let (steps, b) = (shape.steps, shape.batch);
+        let run = stream_split::forward(cfg, &x0, steps, b, inp.weights, &h0, &c0, parties)?;
         let (x, x_last) = if shape.reordered(cfg) {
-            (Vec::new(), step.y)
+            (Vec::new(), swap_leading(&run.y, steps, b, cfg.hidden_size))
         } else {
-            (step.y, Vec::new())
+            (run.y, Vec::new())
         };
-        return output_tensors(cfg, shape, &lay, x, x_last, step.h_n, step.c_n);
+        return output_tensors(cfg, shape, &lay, x, x_last, run.h_n, run.c_n);
     }
     let views = WeightViews::new(cfg, inp.weights, lay.rows)?;
     let weights = views.borrow(cfg)?;

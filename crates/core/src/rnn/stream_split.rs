@@ -1,6 +1,7 @@
-//! One recurrent step of inference (a streaming step: `stream().step()`, a cell-by-cell
-//! generation loop; one row per sequence, several when a server batches its streams) split by
-//! hidden units between cores.
+//! Recurrent inference split by hidden units between cores: a streaming step (`stream().step()`,
+//! a cell-by-cell generation loop; one row per sequence, several when a server batches its
+//! streams), and the forward of a few sequences (fewer than the time loop would spread over
+//! threads by rows).
 //!
 //! Such a step reads every weight once for a few rows of products, so it runs at the speed the
 //! weights stream in. On the Sapphire Rapids-class Xeon a core streams about 70 GB/s from its
@@ -8,14 +9,16 @@
 //! MB of weights) took 79-86 µs a step on one core against 11 µs for a model whose weights fit
 //! L2. Split by hidden units, each core reads only the weight columns of its units, always the
 //! same ones (`spin_team` keeps participant i on one thread), so its share stays in its L2
-//! between tokens. Every participant computes its units' gates and states for every row; a
-//! barrier between layers makes the whole of a layer's new state visible to the next layer's
-//! products. With many rows the products themselves are worth splitting, whatever the
+//! between tokens. Every participant computes its units' input projections (for all steps at
+//! once), recurrent products, gates and states for every row; a barrier after every step makes
+//! the whole of the new state visible to the next step's products (and a layer's outputs to
+//! the next layer). With many rows the products themselves are worth splitting, whatever the
 //! weights' size (`KernelPlan::stream_split_min_work`).
 //!
-//! The sums are the serial step's own where it uses the same product kernel (up to 64 rows:
-//! the kernel sums each column alike whichever columns it is given; the gate kernels are per
-//! unit), so results are identical there.
+//! The sums are the serial step's own where it uses the same product kernels (one step of up
+//! to 64 rows: the kernel sums each column alike whichever columns it is given; the gate
+//! kernels are per unit), so results are identical there; elsewhere they differ in the last
+//! bits (the serial forward's input projection goes through the packed GEMM).
 
 use std::sync::Arc;
 
@@ -38,7 +41,8 @@ const SHARE_BYTES: usize = 1 << 20;
 /// that a batch of many rows uses more participants than its weights' size alone asks for.
 const SHARE_WORK: usize = 1 << 19;
 
-/// A step's outputs: the last layer's state (the output rows), and every layer's h and c.
+/// The outputs: the last layer's states at every step (the output rows, step-major), and every
+/// layer's final h and c.
 pub(super) struct SplitStep {
     pub y: Vec<f32>,
     pub h_n: Vec<f32>,
@@ -132,14 +136,26 @@ struct LayerWeights {
     bias: Vec<f32>,
 }
 
-/// The step of `cfg`'s layers (one direction, no projection) for the `rows` input rows `x`,
-/// from states `h0` and (LSTM) `c0` (`rows` rows per layer), split between `parties`
-/// participants.
-/// `weights` are the stack's weight tensors in PyTorch's order. When the team is taken (another
-/// thread's step), the participants' work runs one after another on this thread.
+/// One participant's buffers for one layer: its units' input projections for every step, and
+/// per-step scratch.
+struct Lane {
+    xw: Vec<f32>,
+    hw: Vec<f32>,
+    act: Vec<f32>,
+    ghn: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// `cfg`'s layers (one direction, no projection) over `steps` steps of `rows` input rows each
+/// (`x` step-major), from states `h0` and (LSTM) `c0` (`rows` rows per layer), split between
+/// `parties` participants. A barrier follows every step: the next step's products read the
+/// whole of this step's state. When the team is taken (another thread's step), the
+/// participants' work runs one after another on this thread.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn forward(
     cfg: &RnnConfig,
     x: &[f32],
+    steps: usize,
     rows: usize,
     weights: &[Tensor],
     h0: &[f32],
@@ -149,8 +165,10 @@ pub(super) fn forward(
     let (hid, layers, mode) = (cfg.hidden_size, cfg.num_layers, cfg.mode);
     let gates_n = mode.gates();
     let lstm = mode == RnnMode::Lstm;
-    assert!(h0.len() == layers * rows * hid && (!lstm || c0.len() == layers * rows * hid));
-    assert!(x.len() == rows * cfg.input_size);
+    let state = rows * hid; // one layer's state at one step
+    let seq = steps * state; // one layer's outputs over the sequence
+    assert!(x.len() == steps * rows * cfg.input_size);
+    assert!(h0.len() == layers * state && (!lstm || c0.len() == layers * state));
     let per_layer = cfg.weights_per_direction();
     let prepared = weights
         .chunks_exact(per_layer)
@@ -169,71 +187,115 @@ pub(super) fn forward(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let state = rows * hid;
-    let mut h_n = vec![0.0f32; layers * state];
+    // Every layer's outputs at every step (the next layer's input), and the final c per layer,
+    // which the LSTM gate kernels update in place step by step.
+    let mut outs = vec![0.0f32; layers * seq];
     let mut c_n = vec![0.0f32; if lstm { layers * state } else { 0 }];
-    let (hs, cs) = (Shared::new(&mut h_n), Shared::new(&mut c_n));
-    // Participant p's part of layer l: its units' products, gates and states.
-    let part = |p: usize, l: usize| {
+    let (os, cs) = (Shared::new(&mut outs), Shared::new(&mut c_n));
+    // Participant p's start of layer l: its units' input projections for all steps.
+    let begin = |p: usize, l: usize| -> Option<Lane> {
         let (u0, u1) = share(p, parties, hid);
         let hp = u1 - u0;
         if hp == 0 {
-            return;
+            return None;
         }
         let w = &prepared[l];
-        let in_size = cfg.layer_input_size(l);
-        // SAFETY: layer l - 1's states were all written before this layer started (the team's
-        // barrier, or the loop below); this layer writes only its own rows.
+        // SAFETY: layer l - 1 finished before layer l begins (the team's barrier after its
+        // last step, or the loop below), and nothing writes it any more.
         let input = if l == 0 {
             x
         } else {
-            unsafe { hs.read((l - 1) * state, state) }
+            unsafe { os.read((l - 1) * seq, seq) }
         };
-        let h_prev = &h0[l * state..(l + 1) * state];
-        // The gate values gate after gate (`hp` each) per row: the layout the gate kernels read
-        // for a layer of `hp` units.
         let width = gates_n * hp;
-        let mut xw = vec![0.0f32; rows * width];
-        let mut hw = vec![0.0f32; rows * width];
-        gemm_ab(rows, width, in_size, input, &w.ih.blocks[p], &mut xw, 0.0);
-        gemm_ab(rows, width, hid, h_prev, &w.hh.blocks[p], &mut hw, 0.0);
-        let bias: Vec<f32> = w
-            .bias
-            .chunks_exact(hid)
-            .flat_map(|b| &b[u0..u1])
-            .copied()
-            .collect();
-        let mut act = vec![0.0f32; width];
-        let mut ghn = vec![0.0f32; if mode == RnnMode::Gru { hp } else { 0 }];
+        let mut xw = vec![0.0f32; steps * rows * width];
+        gemm_ab(
+            steps * rows,
+            width,
+            cfg.layer_input_size(l),
+            input,
+            &w.ih.blocks[p],
+            &mut xw,
+            0.0,
+        );
+        if lstm {
+            for r in 0..rows {
+                let at = l * state + r * hid + u0;
+                // SAFETY: units u0..u1 of layer l's rows are this participant's alone.
+                unsafe { cs.slice(at, hp) }.copy_from_slice(&c0[at..at + hp]);
+            }
+        }
+        Some(Lane {
+            xw,
+            hw: vec![0.0f32; rows * width],
+            act: vec![0.0f32; width],
+            ghn: vec![0.0f32; if mode == RnnMode::Gru { hp } else { 0 }],
+            bias: w
+                .bias
+                .chunks_exact(hid)
+                .flat_map(|b| &b[u0..u1])
+                .copied()
+                .collect(),
+        })
+    };
+    // Participant p's step t of layer l: its units' recurrent products, gates and states.
+    let step = |p: usize, l: usize, t: usize, lane: &mut Lane| {
+        let (u0, u1) = share(p, parties, hid);
+        let (hp, width) = (u1 - u0, gates_n * (u1 - u0));
+        // SAFETY: step t - 1 finished before step t began (barrier or loop order).
+        let h_prev = if t == 0 {
+            &h0[l * state..(l + 1) * state]
+        } else {
+            unsafe { os.read(l * seq + (t - 1) * state, state) }
+        };
+        gemm_ab(
+            rows,
+            width,
+            hid,
+            h_prev,
+            &prepared[l].hh.blocks[p],
+            &mut lane.hw,
+            0.0,
+        );
         for r in 0..rows {
-            let (xw, hw) = (
-                &xw[r * width..(r + 1) * width],
-                &hw[r * width..(r + 1) * width],
-            );
-            let at = l * state + r * hid + u0;
-            // SAFETY: units u0..u1 of layer l's rows are this participant's alone.
-            let h = unsafe { hs.slice(at, hp) };
+            let xw = &lane.xw[(t * rows + r) * width..(t * rows + r + 1) * width];
+            let hw = &lane.hw[r * width..(r + 1) * width];
+            // SAFETY: units u0..u1 of every row are this participant's alone.
+            let h = unsafe { os.slice(l * seq + t * state + r * hid + u0, hp) };
             match mode {
                 RnnMode::Tanh | RnnMode::Relu => {
-                    gates::elman_forward(mode == RnnMode::Relu, xw, hw, &bias, h)
+                    gates::elman_forward(mode == RnnMode::Relu, xw, hw, &lane.bias, h)
                 }
                 RnnMode::Lstm => {
-                    let c = unsafe { cs.slice(at, hp) };
-                    let c_in = Some(&c0[at..at + hp]);
-                    gates::lstm_forward(hp, xw, hw, &bias, c_in, c, &mut act, h);
+                    let c = unsafe { cs.slice(l * state + r * hid + u0, hp) };
+                    gates::lstm_forward(hp, xw, hw, &lane.bias, None, c, &mut lane.act, h);
                 }
                 RnnMode::Gru => {
                     let h_in = Some(&h_prev[r * hid + u0..r * hid + u1]);
-                    gates::gru_forward(hp, xw, hw, &bias, h_in, h, &mut act, &mut ghn);
+                    gates::gru_forward(
+                        hp,
+                        xw,
+                        hw,
+                        &lane.bias,
+                        h_in,
+                        h,
+                        &mut lane.act,
+                        &mut lane.ghn,
+                    );
                 }
             }
         }
     };
     let job = |p: usize, barrier: &SpinBarrier| {
         for l in 0..layers {
-            part(p, l);
-            if l + 1 < layers {
-                barrier.wait();
+            let mut lane = begin(p, l);
+            for t in 0..steps {
+                if let Some(lane) = lane.as_mut() {
+                    step(p, l, t, lane);
+                }
+                if l + 1 < layers || t + 1 < steps {
+                    barrier.wait();
+                }
             }
         }
     };
@@ -241,13 +303,24 @@ pub(super) fn forward(
         Ok(()) => {}
         Err(TeamError::Unavailable) => {
             for l in 0..layers {
-                (0..parties).for_each(|p| part(p, l));
+                let mut lanes: Vec<Option<Lane>> = (0..parties).map(|p| begin(p, l)).collect();
+                for t in 0..steps {
+                    for (p, lane) in lanes.iter_mut().enumerate() {
+                        if let Some(lane) = lane.as_mut() {
+                            step(p, l, t, lane);
+                        }
+                    }
+                }
             }
         }
         Err(TeamError::HelperPanicked) => {
-            bail!(internal, "{}.step(): a helper thread failed", mode.name())
+            bail!(internal, "{}: a helper thread failed", mode.name())
         }
     }
-    let y = h_n[(layers - 1) * state..].to_vec();
+    let h_n = (0..layers)
+        .flat_map(|l| &outs[l * seq + (steps - 1) * state..(l + 1) * seq])
+        .copied()
+        .collect();
+    let y = outs[(layers - 1) * seq..].to_vec();
     Ok(SplitStep { y, h_n, c_n })
 }
