@@ -4,10 +4,11 @@ import { native } from './native.js'
 import * as v from './validate.js'
 
 /**
- * Like `torch.set_num_threads`: how many threads kernels may use. On Intel Xeons a streaming
- * step (`stream().step()` at batch 1) whose weights outgrow a core's cache runs on the calling
+ * Like `torch.set_num_threads`: how many threads kernels may use. On Intel Xeons inference
+ * whose weights outgrow a core's cache or whose products are large enough (a streaming step
+ * `stream().step()`, a cell step, the forward of fewer than 16 sequences) runs on the calling
  * thread and up to `n - 1` helper threads, which poll for the next step for 300 µs before they
- * sleep; `setNumThreads(1)` keeps such steps on the calling thread.
+ * sleep; `setNumThreads(1)` keeps it on the calling thread.
  * @example
  * ```ts
  * import { getNumThreads, setNumThreads } from 'seqtorch'
